@@ -1,0 +1,50 @@
+package expensebot
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Actors that are not people.
+const (
+	ActorAI     = "ai"
+	ActorPolicy = "policy"
+	ActorSystem = "system"
+)
+
+// Kinds of audit event, one for every step an expense takes.
+const (
+	EventSubmitted     = "submitted"
+	EventAssessing     = "assessing"
+	EventAssessed      = "assessed"       // the AI's verdict, or why there is none
+	EventRouted        = "routed"         // the policy's route and reasons
+	EventAutoApproved  = "auto_approved"  // approved by policy without a human
+	EventFirstApproval = "first_approval" // one of two approvals
+	EventApproved      = "approved"       // final human approval
+	EventRejected      = "rejected"       // human rejection with reason
+	EventCommented     = "commented"      // a reviewer's comment; state unchanged
+	EventRefused       = "refused"        // someone tried to decide and was not allowed
+	EventReviewPosted  = "review_posted"  // the approvals message exists in Slack
+	EventNotified      = "notified"       // the submitter was told the outcome
+)
+
+// AuditEvent is one line of the append-only audit trail.
+type AuditEvent struct {
+	ID        int64
+	ExpenseID int64
+	Kind      string
+	Actor     string // Slack user id, or ActorAI / ActorPolicy / ActorSystem
+	At        time.Time
+	Detail    json.RawMessage // kind-specific facts, e.g. the assessment or a reason
+}
+
+// NewEvent builds an event whose detail is v encoded as JSON.
+func NewEvent(expenseID int64, kind, actor string, v any) AuditEvent {
+	detail := json.RawMessage("{}")
+	if v != nil {
+		if b, err := json.Marshal(v); err == nil {
+			detail = b
+		}
+	}
+	return AuditEvent{ExpenseID: expenseID, Kind: kind, Actor: actor, At: time.Now().UTC(), Detail: detail}
+}

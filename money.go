@@ -1,0 +1,269 @@
+package expensebot
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Money is an amount in a currency's minor units (cents for USD, yen for JPY). It is never a float.
+type Money struct {
+	Minor    int64  // amount in minor units
+	Currency string // ISO 4217 code, upper case
+}
+
+// MaxMajor is the largest amount, in major units, the bot accepts: anything above is a typo.
+const MaxMajor = 1_000_000_000
+
+// currencies maps the ISO 4217 codes we accept to their number of minor-unit digits. Codes missing
+// here are rejected rather than guessed.
+var currencies = map[string]int{
+	"AED": 2, "ARS": 2, "AUD": 2, "BGN": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2, "CLP": 0,
+	"CNY": 2, "COP": 2, "CZK": 2, "DKK": 2, "EGP": 2, "EUR": 2, "GBP": 2, "HKD": 2, "HUF": 2,
+	"IDR": 2, "ILS": 2, "INR": 2, "ISK": 0, "JOD": 3, "JPY": 0, "KES": 2, "KRW": 0, "KWD": 3,
+	"MAD": 2, "MXN": 2, "MYR": 2, "NGN": 2, "NOK": 2, "NZD": 2, "OMR": 3, "PEN": 2, "PHP": 2,
+	"PKR": 2, "PLN": 2, "QAR": 2, "RON": 2, "RSD": 2, "SAR": 2, "SEK": 2, "SGD": 2, "THB": 2,
+	"TND": 3, "TRY": 2, "TWD": 2, "UAH": 2, "USD": 2, "VND": 0, "ZAR": 2,
+}
+
+var symbols = map[string]string{"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
+
+// CurrencyDigits returns the number of minor-unit digits of code and whether the code is known.
+func CurrencyDigits(code string) (int, bool) {
+	d, ok := currencies[code]
+	return d, ok
+}
+
+// ValidCurrency reports whether code is an ISO 4217 code the bot accepts.
+func ValidCurrency(code string) bool {
+	_, ok := currencies[code]
+	return ok
+}
+
+// ParseMoney reads an amount as people type it. Accepted forms (def is the currency when none is
+// given):
+//
+//	42.50   42   $2,500   2500 USD   USD 2500   €12.30   1.234,56 EUR   1 234,56 EUR   42,50
+//
+// A lone "." is a decimal point. A lone "," is a thousands separator when exactly three digits
+// follow it (2,500) and a decimal comma otherwise (42,50). When both appear, the last one is the
+// decimal separator and the other groups thousands, which must then come in threes.
+// Zero, negatives, exponents, NaN/Inf, more decimals than the currency has and amounts over
+// MaxMajor are refused with a message a person can act on.
+func ParseMoney(text, def string) (Money, error) {
+	s := strings.TrimSpace(text)
+	if s == "" {
+		return Money{}, Errorf(EINVALID, "Please enter an amount, e.g. 42.50.")
+	}
+	currency := ""
+	for sym, code := range symbols {
+		if strings.HasPrefix(s, sym) {
+			currency, s = code, strings.TrimSpace(strings.TrimPrefix(s, sym))
+			break
+		}
+	}
+	if fields := strings.Fields(s); len(fields) > 1 {
+		first, last := fields[0], fields[len(fields)-1]
+		switch {
+		case isCode(last):
+			s = strings.Join(fields[:len(fields)-1], " ")
+			currency = setCurrency(currency, strings.ToUpper(last))
+		case isCode(first):
+			s = strings.Join(fields[1:], " ")
+			currency = setCurrency(currency, strings.ToUpper(first))
+		}
+	}
+	if currency == "!" {
+		return Money{}, Errorf(EINVALID, "%q names two different currencies.", text)
+	}
+	if currency == "" {
+		currency = def
+	}
+	digits, ok := currencies[currency]
+	if !ok {
+		return Money{}, Errorf(EINVALID, "%q is not a currency code I know; use an ISO code such as USD or EUR.", currency)
+	}
+	if strings.HasPrefix(s, "-") {
+		return Money{}, Errorf(EINVALID, "The amount must be positive; %q is negative.", text)
+	}
+	intPart, frac, err := splitNumber(s)
+	if err != nil {
+		return Money{}, Errorf(EINVALID, "%q is not an amount I can read (%s). Try 42.50 or 2500 USD.", text, err)
+	}
+	if len(frac) > digits {
+		if digits == 0 {
+			return Money{}, Errorf(EINVALID, "%s has no minor units; enter a whole amount.", currency)
+		}
+		return Money{}, Errorf(EINVALID, "%s has %d decimal places; %q has %d.", currency, digits, text, len(frac))
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if len(intPart) > 10 { // longer than MaxMajor: refuse before it can overflow
+		return Money{}, tooLarge(currency)
+	}
+	major := int64(0)
+	if intPart != "" {
+		major, _ = strconv.ParseInt(intPart, 10, 64) // only digits, at most 10 of them
+	}
+	if major > MaxMajor {
+		return Money{}, tooLarge(currency)
+	}
+	minor := major * pow10(digits)
+	if frac != "" {
+		f, _ := strconv.ParseInt(frac+strings.Repeat("0", digits-len(frac)), 10, 64)
+		minor += f
+	}
+	if minor == 0 {
+		return Money{}, Errorf(EINVALID, "The amount must be more than zero.")
+	}
+	if minor > MaxMajor*pow10(digits) {
+		return Money{}, tooLarge(currency)
+	}
+	return Money{Minor: minor, Currency: currency}, nil
+}
+
+func tooLarge(currency string) error {
+	return Errorf(EINVALID, "That is more than %s %s; please check the amount.", groupThousands(strconv.Itoa(MaxMajor)), currency)
+}
+
+// setCurrency records code unless another one was already named, in which case it returns "!".
+func setCurrency(have, code string) string {
+	if have != "" && have != code {
+		return "!"
+	}
+	return code
+}
+
+func isCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) || r > unicode.MaxASCII {
+			return false
+		}
+	}
+	return true
+}
+
+// splitNumber separates the integer digits from the decimal digits following the rules of
+// ParseMoney, validating grouping.
+func splitNumber(s string) (intPart, frac string, err error) {
+	s = strings.ReplaceAll(s, " ", "")
+	if s == "" {
+		return "", "", fmt.Errorf("no digits")
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && r != '.' && r != ',' {
+			return "", "", fmt.Errorf("unexpected %q", r)
+		}
+	}
+	dots, commas := strings.Count(s, "."), strings.Count(s, ",")
+	var dec, group string
+	switch {
+	case dots > 0 && commas > 0:
+		if strings.LastIndex(s, ".") > strings.LastIndex(s, ",") {
+			dec, group = ".", ","
+		} else {
+			dec, group = ",", "."
+		}
+		if strings.Count(s, dec) > 1 {
+			return "", "", fmt.Errorf("more than one decimal separator")
+		}
+	case dots == 1:
+		dec = "."
+	case dots > 1:
+		group = "."
+	case commas == 1 && len(s)-strings.Index(s, ",")-1 == 3:
+		group = ","
+	case commas == 1:
+		dec = ","
+	case commas > 1:
+		group = ","
+	}
+	intPart = s
+	if dec != "" {
+		i := strings.Index(s, dec)
+		intPart, frac = s[:i], s[i+1:]
+		if frac == "" {
+			return "", "", fmt.Errorf("nothing after the decimal separator")
+		}
+		if strings.ContainsAny(frac, ".,") {
+			return "", "", fmt.Errorf("separator after the decimal point")
+		}
+	}
+	if group != "" {
+		groups := strings.Split(intPart, group)
+		if len(groups[0]) < 1 || len(groups[0]) > 3 {
+			return "", "", fmt.Errorf("thousands must be grouped in threes")
+		}
+		for _, g := range groups[1:] {
+			if len(g) != 3 {
+				return "", "", fmt.Errorf("thousands must be grouped in threes")
+			}
+		}
+		intPart = strings.Join(groups, "")
+	}
+	if intPart == "" {
+		intPart = "0"
+	}
+	return intPart, frac, nil
+}
+
+func pow10(n int) int64 {
+	p := int64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+// Major returns the amount as a decimal string without grouping, e.g. "2500.00".
+func (m Money) Major() string {
+	digits := currencies[m.Currency]
+	neg := m.Minor < 0
+	v := m.Minor
+	if neg {
+		v = -v
+	}
+	s := strconv.FormatInt(v, 10)
+	if digits > 0 {
+		for len(s) <= digits {
+			s = "0" + s
+		}
+		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// String formats m for people, e.g. "2,500.00 USD". ParseMoney reads it back unchanged.
+func (m Money) String() string {
+	major := m.Major()
+	intPart, frac, _ := strings.Cut(major, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = groupThousands(strings.TrimPrefix(intPart, "-"))
+	if neg {
+		intPart = "-" + intPart
+	}
+	if frac != "" {
+		return intPart + "." + frac + " " + m.Currency
+	}
+	return intPart + " " + m.Currency
+}
+
+func groupThousands(digits string) string {
+	var b strings.Builder
+	for i, r := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Less reports whether m is smaller than o; both must be in the same currency.
+func (m Money) Less(o Money) bool { return m.Minor < o.Minor }
