@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/expensebot/expensebot"
+	"github.com/jmoiron/sqlx"
+)
+
+// Decide records a reviewer's approve or reject on a pending expense, exactly once. Every update
+// is conditional on the state just read, so of two reviewers racing (or one double click) one wins
+// and the other gets an *expensebot.AlreadyDecidedError naming who decided what and when.
+//
+// On a two-approval expense the first approval is recorded and the expense stays pending; a second,
+// different reviewer's approval finalises it. A rejection is final at any point. The submitter can
+// never decide their own expense.
+func (s *DB) Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expense, error) {
+	if err := d.Validate(); err != nil {
+		return expensebot.Expense{}, err
+	}
+	var e expensebot.Expense
+	// A lost race on the first of two approvals is retried: the loser's approval may still be the
+	// second one.
+	for range 3 {
+		var retry bool
+		err := s.tx(ctx, func(tx *sqlx.Tx) error {
+			var err error
+			e, retry, err = s.decide(ctx, tx, d)
+			return err
+		})
+		if retry {
+			continue
+		}
+		if isNoRows(err) {
+			return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", d.ExpenseID)
+		}
+		if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
+			return e, fmt.Errorf("store: decide expense %d: %w", d.ExpenseID, err)
+		}
+		return e, err
+	}
+	return e, fmt.Errorf("store: decide expense %d: too much contention", d.ExpenseID)
+}
+
+func (s *DB) decide(ctx context.Context, tx *sqlx.Tx, d expensebot.Decision) (e expensebot.Expense, retry bool, err error) {
+	e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), d.ExpenseID)
+	if err != nil {
+		return e, false, err
+	}
+	if err := decidable(e, d); err != nil {
+		return e, false, err
+	}
+	now := s.now()
+	if d.Outcome == expensebot.Approve && e.ApprovalsRequired == 2 && e.FirstApprover == "" {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE expenses SET first_approver = ?, first_approved_at = ?, updated_at = ?
+			WHERE id = ? AND status = ? AND first_approver = ''`),
+			d.Reviewer, now, now, e.ID, expensebot.StatusPendingReview)
+		if err != nil {
+			return e, false, err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return e, true, nil
+		}
+		if err := s.appendEvent(ctx, tx, expensebot.NewEvent(e.ID, expensebot.EventFirstApproval, d.Reviewer,
+			map[string]any{"approvals_required": 2, "reason": d.Reason})); err != nil {
+			return e, false, err
+		}
+		e.FirstApprover, e.FirstApprovedAt, e.UpdatedAt = d.Reviewer, now, now
+		return e, false, nil
+	}
+	status, kind := expensebot.StatusApproved, expensebot.EventApproved
+	if d.Outcome == expensebot.Reject {
+		status, kind = expensebot.StatusRejected, expensebot.EventRejected
+	}
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE expenses SET status = ?, decided_by = ?, decided_at = ?, decision_reason = ?, updated_at = ?
+		WHERE id = ? AND status = ? AND first_approver = ?`),
+		status, d.Reviewer, now, strings.TrimSpace(d.Reason), now, e.ID, expensebot.StatusPendingReview, e.FirstApprover)
+	if err != nil {
+		return e, false, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return e, true, nil
+	}
+	detail := map[string]any{"reason": strings.TrimSpace(d.Reason)}
+	if e.FirstApprover != "" {
+		detail["first_approver"] = e.FirstApprover
+	}
+	if err := s.appendEvent(ctx, tx, expensebot.NewEvent(e.ID, kind, d.Reviewer, detail)); err != nil {
+		return e, false, err
+	}
+	e.Status, e.DecidedBy, e.DecidedAt, e.DecisionReason, e.UpdatedAt = status, d.Reviewer, now, strings.TrimSpace(d.Reason), now
+	return e, false, nil
+}
+
+// decidable says why d cannot be applied to e as it stands, or nil.
+func decidable(e expensebot.Expense, d expensebot.Decision) error {
+	switch {
+	case e.SubmitterID == d.Reviewer:
+		return expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot decide your own expense #%d; another reviewer must.", e.ID)
+	case e.Status.Final():
+		return &expensebot.AlreadyDecidedError{ExpenseID: e.ID, Status: e.Status, By: e.DecidedBy, At: e.DecidedAt}
+	case e.Status != expensebot.StatusPendingReview:
+		return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is not ready for review yet (%s).", e.ID, e.Status.Label())
+	case d.Outcome == expensebot.Approve && e.FirstApprover == d.Reviewer:
+		return expensebot.Errorf(expensebot.ECONFLICT, "You already gave the first approval of expense #%d; a second, different reviewer must approve it.", e.ID)
+	}
+	return nil
+}
+
+// Comment adds a reviewer's comment to a pending expense without changing its state.
+func (s *DB) Comment(ctx context.Context, id int64, user, text string) (expensebot.Expense, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return expensebot.Expense{}, expensebot.Errorf(expensebot.EINVALID, "Please write a comment.")
+	}
+	if len(text) > expensebot.MaxDescription {
+		return expensebot.Expense{}, expensebot.Errorf(expensebot.EINVALID, "The comment is too long (at most %d characters).", expensebot.MaxDescription)
+	}
+	var e expensebot.Expense
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+		if err != nil {
+			return err
+		}
+		if e.Status != expensebot.StatusPendingReview {
+			return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is %s; comments are for pending expenses.", id, e.Status.Label())
+		}
+		return s.appendEvent(ctx, tx, expensebot.NewEvent(id, expensebot.EventCommented, user, map[string]string{"comment": text}))
+	})
+	if err == sql.ErrNoRows {
+		return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
+	}
+	if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
+		return e, fmt.Errorf("store: comment on expense %d: %w", id, err)
+	}
+	return e, err
+}

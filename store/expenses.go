@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/expensebot/expensebot"
+	"github.com/jmoiron/sqlx"
+)
+
+// expenseRow is an expenses row as the database holds it.
+type expenseRow struct {
+	ID                int64          `db:"id"`
+	TeamID            string         `db:"team_id"`
+	SubmitterID       string         `db:"submitter_id"`
+	AmountMinor       int64          `db:"amount_minor"`
+	Currency          string         `db:"currency"`
+	Category          string         `db:"category"`
+	Description       string         `db:"description"`
+	IncurredOn        time.Time      `db:"incurred_on"`
+	ReceiptFileIDs    string         `db:"receipt_file_ids"`
+	Status            string         `db:"status"`
+	IdempotencyKey    string         `db:"idempotency_key"`
+	Assessment        sql.NullString `db:"assessment"`
+	ReviewReasons     string         `db:"review_reasons"`
+	ApprovalsRequired int            `db:"approvals_required"`
+	ReviewChannel     string         `db:"review_channel"`
+	ReviewMessageTS   string         `db:"review_message_ts"`
+	FirstApprover     string         `db:"first_approver"`
+	FirstApprovedAt   sql.NullTime   `db:"first_approved_at"`
+	DecidedBy         string         `db:"decided_by"`
+	DecidedAt         sql.NullTime   `db:"decided_at"`
+	DecisionReason    string         `db:"decision_reason"`
+	CreatedAt         time.Time      `db:"created_at"`
+	UpdatedAt         time.Time      `db:"updated_at"`
+}
+
+const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, category, description, incurred_on,
+	receipt_file_ids, status, idempotency_key, assessment, review_reasons, approvals_required, review_channel,
+	review_message_ts, first_approver, first_approved_at, decided_by, decided_at, decision_reason, created_at, updated_at`
+
+func (r expenseRow) expense() expensebot.Expense {
+	e := expensebot.Expense{
+		ID: r.ID, TeamID: r.TeamID, SubmitterID: r.SubmitterID,
+		Amount:   expensebot.Money{Minor: r.AmountMinor, Currency: r.Currency},
+		Category: r.Category, Description: r.Description, IncurredOn: r.IncurredOn.UTC(),
+		Status: expensebot.Status(r.Status), IdempotencyKey: r.IdempotencyKey,
+		ApprovalsRequired: r.ApprovalsRequired, ReviewChannel: r.ReviewChannel, ReviewMessageTS: r.ReviewMessageTS,
+		FirstApprover: r.FirstApprover, DecidedBy: r.DecidedBy, DecisionReason: r.DecisionReason,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	_ = json.Unmarshal([]byte(r.ReceiptFileIDs), &e.ReceiptFileIDs)
+	_ = json.Unmarshal([]byte(r.ReviewReasons), &e.ReviewReasons)
+	if r.Assessment.Valid {
+		var a expensebot.Assessment
+		if json.Unmarshal([]byte(r.Assessment.String), &a) == nil {
+			e.Assessment = &a
+		}
+	}
+	if r.FirstApprovedAt.Valid {
+		e.FirstApprovedAt = r.FirstApprovedAt.Time.UTC()
+	}
+	if r.DecidedAt.Valid {
+		e.DecidedAt = r.DecidedAt.Time.UTC()
+	}
+	return e
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return "[]"
+	}
+	return string(b)
+}
+
+// Submit stores a new expense in status submitted with its "submitted" audit event. A second call
+// with the same IdempotencyKey creates nothing and returns the first expense with created false.
+func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot.Expense, created bool, err error) {
+	if err := e.Validate(); err != nil {
+		return expensebot.Expense{}, false, err
+	}
+	if e.IdempotencyKey == "" {
+		return expensebot.Expense{}, false, fmt.Errorf("store: submit: an idempotency key is required")
+	}
+	now := s.now()
+	if e.IncurredOn.IsZero() {
+		e.IncurredOn = now
+	}
+	e.IncurredOn = time.Date(e.IncurredOn.Year(), e.IncurredOn.Month(), e.IncurredOn.Day(), 0, 0, 0, 0, time.UTC)
+	if e.Category == "" {
+		e.Category = "other"
+	}
+	err = s.tx(ctx, func(tx *sqlx.Tx) error {
+		var id int64
+		err := tx.GetContext(ctx, &id, s.q(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
+			description, incurred_on, receipt_file_ids, status, idempotency_key, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`),
+			e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
+			e.IncurredOn, jsonText(e.ReceiptFileIDs), expensebot.StatusSubmitted, e.IdempotencyKey, now, now)
+		if isNoRows(err) {
+			saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key = ?"), e.IdempotencyKey)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		created = true
+		ev := expensebot.NewEvent(id, expensebot.EventSubmitted, e.SubmitterID, map[string]any{
+			"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
+			"description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
+			"receipts": len(e.ReceiptFileIDs), "idempotency_key": e.IdempotencyKey,
+		})
+		if err := s.appendEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+		return err
+	})
+	if err != nil {
+		return expensebot.Expense{}, false, fmt.Errorf("store: submit expense for %s: %w", e.SubmitterID, err)
+	}
+	return saved, created, nil
+}
+
+func getExpense(ctx context.Context, q sqlx.QueryerContext, query string, args ...any) (expensebot.Expense, error) {
+	var r expenseRow
+	if err := sqlx.GetContext(ctx, q, &r, query, args...); err != nil {
+		return expensebot.Expense{}, err
+	}
+	return r.expense(), nil
+}
+
+// Expense returns the expense with the given id, or an ENOTFOUND error.
+func (s *DB) Expense(ctx context.Context, id int64) (expensebot.Expense, error) {
+	e, err := getExpense(ctx, s.db, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+	if isNoRows(err) {
+		return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
+	}
+	if err != nil {
+		return e, fmt.Errorf("store: get expense %d: %w", id, err)
+	}
+	return e, nil
+}
+
+func (s *DB) appendEvent(ctx context.Context, tx *sqlx.Tx, ev expensebot.AuditEvent) error {
+	if ev.At.IsZero() {
+		ev.At = s.now()
+	}
+	if len(ev.Detail) == 0 {
+		ev.Detail = json.RawMessage("{}")
+	}
+	_, err := tx.ExecContext(ctx, s.q("INSERT INTO audit_events (expense_id, kind, actor, at, detail) VALUES (?, ?, ?, ?, ?)"),
+		ev.ExpenseID, ev.Kind, ev.Actor, ev.At.UTC(), string(ev.Detail))
+	if err != nil {
+		return fmt.Errorf("append %s event: %w", ev.Kind, err)
+	}
+	return nil
+}
+
+// AppendEvent adds one event to the audit trail on its own, for facts that change no state (a
+// refused decision, a notification sent).
+func (s *DB) AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error { return s.appendEvent(ctx, tx, ev) })
+	if err != nil {
+		return fmt.Errorf("store: expense %d: %w", ev.ExpenseID, err)
+	}
+	return nil
+}
+
+// StartAssessment moves a submitted expense to assessing. An expense already assessing (work
+// resumed after a restart) is returned as it is; any later status is an ECONFLICT error.
+func (s *DB) StartAssessment(ctx context.Context, id int64) (expensebot.Expense, error) {
+	var e expensebot.Expense
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q("UPDATE expenses SET status = ?, updated_at = ? WHERE id = ? AND status = ?"),
+			expensebot.StatusAssessing, s.now(), id, expensebot.StatusSubmitted)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			if err := s.appendEvent(ctx, tx, expensebot.NewEvent(id, expensebot.EventAssessing, expensebot.ActorSystem, nil)); err != nil {
+				return err
+			}
+		}
+		e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+		return err
+	})
+	if isNoRows(err) {
+		return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
+	}
+	if err != nil {
+		return e, fmt.Errorf("store: start assessment of expense %d: %w", id, err)
+	}
+	if e.Status != expensebot.StatusAssessing {
+		return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is already %s.", id, e.Status.Label())
+	}
+	return e, nil
+}
+
+// Route records the AI's assessment (nil when there was none) and the policy's route on a
+// submitted or assessing expense: auto_approved, or pending_review. Events assessed, routed and
+// (when automatic) auto_approved are written in the same transaction.
+func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r expensebot.Route) (expensebot.Expense, error) {
+	var e expensebot.Expense
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		status, decidedBy, decidedAt := expensebot.StatusPendingReview, "", sql.NullTime{}
+		if r.AutoApprove {
+			status, decidedBy, decidedAt = expensebot.StatusAutoApproved, expensebot.ActorPolicy, sql.NullTime{Time: now, Valid: true}
+		}
+		required := r.ApprovalsRequired
+		if required < 1 || r.AutoApprove {
+			required = 1
+		}
+		var assessment sql.NullString
+		if a != nil {
+			b, _ := json.Marshal(a)
+			assessment = sql.NullString{String: string(b), Valid: true}
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE expenses SET status = ?, assessment = ?, review_reasons = ?,
+			approvals_required = ?, review_channel = ?, decided_by = ?, decided_at = ?, updated_at = ?
+			WHERE id = ? AND status IN (?, ?)`),
+			status, assessment, jsonText(r.Reasons), required, r.Channel, decidedBy, decidedAt, now,
+			id, expensebot.StatusSubmitted, expensebot.StatusAssessing)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+			if err != nil {
+				return err
+			}
+			return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d was already routed (%s).", id, e.Status.Label())
+		}
+		events := []expensebot.AuditEvent{
+			expensebot.NewEvent(id, expensebot.EventAssessed, expensebot.ActorAI, a),
+			expensebot.NewEvent(id, expensebot.EventRouted, expensebot.ActorPolicy, map[string]any{
+				"auto_approve": r.AutoApprove, "approvals_required": required, "reasons": r.Reasons, "channel": r.Channel,
+			}),
+		}
+		if r.AutoApprove {
+			events = append(events, expensebot.NewEvent(id, expensebot.EventAutoApproved, expensebot.ActorPolicy, map[string]any{"reasons": r.Reasons}))
+		}
+		for _, ev := range events {
+			if err := s.appendEvent(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+		return err
+	})
+	if isNoRows(err) {
+		return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
+	}
+	if err != nil {
+		if expensebot.ErrorCode(err) == expensebot.ECONFLICT {
+			return e, err
+		}
+		return e, fmt.Errorf("store: route expense %d: %w", id, err)
+	}
+	return e, nil
+}
+
+// SetReviewMessage remembers where the approvals message for an expense was posted.
+func (s *DB) SetReviewMessage(ctx context.Context, id int64, channel, ts string) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE expenses SET review_channel = ?, review_message_ts = ?, updated_at = ? WHERE id = ?"),
+			channel, ts, s.now(), id); err != nil {
+			return err
+		}
+		return s.appendEvent(ctx, tx, expensebot.NewEvent(id, expensebot.EventReviewPosted, expensebot.ActorSystem,
+			map[string]string{"channel": channel, "ts": ts}))
+	})
+	if err != nil {
+		return fmt.Errorf("store: set review message of expense %d: %w", id, err)
+	}
+	return nil
+}

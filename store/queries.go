@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/expensebot/expensebot"
+)
+
+func (s *DB) list(ctx context.Context, what, query string, args ...any) ([]expensebot.Expense, error) {
+	var rows []expenseRow
+	if err := s.db.SelectContext(ctx, &rows, s.q("SELECT "+expenseColumns+" FROM expenses "+query), args...); err != nil {
+		return nil, fmt.Errorf("store: list %s: %w", what, err)
+	}
+	out := make([]expensebot.Expense, len(rows))
+	for i, r := range rows {
+		out[i] = r.expense()
+	}
+	return out, nil
+}
+
+// BySubmitter returns a page of one person's expenses, newest first: at most limit of them with an
+// id below beforeID (0 for the first page).
+func (s *DB) BySubmitter(ctx context.Context, user string, beforeID int64, limit int) ([]expensebot.Expense, error) {
+	if beforeID <= 0 {
+		beforeID = 1<<63 - 1
+	}
+	return s.list(ctx, "expenses of "+user, "WHERE submitter_id = ? AND id < ? ORDER BY id DESC LIMIT ?", user, beforeID, limit)
+}
+
+// Pending returns expenses awaiting a reviewer, oldest first.
+func (s *DB) Pending(ctx context.Context, limit int) ([]expensebot.Expense, error) {
+	return s.list(ctx, "pending expenses", "WHERE status = ? ORDER BY created_at, id LIMIT ?", expensebot.StatusPendingReview, limit)
+}
+
+// PendingOlderThan returns expenses that have waited for a reviewer longer than age.
+func (s *DB) PendingOlderThan(ctx context.Context, age time.Duration) ([]expensebot.Expense, error) {
+	return s.list(ctx, "stale pending expenses", "WHERE status = ? AND updated_at < ? ORDER BY created_at, id",
+		expensebot.StatusPendingReview, s.now().Add(-age))
+}
+
+// Unfinished returns expenses accepted but not yet routed (submitted or assessing), oldest first:
+// the work to resume after a crash or restart.
+func (s *DB) Unfinished(ctx context.Context) ([]expensebot.Expense, error) {
+	return s.list(ctx, "unfinished expenses", "WHERE status IN (?, ?) ORDER BY id",
+		expensebot.StatusSubmitted, expensebot.StatusAssessing)
+}
+
+// Total is the count and sum of expenses in one status and currency.
+type Total struct {
+	Status expensebot.Status
+	Count  int
+	Sum    expensebot.Money
+}
+
+// Totals returns counts and sums per status and currency; a non-empty submitter narrows them to
+// that person's expenses.
+func (s *DB) Totals(ctx context.Context, submitter string) ([]Total, error) {
+	var rows []struct {
+		Status   string `db:"status"`
+		Currency string `db:"currency"`
+		Count    int    `db:"n"`
+		Sum      int64  `db:"total"`
+	}
+	q := `SELECT status, currency, count(*) AS n, CAST(sum(amount_minor) AS BIGINT) AS total FROM expenses
+		WHERE (? = '' OR submitter_id = ?) GROUP BY status, currency ORDER BY status, currency`
+	if err := s.db.SelectContext(ctx, &rows, s.q(q), submitter, submitter); err != nil {
+		return nil, fmt.Errorf("store: totals: %w", err)
+	}
+	out := make([]Total, len(rows))
+	for i, r := range rows {
+		out[i] = Total{Status: expensebot.Status(r.Status), Count: r.Count, Sum: expensebot.Money{Minor: r.Sum, Currency: r.Currency}}
+	}
+	return out, nil
+}
+
+type eventRow struct {
+	ID        int64     `db:"id"`
+	ExpenseID int64     `db:"expense_id"`
+	Kind      string    `db:"kind"`
+	Actor     string    `db:"actor"`
+	At        time.Time `db:"at"`
+	Detail    string    `db:"detail"`
+}
+
+func (r eventRow) event() expensebot.AuditEvent {
+	return expensebot.AuditEvent{ID: r.ID, ExpenseID: r.ExpenseID, Kind: r.Kind, Actor: r.Actor, At: r.At.UTC(), Detail: json.RawMessage(r.Detail)}
+}
+
+// Events returns the audit trail of one expense, in order.
+func (s *DB) Events(ctx context.Context, expenseID int64) ([]expensebot.AuditEvent, error) {
+	var rows []eventRow
+	if err := s.db.SelectContext(ctx, &rows, s.q("SELECT id, expense_id, kind, actor, at, "+s.detailTextOf("audit_events")+" AS detail FROM audit_events WHERE expense_id = ? ORDER BY id"), expenseID); err != nil {
+		return nil, fmt.Errorf("store: events of expense %d: %w", expenseID, err)
+	}
+	out := make([]expensebot.AuditEvent, len(rows))
+	for i, r := range rows {
+		out[i] = r.event()
+	}
+	return out, nil
+}
+
+// ExportRow is one audit event joined with the expense it belongs to, as finance reads it.
+type ExportRow struct {
+	Event   expensebot.AuditEvent
+	Expense expensebot.Expense
+}
+
+// Export calls fn for every audit event at or after since (all when zero), in order, joined with its
+// expense as it is now. It streams: memory stays flat however long the trail.
+func (s *DB) Export(ctx context.Context, since time.Time, fn func(ExportRow) error) error {
+	cols := qualify(expenseColumns, "e.")
+	rows, err := s.db.QueryxContext(ctx, s.q(`SELECT a.id AS ev_id, a.kind AS ev_kind, a.actor AS ev_actor, a.at AS ev_at,
+		`+s.detailTextOf("a")+` AS ev_detail, `+cols+`
+		FROM audit_events a JOIN expenses e ON e.id = a.expense_id WHERE a.at >= ? ORDER BY a.id`), since.UTC())
+	if err != nil {
+		return fmt.Errorf("store: export: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r struct {
+			EvID     int64     `db:"ev_id"`
+			EvKind   string    `db:"ev_kind"`
+			EvActor  string    `db:"ev_actor"`
+			EvAt     time.Time `db:"ev_at"`
+			EvDetail string    `db:"ev_detail"`
+			expenseRow
+		}
+		if err := rows.StructScan(&r); err != nil {
+			return fmt.Errorf("store: export: %w", err)
+		}
+		ev := eventRow{ID: r.EvID, ExpenseID: r.ID, Kind: r.EvKind, Actor: r.EvActor, At: r.EvAt, Detail: r.EvDetail}
+		if err := fn(ExportRow{Event: ev.event(), Expense: r.expenseRow.expense()}); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: export: %w", err)
+	}
+	return nil
+}
+
+func (s *DB) detailTextOf(alias string) string {
+	if s.dialect == Postgres {
+		return alias + ".detail::text"
+	}
+	return alias + ".detail"
+}
+
+// qualify prefixes every column of a comma-separated list with a table alias.
+func qualify(columns, alias string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = alias + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
