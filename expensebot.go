@@ -37,6 +37,10 @@ func ErrorCode(err error) string {
 	if errors.As(err, &e) {
 		return e.Code
 	}
+	var d *AlreadyDecidedError
+	if errors.As(err, &d) {
+		return ECONFLICT
+	}
 	if err == nil {
 		return ""
 	}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expensebot/expensebot/store"
+)
+
+// export writes the audit trail, one row per event joined with its expense, for finance.
+func export(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	since := fs.String("since", "", "only events on or after this date (YYYY-MM-DD)")
+	format := fs.String("format", "csv", "csv or jsonl")
+	if err := fs.Parse(args); err != nil {
+		return usageError{"export: " + err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("export: unexpected %q", strings.Join(fs.Args(), " "))}
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := time.Parse(time.DateOnly, *since)
+		if err != nil {
+			return usageError{fmt.Sprintf("export: --since %q is not a date like 2026-01-31", *since)}
+		}
+		from = t
+	}
+	if *format != "csv" && *format != "jsonl" {
+		return usageError{fmt.Sprintf("export: --format %q: use csv or jsonl", *format)}
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	if *format == "jsonl" {
+		enc := json.NewEncoder(w)
+		return db.Export(ctx, from, func(r store.ExportRow) error { return enc.Encode(exportRecord(r)) })
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(exportColumns)
+	err = db.Export(ctx, from, func(r store.ExportRow) error {
+		rec := exportRecord(r)
+		row := make([]string, len(exportColumns))
+		for i, c := range exportColumns {
+			row[i] = csvSafe(fmt.Sprint(rec[c]))
+		}
+		return cw.Write(row)
+	})
+	cw.Flush()
+	if err != nil {
+		return err
+	}
+	return cw.Error()
+}
+
+var exportColumns = []string{"event_id", "event_at", "event_kind", "actor", "expense_id", "team_id", "submitter_id",
+	"amount", "currency", "amount_minor", "category", "description", "incurred_on", "status", "detail"}
+
+func exportRecord(r store.ExportRow) map[string]any {
+	e := r.Expense
+	return map[string]any{
+		"event_id": r.Event.ID, "event_at": r.Event.At.Format(time.RFC3339), "event_kind": r.Event.Kind,
+		"actor": r.Event.Actor, "expense_id": e.ID, "team_id": e.TeamID, "submitter_id": e.SubmitterID,
+		"amount": e.Amount.Major(), "currency": e.Amount.Currency, "amount_minor": strconv.FormatInt(e.Amount.Minor, 10),
+		"category": e.Category, "description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
+		"status": string(e.Status), "detail": r.Event.Detail,
+	}
+}
+
+// csvSafe stops a spreadsheet from running a description as a formula when finance opens the file.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

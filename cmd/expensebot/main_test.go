@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/store"
+	"github.com/expensebot/expensebot/store/storetest"
+)
+
+// env turns pairs into a getenv function.
+func env(pairs ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		m[pairs[i]] = pairs[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func runCmd(t *testing.T, getenv func(string) string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), append([]string{"expensebot"}, args...), getenv, &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	out, err := runCmd(t, env(), "help")
+	if err != nil || !strings.Contains(out, "EXPENSEBOT_AUTO_APPROVE_MAX") || !strings.Contains(out, "expensebot export") {
+		t.Errorf("help: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, env(), "version")
+	if err != nil || !strings.HasPrefix(out, "expensebot ") {
+		t.Errorf("version: %v %q", err, out)
+	}
+	if _, err := runCmd(t, env(), "frobnicate"); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: %v", err)
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"confidence not a number", []string{"EXPENSEBOT_MIN_CONFIDENCE", "high"}, `EXPENSEBOT_MIN_CONFIDENCE="high": not a number`},
+		{"confidence out of range", []string{"EXPENSEBOT_MIN_CONFIDENCE", "1.5"}, "between 0 and 1"},
+		{"unknown currency", []string{"EXPENSEBOT_CURRENCY", "ZZZ"}, `EXPENSEBOT_CURRENCY="ZZZ"`},
+		{"bad amount", []string{"EXPENSEBOT_AUTO_APPROVE_MAX", "-5"}, "EXPENSEBOT_AUTO_APPROVE_MAX"},
+		{"limits inverted", []string{"EXPENSEBOT_AUTO_APPROVE_MAX", "5000", "EXPENSEBOT_REVIEW_MAX", "100"}, "must not be below"},
+		{"bad duration", []string{"EXPENSEBOT_AI_TIMEOUT", "ten"}, "EXPENSEBOT_AI_TIMEOUT"},
+		{"bad log format", []string{"EXPENSEBOT_LOG_FORMAT", "xml"}, "text or json"},
+		{"bad database", []string{"DATABASE_URL", "mysql://u:hunter2@h/db", "CMD", "migrate"}, `scheme "mysql" is not supported`},
+		{"missing slack", nil, "SLACK_APP_TOKEN is not set"},
+		{"wrong token kind", []string{"SLACK_APP_TOKEN", "xoxb-very-secret", "SLACK_BOT_TOKEN", "xapp-also-secret"}, "should start with xapp-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := append([]string{"DATABASE_URL", "sqlite://" + t.TempDir() + "/x.db"}, tt.env...)
+			getenv := env(e...)
+			cmd := "run"
+			if c := getenv("CMD"); c != "" {
+				cmd = c
+			}
+			out, err := runCmd(t, getenv, cmd)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			for _, secret := range []string{"very-secret", "also-secret", "hunter2"} {
+				if strings.Contains(err.Error()+out, secret) {
+					t.Errorf("a secret leaked: %v %s", err, out)
+				}
+			}
+		})
+	}
+}
+
+func TestMigrateAndExport(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			url := storetest.URL(t, engine)
+			getenv := env("DATABASE_URL", url)
+			out, err := runCmd(t, getenv, "migrate")
+			if err != nil || !strings.Contains(out, "up to date") {
+				t.Fatalf("migrate: %v %s", err, out)
+			}
+			db, err := store.Open(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			e, _, err := db.Submit(context.Background(), expensebot.Expense{SubmitterID: "U1", IdempotencyKey: "k",
+				Amount: expensebot.Money{Minor: 250000, Currency: "USD"}, Description: "=HYPERLINK(\"x\")", Category: "travel"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Route(context.Background(), e.ID, nil, expensebot.Route{ApprovalsRequired: 1, Reasons: []string{"AI check is off"}})
+
+			out, err = runCmd(t, getenv, "export")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+			if err != nil || len(rows) != 4 {
+				t.Fatalf("csv: %v, %d rows:\n%s", err, len(rows), out)
+			}
+			if rows[0][0] != "event_id" || rows[1][2] != "submitted" || rows[1][7] != "2500.00" || rows[3][2] != "routed" {
+				t.Errorf("csv rows = %q", rows)
+			}
+			if rows[1][11] != `'=HYPERLINK("x")` {
+				t.Errorf("description not defused for spreadsheets: %q", rows[1][11])
+			}
+
+			out, err = runCmd(t, getenv, "export", "--format", "jsonl", "--since", "2000-01-01")
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			var first map[string]any
+			if err != nil || len(lines) != 3 || json.Unmarshal([]byte(lines[0]), &first) != nil || first["amount_minor"] != "250000" {
+				t.Errorf("jsonl: %v %q", err, out)
+			}
+			out, _ = runCmd(t, getenv, "export", "--since", "2999-01-01")
+			if strings.Count(out, "\n") != 1 {
+				t.Errorf("export since the future: %q", out)
+			}
+			if _, err := runCmd(t, getenv, "export", "--since", "yesterday"); err == nil || !strings.Contains(err.Error(), "not a date") {
+				t.Errorf("bad --since: %v", err)
+			}
+		})
+	}
+}
