@@ -195,3 +195,23 @@ type Route struct {
 	Channel           string   // approvals channel chosen by a policy-file rule; "" for the default
 	Reviewers         []string // reviewers chosen by a policy-file rule; nil for the default
 }
+
+// Notice is something people must be told once a state change is committed: it is written in the
+// same transaction as the change and delivered afterwards, retried until it gets through.
+type Notice struct {
+	ID        int64
+	Kind      string // NoticePostReview, NoticeUpdateReview, NoticeTellSubmitter, NoticeComment
+	ExpenseID int64
+	Event     string // the audit event it tells of, e.g. EventApproved
+	Actor     string // who caused it
+	Text      string // a comment's text
+	Attempts  int    // deliveries tried before this one
+}
+
+// Kinds of notice.
+const (
+	NoticePostReview    = "post_review"    // post the approvals message for an expense routed to review
+	NoticeUpdateReview  = "update_review"  // redraw the approvals message after a decision
+	NoticeTellSubmitter = "tell_submitter" // DM the submitter what happened
+	NoticeComment       = "comment"        // a reviewer's comment: thread reply and DM to the submitter
+)

@@ -68,6 +68,9 @@ func (s *DB) decide(ctx context.Context, tx *sqlx.Tx, d expensebot.Decision) (e 
 			map[string]any{"approvals_required": 2, "reason": d.Reason})); err != nil {
 			return e, false, err
 		}
+		if err := s.addNotices(ctx, tx, decisionNotices(e.ID, expensebot.EventFirstApproval, d.Reviewer)...); err != nil {
+			return e, false, err
+		}
 		e.FirstApprover, e.FirstApprovedAt, e.UpdatedAt = d.Reviewer, now, now
 		return e, false, nil
 	}
@@ -89,6 +92,9 @@ func (s *DB) decide(ctx context.Context, tx *sqlx.Tx, d expensebot.Decision) (e 
 		detail["first_approver"] = e.FirstApprover
 	}
 	if err := s.appendEvent(ctx, tx, expensebot.NewEvent(e.ID, kind, d.Reviewer, detail)); err != nil {
+		return e, false, err
+	}
+	if err := s.addNotices(ctx, tx, decisionNotices(e.ID, kind, d.Reviewer)...); err != nil {
 		return e, false, err
 	}
 	e.Status, e.DecidedBy, e.DecidedAt, e.DecisionReason, e.UpdatedAt = status, d.Reviewer, now, strings.TrimSpace(d.Reason), now
@@ -129,7 +135,10 @@ func (s *DB) Comment(ctx context.Context, id int64, user, text string) (expenseb
 		if e.Status != expensebot.StatusPendingReview {
 			return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is %s; comments are for pending expenses.", id, e.Status.Label())
 		}
-		return s.appendEvent(ctx, tx, expensebot.NewEvent(id, expensebot.EventCommented, user, map[string]string{"comment": text}))
+		if err := s.appendEvent(ctx, tx, expensebot.NewEvent(id, expensebot.EventCommented, user, map[string]string{"comment": text})); err != nil {
+			return err
+		}
+		return s.addNotices(ctx, tx, expensebot.Notice{Kind: expensebot.NoticeComment, ExpenseID: id, Event: expensebot.EventCommented, Actor: user, Text: text})
 	})
 	if err == sql.ErrNoRows {
 		return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
@@ -138,4 +147,12 @@ func (s *DB) Comment(ctx context.Context, id int64, user, text string) (expenseb
 		return e, fmt.Errorf("store: comment on expense %d: %w", id, err)
 	}
 	return e, err
+}
+
+// decisionNotices redraw the approvals message and tell the submitter about a decision.
+func decisionNotices(id int64, event, reviewer string) []expensebot.Notice {
+	return []expensebot.Notice{
+		{Kind: expensebot.NoticeUpdateReview, ExpenseID: id, Event: event, Actor: reviewer},
+		{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: event, Actor: reviewer},
+	}
 }

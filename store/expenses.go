@@ -204,7 +204,8 @@ func (s *DB) StartAssessment(ctx context.Context, id int64) (expensebot.Expense,
 
 // Route records the AI's assessment (nil when there was none) and the policy's route on a
 // submitted or assessing expense: auto_approved, or pending_review. Events assessed, routed and
-// (when automatic) auto_approved are written in the same transaction.
+// (when automatic) auto_approved are written in the same transaction, with the notices that post
+// the approvals message and tell the submitter.
 func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r expensebot.Route) (expensebot.Expense, error) {
 	var e expensebot.Expense
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
@@ -250,6 +251,16 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 			if err := s.appendEvent(ctx, tx, ev); err != nil {
 				return err
 			}
+		}
+		notices := []expensebot.Notice{{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy}}
+		if !r.AutoApprove {
+			notices = []expensebot.Notice{
+				{Kind: expensebot.NoticePostReview, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},
+				{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},
+			}
+		}
+		if err := s.addNotices(ctx, tx, notices...); err != nil {
+			return err
 		}
 		e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
 		return err

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/expensebot/expensebot"
+	"github.com/jmoiron/sqlx"
+)
+
+func (s *DB) addNotices(ctx context.Context, tx *sqlx.Tx, notices ...expensebot.Notice) error {
+	now := s.now()
+	for _, n := range notices {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text, now, now); err != nil {
+			return fmt.Errorf("queue %s notice: %w", n.Kind, err)
+		}
+	}
+	return nil
+}
+
+// ClaimNotices leases up to limit notices that are due, oldest first, for lease. A notice waits
+// while an older one for the same expense is undelivered, so a review message is posted before it
+// is updated. Leases keep two instances from delivering the same notice at once.
+func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]expensebot.Notice, error) {
+	now := s.now()
+	var rows []struct {
+		ID        int64  `db:"id"`
+		Kind      string `db:"kind"`
+		ExpenseID int64  `db:"expense_id"`
+		Event     string `db:"event"`
+		Actor     string `db:"actor"`
+		Text      string `db:"text"`
+		Attempts  int    `db:"attempts"`
+	}
+	err := s.db.SelectContext(ctx, &rows, s.q(`SELECT id, kind, expense_id, event, actor, text, attempts FROM outbox o
+		WHERE done_at IS NULL AND next_attempt <= ? AND (claimed_until IS NULL OR claimed_until < ?)
+		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.expense_id = o.expense_id AND p.id < o.id AND p.done_at IS NULL)
+		ORDER BY id LIMIT ?`), now, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim notices: %w", err)
+	}
+	var out []expensebot.Notice
+	for _, r := range rows {
+		res, err := s.db.ExecContext(ctx, s.q(`UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
+			WHERE id = ? AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)`), now.Add(lease), r.ID, now)
+		if err != nil {
+			return out, fmt.Errorf("store: claim notice %d: %w", r.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			out = append(out, expensebot.Notice{ID: r.ID, Kind: r.Kind, ExpenseID: r.ExpenseID, Event: r.Event, Actor: r.Actor, Text: r.Text, Attempts: r.Attempts})
+		}
+	}
+	return out, nil
+}
+
+// NoticeDone marks a notice delivered, with the audit event that records it (if any).
+func (s *DB) NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = '' WHERE id = ?"), s.now(), id); err != nil {
+			return err
+		}
+		if ev != nil {
+			return s.appendEvent(ctx, tx, *ev)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: notice %d done: %w", id, err)
+	}
+	return nil
+}
+
+// NoticeRetry releases a notice to be tried again after a delay.
+func (s *DB) NoticeRetry(ctx context.Context, id int64, after time.Duration, reason string) error {
+	_, err := s.db.ExecContext(ctx, s.q("UPDATE outbox SET next_attempt = ?, claimed_until = NULL, last_error = ? WHERE id = ?"),
+		s.now().Add(after), truncate(reason, 500), id)
+	if err != nil {
+		return fmt.Errorf("store: retry notice %d: %w", id, err)
+	}
+	return nil
+}
+
+// NoticeFailed gives up on a notice that can never be delivered, keeping it for an operator.
+func (s *DB) NoticeFailed(ctx context.Context, id int64, reason string) error {
+	_, err := s.db.ExecContext(ctx, s.q("UPDATE outbox SET done_at = ?, failed = TRUE, claimed_until = NULL, last_error = ? WHERE id = ?"),
+		s.now(), truncate(reason, 500), id)
+	if err != nil {
+		return fmt.Errorf("store: fail notice %d: %w", id, err)
+	}
+	return nil
+}
+
+// PendingNotices counts notices not yet delivered.
+func (s *DB) PendingNotices(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, "SELECT count(*) FROM outbox WHERE done_at IS NULL"); err != nil {
+		return 0, fmt.Errorf("store: count notices: %w", err)
+	}
+	return n, nil
+}
+
+// FirstSeen records key (a Slack event id) and reports whether this is the first time it is seen.
+func (s *DB) FirstSeen(ctx context.Context, key string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q("INSERT INTO seen_events (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"), key, s.now())
+	if err != nil {
+		return false, fmt.Errorf("store: record event %s: %w", key, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
