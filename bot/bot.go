@@ -1,0 +1,285 @@
+// Package bot is expensebot's connection to Slack: a Socket Mode client that acks every envelope
+// the moment it arrives (with the handler's response payload), hands the slow work to a bounded
+// pool of workers, reconnects when Slack asks, recovers from a bad payload without stopping, and
+// on shutdown stops taking work and finishes what is in flight.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/expensebot/expensebot/handlers"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// Handler answers Slack requests: an ack now, and work for later.
+type Handler interface {
+	Command(cmd slack.SlashCommand) (ack any, work handlers.Work)
+	Interaction(cb slack.InteractionCallback) (ack any, work handlers.Work)
+	HomeOpened(eventID, user, tab string) handlers.Work
+}
+
+// Config configures the connection.
+type Config struct {
+	AppToken     string // xapp-…
+	BotToken     string // xoxb-…
+	APIURL       string // Web API base URL ending in /
+	Workers      int    // work items run at once
+	Queue        int    // work items waiting at most before acks slow down
+	PingInterval time.Duration
+	DrainTimeout time.Duration // how long shutdown waits for work in flight
+	HTTPClient   *http.Client
+}
+
+// NewAPI returns the Web API client for cfg; the handlers and the bot share it.
+func NewAPI(cfg Config) *slack.Client {
+	opts := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken), slack.OptionAPIURL(cfg.APIURL)}
+	if cfg.HTTPClient != nil {
+		opts = append(opts, slack.OptionHTTPClient(cfg.HTTPClient))
+	}
+	return slack.New(cfg.BotToken, opts...)
+}
+
+// Bot is a running Socket Mode connection.
+type Bot struct {
+	cfg    Config
+	api    *slack.Client
+	client *socketmode.Client
+	h      Handler
+	log    *slog.Logger
+
+	work chan job
+	wg   sync.WaitGroup
+
+	// Ack latencies, for the benchmark and the log.
+	mu   sync.Mutex
+	acks []time.Duration
+}
+
+type job struct {
+	kind, envelope string
+	fn             handlers.Work
+}
+
+// New returns a bot for api (see NewAPI) that dispatches to h.
+func New(cfg Config, api *slack.Client, h Handler, log *slog.Logger) *Bot {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.Queue <= 0 {
+		cfg.Queue = 4096
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 25 * time.Second
+	}
+	var opts []socketmode.Option
+	if cfg.PingInterval > 0 {
+		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
+	}
+	return &Bot{cfg: cfg, api: api, client: socketmode.New(api, opts...), h: h, log: log, work: make(chan job, cfg.Queue)}
+}
+
+// ErrFatal marks errors that reconnecting will not cure (bad tokens, Socket Mode off).
+var ErrFatal = errors.New("fatal")
+
+// Run connects and works until ctx ends, then drains. It returns an error wrapping ErrFatal when
+// Slack refuses the tokens.
+func (b *Bot) Run(ctx context.Context) error {
+	auth, err := b.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: SLACK_BOT_TOKEN was refused by Slack (auth.test: %s)", ErrFatal, slackErr(err))
+	}
+	b.log.Info("connected to Slack", "workspace", auth.Team, "team_id", auth.TeamID, "bot", auth.User, "bot_user", auth.UserID)
+
+	for range b.cfg.Workers {
+		b.wg.Add(1)
+		go b.worker(ctx)
+	}
+	sockCtx, stopSocket := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSocket()
+	sockErr := make(chan error, 1)
+	go func() { sockErr <- b.client.RunContext(sockCtx) }()
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-sockErr:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				runErr = fmt.Errorf("%w: Socket Mode stopped: %s (check SLACK_APP_TOKEN and that Socket Mode is on)", ErrFatal, slackErr(err))
+			}
+			break loop
+		case evt, ok := <-b.client.Events:
+			if !ok {
+				break loop
+			}
+			b.dispatch(evt)
+		}
+	}
+	// Stop taking work: close the connection (Slack hands new envelopes to another connection or
+	// retries them), then let the workers finish what they hold.
+	stopSocket()
+	close(b.work)
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		b.log.Info("stopped; work in flight finished")
+	case <-time.After(b.cfg.DrainTimeout):
+		b.log.Warn("stopped before work in flight finished", "timeout", b.cfg.DrainTimeout)
+	}
+	return runErr
+}
+
+func slackErr(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return err.Error()
+}
+
+// dispatch acks one event's envelope at once and queues its work. A panic on a payload is
+// logged and that envelope dropped; the bot goes on.
+func (b *Bot) dispatch(evt socketmode.Event) {
+	start := time.Now()
+	var envelope string
+	if evt.Request != nil {
+		envelope = evt.Request.EnvelopeID
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("panic handling envelope", "envelope_id", envelope, "type", evt.Type, "panic", r, "stack", string(debug.Stack()))
+			if envelope != "" {
+				b.client.Ack(*evt.Request)
+			}
+		}
+	}()
+	var ack any
+	var work handlers.Work
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			break
+		}
+		ack, work = b.h.Command(cmd)
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok {
+			break
+		}
+		ack, work = b.h.Interaction(cb)
+	case socketmode.EventTypeEventsAPI:
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok {
+			break
+		}
+		work = b.eventsAPI(ev)
+	case socketmode.EventTypeErrorBadMessage:
+		// slack-go could not parse the envelope and did not ack it; ack it ourselves so Slack
+		// does not redeliver what will never parse.
+		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {
+			var env struct {
+				EnvelopeID string `json:"envelope_id"`
+			}
+			if json.Unmarshal(bad.Message, &env) == nil && env.EnvelopeID != "" {
+				b.client.Ack(socketmode.Request{EnvelopeID: env.EnvelopeID})
+			}
+			b.log.Warn("unreadable envelope acked and dropped", "envelope_id", env.EnvelopeID, "err", bad.Cause)
+		}
+		return
+	case socketmode.EventTypeConnecting:
+		b.log.Info("connecting to Slack")
+		return
+	case socketmode.EventTypeConnected:
+		b.log.Info("Socket Mode connected")
+		return
+	case socketmode.EventTypeConnectionError:
+		b.log.Warn("Socket Mode connection error; retrying", "err", evt.Data)
+		return
+	case socketmode.EventTypeDisconnect:
+		b.log.Info("Slack asked to reconnect")
+		return
+	case socketmode.EventTypeInvalidAuth:
+		b.log.Error("Slack refused SLACK_APP_TOKEN")
+		return
+	default:
+		return
+	}
+	if evt.Request == nil {
+		return
+	}
+	if ack != nil {
+		if err := b.client.Ack(*evt.Request, ack); err != nil {
+			b.log.Error("ack with payload failed; acking plain", "envelope_id", envelope, "err", err)
+			b.client.Ack(*evt.Request)
+		}
+	} else {
+		b.client.Ack(*evt.Request)
+	}
+	b.recordAck(time.Since(start))
+	if work != nil {
+		b.work <- job{kind: string(evt.Type), envelope: envelope, fn: work}
+	}
+}
+
+func (b *Bot) eventsAPI(ev slackevents.EventsAPIEvent) handlers.Work {
+	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	eventID := ""
+	if cb != nil {
+		eventID = cb.EventID
+	}
+	switch inner := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppHomeOpenedEvent:
+		return b.h.HomeOpened(eventID, inner.User, inner.Tab)
+	case slackevents.AppHomeOpenedEvent:
+		return b.h.HomeOpened(eventID, inner.User, inner.Tab)
+	}
+	return nil
+}
+
+func (b *Bot) worker(ctx context.Context) {
+	defer b.wg.Done()
+	// Work already acked is finished even during shutdown, so it runs on a context that outlives
+	// the signal; the drain timeout bounds it.
+	workCtx := context.WithoutCancel(ctx)
+	for j := range b.work {
+		b.run(workCtx, j)
+	}
+}
+
+func (b *Bot) run(ctx context.Context, j job) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("panic in work", "envelope_id", j.envelope, "kind", j.kind, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	j.fn(ctx)
+}
+
+func (b *Bot) recordAck(d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.acks) < 1<<20 {
+		b.acks = append(b.acks, d)
+	}
+}
+
+// AckLatencies returns the time from reading each envelope to queueing its ack, so far.
+func (b *Bot) AckLatencies() []time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]time.Duration(nil), b.acks...)
+}

@@ -1,0 +1,301 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/bot"
+	"github.com/expensebot/expensebot/fakeopenai"
+	"github.com/expensebot/expensebot/fakeslack"
+	"github.com/expensebot/expensebot/handlers"
+	"github.com/expensebot/expensebot/policy"
+	"github.com/expensebot/expensebot/store"
+	"github.com/expensebot/expensebot/store/storetest"
+)
+
+// The people of the test workspace.
+const (
+	emp       = "UEMP"  // Alice, an employee
+	rev1      = "UREV1" // Rita, a reviewer by user id
+	rev2      = "UREV2" // Ravi, a reviewer through the group S0REV
+	outsider  = "UOUT"  // Olga, not a reviewer
+	approvals = "CAPPROVALS"
+	general   = "CGENERAL"
+)
+
+func usd(minor int64) expensebot.Money { return expensebot.Money{Minor: minor, Currency: "USD"} }
+
+var testRules = policy.Rules{Currency: "USD", AutoApproveMax: usd(100000), ReviewMax: usd(1000000),
+	ReceiptRequiredOver: usd(7500), MinConfidence: 0.95}
+
+type harness struct {
+	t     testing.TB
+	slack *fakeslack.Server
+	ai    *fakeopenai.Server
+	db    *store.DB
+	url   string
+	logs  *syncBuffer
+	runs  []*instance
+}
+
+type instance struct {
+	app    *handlers.App
+	bot    *bot.Bot
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newHarness starts a fake workspace, a fake AI and a database of the given engine; start adds
+// a running bot.
+func newHarness(t testing.TB, engine string) *harness {
+	t.Helper()
+	sl, err := fakeslack.New(
+		fakeslack.User{ID: emp, Name: "alice", RealName: "Alice Employee"},
+		fakeslack.User{ID: rev1, Name: "rita", RealName: "Rita Reviewer"},
+		fakeslack.User{ID: rev2, Name: "ravi", RealName: "Ravi Reviewer"},
+		fakeslack.User{ID: outsider, Name: "olga", RealName: "Olga Outsider"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl.PingInterval = 500 * time.Millisecond
+	sl.AddChannel(approvals, "expense-approvals", fakeslack.BotUser, rev1, rev2, outsider)
+	sl.AddChannel(general, "general", fakeslack.BotUser, emp, rev1, rev2, outsider)
+	sl.AddUserGroup("S0REV", rev2)
+	ai := fakeopenai.New()
+	h := &harness{t: t, slack: sl, ai: ai, url: storetest.URL(t, engine), logs: &syncBuffer{}}
+	h.db, err = store.Open(context.Background(), h.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, r := range h.runs {
+			r.stop()
+		}
+		sl.Close()
+		ai.Close()
+		h.db.Close()
+		if t.Failed() && os.Getenv("EXPENSEBOT_TEST_LOGS") != "" {
+			t.Log(h.logs.String())
+		}
+	})
+	return h
+}
+
+// start runs one bot instance (several share the database, as replicas do).
+func (h *harness) start() *instance {
+	h.t.Helper()
+	db, err := store.Open(context.Background(), h.url)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(h.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	assessor := policy.NewAssessor(policy.AssessorConfig{APIKey: "sk-test-key", BaseURL: h.ai.URL(), Model: "gpt-4o-mini", Timeout: 2 * time.Second})
+	cfg := bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second}
+	api := bot.NewAPI(cfg)
+	app := handlers.New(db, assessor, api, handlers.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: testRules}, log)
+	b := bot.New(cfg, api, app, log)
+	connectsBefore := h.slack.Connects()
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{app: app, bot: b, cancel: cancel, done: make(chan error, 1)}
+	appDone := make(chan struct{})
+	go func() { app.Run(ctx, 4); close(appDone) }()
+	go func() {
+		err := b.Run(ctx)
+		<-appDone
+		db.Close()
+		in.done <- err
+	}()
+	h.runs = append(h.runs, in)
+	h.eventually("the new instance connects", func() bool {
+		return h.slack.Connects() > connectsBefore && h.slack.Connections() == len(h.liveRuns())
+	})
+	return in
+}
+
+func (h *harness) liveRuns() []*instance {
+	var live []*instance
+	for _, r := range h.runs {
+		if r.cancel != nil {
+			live = append(live, r)
+		}
+	}
+	return live
+}
+
+// stop shuts an instance down as SIGTERM would and waits for it.
+func (in *instance) stop() error {
+	if in.cancel == nil {
+		return nil
+	}
+	in.cancel()
+	in.cancel = nil
+	select {
+	case err := <-in.done:
+		return err
+	case <-time.After(10 * time.Second):
+		return context.DeadlineExceeded
+	}
+}
+
+// eventually waits for cond, failing with what after a few seconds.
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(8 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// command types /expense text as user in #general and returns the ack.
+func (h *harness) command(user, text string) fakeslack.Ack {
+	h.t.Helper()
+	ack, err := h.slack.Command(user, general, "/expense", text)
+	if err != nil {
+		h.t.Fatalf("/expense %s: %v", text, err)
+	}
+	return ack
+}
+
+// approvalMessage waits for the approvals channel message of an expense whose text contains want.
+func (h *harness) approvalMessage(expenseID int64, want string) fakeslack.Message {
+	h.t.Helper()
+	var found fakeslack.Message
+	h.eventually("approvals message for #"+itoa(expenseID)+" containing "+want, func() bool {
+		for _, m := range h.slack.Messages(approvals, "") {
+			if m.ThreadTS == "" && strings.Contains(m.Visible(), "Expense #"+itoa(expenseID)+" ·") && strings.Contains(m.Visible()+string(m.Blocks), want) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// dm waits for a DM to user containing want.
+func (h *harness) dm(user, want string) fakeslack.Message {
+	h.t.Helper()
+	var found fakeslack.Message
+	h.eventually("DM to "+user+" containing "+want, func() bool {
+		for _, m := range h.slack.Messages(user, user) {
+			if strings.Contains(m.Text, want) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// ephemeral waits for an ephemeral message to user in channel containing want.
+func (h *harness) ephemeral(user, channel, want string) {
+	h.t.Helper()
+	h.eventually("ephemeral to "+user+" containing "+want, func() bool {
+		for _, m := range h.slack.Messages(channel, user) {
+			if m.EphemeralTo == user && strings.Contains(m.Text+m.Visible(), want) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// latest waits for user's newest expense to reach status.
+func (h *harness) latest(user string, status expensebot.Status) expensebot.Expense {
+	h.t.Helper()
+	var e expensebot.Expense
+	h.eventually("an expense of "+user+" in status "+string(status), func() bool {
+		list, _ := h.db.BySubmitter(context.Background(), user, 0, 1)
+		if len(list) == 1 && list[0].Status == status {
+			e = list[0]
+			return true
+		}
+		return false
+	})
+	return e
+}
+
+func (h *harness) expense(id int64) expensebot.Expense {
+	h.t.Helper()
+	e, err := h.db.Expense(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+func (h *harness) events(id int64) []string {
+	h.t.Helper()
+	evs, err := h.db.Events(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range evs {
+		kinds = append(kinds, e.Kind)
+	}
+	return kinds
+}
+
+func count(list []string, kind string) int {
+	n := 0
+	for _, k := range list {
+		if k == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func itoa(id int64) string { b, _ := json.Marshal(id); return string(b) }
+
+// click clicks an action on an expense's approvals message.
+func (h *harness) click(user string, m fakeslack.Message, action string, id int64) {
+	h.t.Helper()
+	if _, err := h.slack.ClickMessageButton(user, approvals, m.TS, action+":"+itoa(id)); err != nil {
+		h.t.Fatalf("%s clicks %s: %v", user, action, err)
+	}
+}
+
+// modal waits for user's open modal with the given callback id.
+func (h *harness) modal(user, callbackID string) fakeslack.View {
+	h.t.Helper()
+	var v fakeslack.View
+	h.eventually(user+" sees modal "+callbackID, func() bool {
+		var ok bool
+		v, ok = h.slack.Modal(user)
+		return ok && v.CallbackID == callbackID
+	})
+	return v
+}
