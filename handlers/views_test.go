@@ -1,0 +1,143 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/expensebot/expensebot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+var (
+	decided = time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC)
+	base    = expensebot.Expense{ID: 42, SubmitterID: "UEMP", Amount: expensebot.Money{Minor: 250000, Currency: "USD"},
+		Category: "travel", Description: "Conference travel to Berlin <!channel> & friends", IncurredOn: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
+		Status: expensebot.StatusPendingReview, ApprovalsRequired: 1, ReviewReasons: []string{"2,500.00 USD is at or above the auto-approve limit of 1,000.00 USD"},
+		Assessment: &expensebot.Assessment{Decision: "approve", Confidence: 0.97, ConfidenceSource: "logprobs", Model: "gpt-4o-mini", Reasons: []string{"ordinary conference travel"}},
+		ReceiptFileIDs: []string{"F1"}}
+)
+
+func with(f func(*expensebot.Expense)) expensebot.Expense {
+	e := base
+	f(&e)
+	return e
+}
+
+// golden compares v's JSON with testdata/golden/name.json (go test -update rewrites it).
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // golden diffs read like the Block Kit Builder
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.Bytes()
+	path := filepath.Join("testdata", "golden", name+".json")
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./handlers -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s changed; if intended, run go test ./handlers -update and review the diff.\ngot:\n%s", name, got)
+	}
+}
+
+func TestViewsGolden(t *testing.T) {
+	links := map[string]string{"F1": "https://files.example/F1"}
+	tests := map[string]any{
+		"approval_pending":      approvalMessage(base, links),
+		"approval_two_first":    approvalMessage(with(func(e *expensebot.Expense) { e.ApprovalsRequired, e.FirstApprover = 2, "UREV1" }), links),
+		"approval_ai_failed":    approvalMessage(with(func(e *expensebot.Expense) { e.Assessment = &expensebot.Assessment{Error: "timed out after 10s"}; e.ReceiptFileIDs = nil }), nil),
+		"approval_ai_off":       approvalMessage(with(func(e *expensebot.Expense) { e.Assessment = nil }), links),
+		"approval_offline":      approvalMessage(with(func(e *expensebot.Expense) { e.Assessment = &expensebot.Assessment{Decision: "review", Confidence: 0.6, ConfidenceSource: "model", Offline: true} }), links),
+		"approval_approved":     approvalMessage(with(func(e *expensebot.Expense) { e.Status, e.DecidedBy, e.DecidedAt = expensebot.StatusApproved, "UREV1", decided }), links),
+		"approval_rejected":     approvalMessage(with(func(e *expensebot.Expense) { e.Status, e.DecidedBy, e.DecidedAt, e.DecisionReason = expensebot.StatusRejected, "UREV1", decided, "Personal <trip>" }), links),
+		"received":              receivedMessage(base.Amount, "travel", base.Description, true),
+		"help":                  helpMessage("USD"),
+		"history":               historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
+		"history_empty":         historyMessage(nil),
+		"dm_routed":             submitterNotice(base, expensebot.Notice{Event: expensebot.EventRouted}),
+		"dm_approved":           submitterNotice(base, expensebot.Notice{Event: expensebot.EventApproved, Actor: "UREV1"}),
+		"dm_rejected":           submitterNotice(with(func(e *expensebot.Expense) { e.DecisionReason = "Personal" }), expensebot.Notice{Event: expensebot.EventRejected, Actor: "UREV1"}),
+		"dm_first_approval":     submitterNotice(base, expensebot.Notice{Event: expensebot.EventFirstApproval, Actor: "UREV1"}),
+		"dm_auto_approved":      submitterNotice(base, expensebot.Notice{Event: expensebot.EventAutoApproved}),
+		"comment":               commentNotice(base, expensebot.Notice{Actor: "UREV1", Text: "Which <client>?"}),
+		"modal_expense":         expenseModal("USD", decided),
+		"modal_received":        receivedModal(base.Amount, base.Description),
+		"modal_reject":          rejectModal(base, "CAPPROVALS"),
+		"modal_comment":         commentModal(base, "CAPPROVALS"),
+		"home_employee":         homeView([]expensebot.Expense{base}, "Totals · Pending review: 1 (2,500.00 USD)", false, nil, 0),
+		"home_reviewer":         homeView(nil, "", true, []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, 25),
+		"home_reviewer_empty":   homeView(nil, "", true, nil, 0),
+	}
+	for name, v := range tests {
+		t.Run(name, func(t *testing.T) { golden(t, name, v) })
+	}
+}
+
+// TestHomeFitsBlockKit: a reviewer with a long history and a long queue still gets a valid App
+// Home (at most 100 blocks).
+func TestHomeFitsBlockKit(t *testing.T) {
+	var many []expensebot.Expense
+	for i := range 500 {
+		many = append(many, with(func(e *expensebot.Expense) { e.ID = int64(i + 1) }))
+	}
+	v := homeView(many[:homeMine], "totals", true, many[:homeQueue], 500)
+	if n := len(v.Blocks.BlockSet); n > 100 {
+		t.Errorf("home has %d blocks", n)
+	}
+}
+
+func TestEscape(t *testing.T) {
+	if got := escape("<!channel> & <@U1> <https://x|y>"); got != "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://x|y&gt;" {
+		t.Errorf("escape = %q", got)
+	}
+	b, _ := json.Marshal(approvalMessage(base, nil))
+	if strings.Contains(string(b), `\u003c!channel`) {
+		t.Errorf("description reached the message unescaped")
+	}
+}
+
+func TestParseQuick(t *testing.T) {
+	tests := []struct {
+		in, amount, desc, category, err string
+	}{
+		{"42.50 Team lunch", "42.50 USD", "Team lunch", "other", ""},
+		{"120 EUR Train to Paris", "120.00 EUR", "Train to Paris", "other", ""},
+		{"$2,500 Conference #travel", "2,500.00 USD", "Conference", "travel", ""},
+		{"1.234,56 EUR Hotel", "1,234.56 EUR", "Hotel", "other", ""},
+		{"42 tea and cake", "42.00 USD", "tea and cake", "other", ""},
+		{"USD 15 Parking", "15.00 USD", "Parking", "other", ""},
+		{"42", "", "", "", "Please say what 42.00 USD was for"},
+		{"-5 refund", "", "", "", "negative"},
+		{"lunch 42", "", "", "", "not an amount"},
+		{"0 free", "", "", "", "more than zero"},
+	}
+	for _, tt := range tests {
+		e, err := parseQuick(tt.in, "USD")
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q: err = %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || e.Amount.String() != tt.amount || e.Description != tt.desc || e.Category != tt.category {
+			t.Errorf("%q = %s %q %s, %v", tt.in, e.Amount, e.Description, e.Category, err)
+		}
+	}
+}
