@@ -42,11 +42,19 @@ type Config struct {
 
 // NewAPI returns the Web API client for cfg; the handlers and the bot share it.
 func NewAPI(cfg Config) *slack.Client {
-	opts := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken), slack.OptionAPIURL(cfg.APIURL)}
-	if cfg.HTTPClient != nil {
-		opts = append(opts, slack.OptionHTTPClient(cfg.HTTPClient))
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second, Transport: pooledTransport()}
 	}
-	return slack.New(cfg.BotToken, opts...)
+	return slack.New(cfg.BotToken, slack.OptionAppLevelToken(cfg.AppToken), slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(hc))
+}
+
+// pooledTransport keeps enough idle connections for the workers that call Slack at once: Go's
+// default keeps two per host, so every further parallel call would open a new connection.
+func pooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 64, 32
+	return t
 }
 
 // Bot is a running Socket Mode connection.

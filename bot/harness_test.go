@@ -125,7 +125,7 @@ func (h *harness) start() *instance {
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{app: app, bot: b, cancel: cancel, done: make(chan error, 1)}
 	appDone := make(chan struct{})
-	go func() { app.Run(ctx, 4); close(appDone) }()
+	go func() { app.Run(ctx, 8); close(appDone) }()
 	go func() {
 		err := b.Run(ctx)
 		<-appDone

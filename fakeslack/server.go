@@ -418,3 +418,14 @@ func visible(fallback string, blocks json.RawMessage) string {
 }
 
 func isString(v any) bool { _, ok := v.(string); return ok }
+
+// MessageCount counts the messages in a channel (for a user id, their DM with the bot) without
+// copying them.
+func (s *Server) MessageCount(channel string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.channels[s.resolveChannel(channel)]; c != nil {
+		return len(c.Messages)
+	}
+	return 0
+}

@@ -20,7 +20,7 @@ var (
 	base    = expensebot.Expense{ID: 42, SubmitterID: "UEMP", Amount: expensebot.Money{Minor: 250000, Currency: "USD"},
 		Category: "travel", Description: "Conference travel to Berlin <!channel> & friends", IncurredOn: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
 		Status: expensebot.StatusPendingReview, ApprovalsRequired: 1, ReviewReasons: []string{"2,500.00 USD is at or above the auto-approve limit of 1,000.00 USD"},
-		Assessment: &expensebot.Assessment{Decision: "approve", Confidence: 0.97, ConfidenceSource: "logprobs", Model: "gpt-4o-mini", Reasons: []string{"ordinary conference travel"}},
+		Assessment:     &expensebot.Assessment{Decision: "approve", Confidence: 0.97, ConfidenceSource: "logprobs", Model: "gpt-4o-mini", Reasons: []string{"ordinary conference travel"}},
 		ReceiptFileIDs: []string{"F1"}}
 )
 
@@ -60,30 +60,39 @@ func golden(t *testing.T, name string, v any) {
 func TestViewsGolden(t *testing.T) {
 	links := map[string]string{"F1": "https://files.example/F1"}
 	tests := map[string]any{
-		"approval_pending":      approvalMessage(base, links),
-		"approval_two_first":    approvalMessage(with(func(e *expensebot.Expense) { e.ApprovalsRequired, e.FirstApprover = 2, "UREV1" }), links),
-		"approval_ai_failed":    approvalMessage(with(func(e *expensebot.Expense) { e.Assessment = &expensebot.Assessment{Error: "timed out after 10s"}; e.ReceiptFileIDs = nil }), nil),
-		"approval_ai_off":       approvalMessage(with(func(e *expensebot.Expense) { e.Assessment = nil }), links),
-		"approval_offline":      approvalMessage(with(func(e *expensebot.Expense) { e.Assessment = &expensebot.Assessment{Decision: "review", Confidence: 0.6, ConfidenceSource: "model", Offline: true} }), links),
-		"approval_approved":     approvalMessage(with(func(e *expensebot.Expense) { e.Status, e.DecidedBy, e.DecidedAt = expensebot.StatusApproved, "UREV1", decided }), links),
-		"approval_rejected":     approvalMessage(with(func(e *expensebot.Expense) { e.Status, e.DecidedBy, e.DecidedAt, e.DecisionReason = expensebot.StatusRejected, "UREV1", decided, "Personal <trip>" }), links),
-		"received":              receivedMessage(base.Amount, "travel", base.Description, true),
-		"help":                  helpMessage("USD"),
-		"history":               historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
-		"history_empty":         historyMessage(nil),
-		"dm_routed":             submitterNotice(base, expensebot.Notice{Event: expensebot.EventRouted}),
-		"dm_approved":           submitterNotice(base, expensebot.Notice{Event: expensebot.EventApproved, Actor: "UREV1"}),
-		"dm_rejected":           submitterNotice(with(func(e *expensebot.Expense) { e.DecisionReason = "Personal" }), expensebot.Notice{Event: expensebot.EventRejected, Actor: "UREV1"}),
-		"dm_first_approval":     submitterNotice(base, expensebot.Notice{Event: expensebot.EventFirstApproval, Actor: "UREV1"}),
-		"dm_auto_approved":      submitterNotice(base, expensebot.Notice{Event: expensebot.EventAutoApproved}),
-		"comment":               commentNotice(base, expensebot.Notice{Actor: "UREV1", Text: "Which <client>?"}),
-		"modal_expense":         expenseModal("USD", decided),
-		"modal_received":        receivedModal(base.Amount, base.Description),
-		"modal_reject":          rejectModal(base, "CAPPROVALS"),
-		"modal_comment":         commentModal(base, "CAPPROVALS"),
-		"home_employee":         homeView([]expensebot.Expense{base}, "Totals · Pending review: 1 (2,500.00 USD)", false, nil, 0),
-		"home_reviewer":         homeView(nil, "", true, []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, 25),
-		"home_reviewer_empty":   homeView(nil, "", true, nil, 0),
+		"approval_pending":   approvalMessage(base, links),
+		"approval_two_first": approvalMessage(with(func(e *expensebot.Expense) { e.ApprovalsRequired, e.FirstApprover = 2, "UREV1" }), links),
+		"approval_ai_failed": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Assessment = &expensebot.Assessment{Error: "timed out after 10s"}
+			e.ReceiptFileIDs = nil
+		}), nil),
+		"approval_ai_off": approvalMessage(with(func(e *expensebot.Expense) { e.Assessment = nil }), links),
+		"approval_offline": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Assessment = &expensebot.Assessment{Decision: "review", Confidence: 0.6, ConfidenceSource: "model", Offline: true}
+		}), links),
+		"approval_approved": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Status, e.DecidedBy, e.DecidedAt = expensebot.StatusApproved, "UREV1", decided
+		}), links),
+		"approval_rejected": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Status, e.DecidedBy, e.DecidedAt, e.DecisionReason = expensebot.StatusRejected, "UREV1", decided, "Personal <trip>"
+		}), links),
+		"received":            receivedMessage(base.Amount, "travel", base.Description, true),
+		"help":                helpMessage("USD"),
+		"history":             historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
+		"history_empty":       historyMessage(nil),
+		"dm_routed":           submitterNotice(base, expensebot.Notice{Event: expensebot.EventRouted}),
+		"dm_approved":         submitterNotice(base, expensebot.Notice{Event: expensebot.EventApproved, Actor: "UREV1"}),
+		"dm_rejected":         submitterNotice(with(func(e *expensebot.Expense) { e.DecisionReason = "Personal" }), expensebot.Notice{Event: expensebot.EventRejected, Actor: "UREV1"}),
+		"dm_first_approval":   submitterNotice(base, expensebot.Notice{Event: expensebot.EventFirstApproval, Actor: "UREV1"}),
+		"dm_auto_approved":    submitterNotice(base, expensebot.Notice{Event: expensebot.EventAutoApproved}),
+		"comment":             commentNotice(base, expensebot.Notice{Actor: "UREV1", Text: "Which <client>?"}),
+		"modal_expense":       expenseModal("USD", decided),
+		"modal_received":      receivedModal(base.Amount, base.Description),
+		"modal_reject":        rejectModal(base, "CAPPROVALS"),
+		"modal_comment":       commentModal(base, "CAPPROVALS"),
+		"home_employee":       homeView([]expensebot.Expense{base}, "Totals · Pending review: 1 (2,500.00 USD)", false, nil, 0),
+		"home_reviewer":       homeView(nil, "", true, []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, 25),
+		"home_reviewer_empty": homeView(nil, "", true, nil, 0),
 	}
 	for name, v := range tests {
 		t.Run(name, func(t *testing.T) { golden(t, name, v) })

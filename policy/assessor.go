@@ -48,7 +48,10 @@ func NewAssessor(cfg AssessorConfig) *Assessor {
 			oc.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 		}
 	}
-	hc := &http.Client{}
+	// Go's default transport keeps two idle connections per host; assessments run in parallel.
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.MaxIdleConnsPerHost = 32
+	hc := &http.Client{Transport: base}
 	if cfg.Client != nil {
 		c := *cfg.Client
 		hc = &c

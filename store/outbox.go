@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -22,7 +23,8 @@ func (s *DB) addNotices(ctx context.Context, tx *sqlx.Tx, notices ...expensebot.
 
 // ClaimNotices leases up to limit notices that are due, oldest first, for lease. A notice waits
 // while an older one for the same expense is undelivered, so a review message is posted before it
-// is updated. Leases keep two instances from delivering the same notice at once.
+// is updated. One conditional UPDATE claims the batch: of two instances racing, each notice goes
+// to one of them.
 func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]expensebot.Notice, error) {
 	now := s.now()
 	var rows []struct {
@@ -34,23 +36,20 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 		Text      string `db:"text"`
 		Attempts  int    `db:"attempts"`
 	}
-	err := s.db.SelectContext(ctx, &rows, s.q(`SELECT id, kind, expense_id, event, actor, text, attempts FROM outbox o
-		WHERE done_at IS NULL AND next_attempt <= ? AND (claimed_until IS NULL OR claimed_until < ?)
-		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.expense_id = o.expense_id AND p.id < o.id AND p.done_at IS NULL)
-		ORDER BY id LIMIT ?`), now, now, limit)
+	err := s.db.SelectContext(ctx, &rows, s.q(`UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM outbox o
+			WHERE done_at IS NULL AND next_attempt <= ? AND (claimed_until IS NULL OR claimed_until < ?)
+			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.expense_id = o.expense_id AND p.id < o.id AND p.done_at IS NULL)
+			ORDER BY id LIMIT ?)
+		AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)
+		RETURNING id, kind, expense_id, event, actor, text, attempts`), now.Add(lease), now, now, limit, now)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim notices: %w", err)
 	}
-	var out []expensebot.Notice
-	for _, r := range rows {
-		res, err := s.db.ExecContext(ctx, s.q(`UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
-			WHERE id = ? AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)`), now.Add(lease), r.ID, now)
-		if err != nil {
-			return out, fmt.Errorf("store: claim notice %d: %w", r.ID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			out = append(out, expensebot.Notice{ID: r.ID, Kind: r.Kind, ExpenseID: r.ExpenseID, Event: r.Event, Actor: r.Actor, Text: r.Text, Attempts: r.Attempts})
-		}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
+	out := make([]expensebot.Notice, len(rows))
+	for i, r := range rows {
+		out[i] = expensebot.Notice{ID: r.ID, Kind: r.Kind, ExpenseID: r.ExpenseID, Event: r.Event, Actor: r.Actor, Text: r.Text, Attempts: r.Attempts - 1}
 	}
 	return out, nil
 }

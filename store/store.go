@@ -57,8 +57,9 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		// SQLITE_BUSY from itself.
 		db.SetMaxOpenConns(1)
 	} else {
-		db.SetMaxOpenConns(16)
-		db.SetMaxIdleConns(16)
+		// Enough for the request workers, the assessment workers and the notice deliverer at once.
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(32)
 	}
 	s := &DB{db: db, dialect: dialect, now: func() time.Time { return time.Now().UTC() }}
 	if err := s.ping(ctx); err != nil {
@@ -118,7 +119,10 @@ func sqliteDSN(file string) string {
 	// Immediate transactions take the write lock at BEGIN, so two processes sharing a file wait
 	// (busy_timeout) instead of failing half-way through a transaction.
 	v.Set("_txlock", "immediate")
-	v["_pragma"] = append(v["_pragma"], "busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)")
+	// WAL with synchronous=NORMAL survives a crash of the process (commits are in the WAL before
+	// Commit returns); only an OS crash or power cut can lose the last commits. SQLite is the
+	// laptop and sandbox engine: production runs on PostgreSQL.
+	v["_pragma"] = append(v["_pragma"], "busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)")
 	return "file:" + file + "?" + v.Encode()
 }
 

@@ -1,0 +1,112 @@
+package bot_test
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/expensebot/expensebot/store"
+)
+
+// BenchmarkEndToEnd drives auto-approved submissions through the whole app on this machine: the
+// fake Slack sends /expense envelopes over Socket Mode, the bot acks, stores, asks the fake AI
+// (HTTP, no added latency), routes and DMs the submitter. One op is one expense, from envelope in
+// to DM out. Run: go test ./bot -run '^$' -bench EndToEnd -benchtime 2000x
+func BenchmarkEndToEnd(b *testing.B) {
+	for _, engine := range []string{store.Postgres, store.SQLite} {
+		b.Run(engine, func(b *testing.B) {
+			h := newHarness(b, engine)
+			h.slack.PingInterval = 10 * time.Second
+			in := h.start()
+			const senders = 32
+			var next atomic.Int64
+			var mu sync.Mutex
+			var wireAcks []time.Duration
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range senders {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						i := next.Add(1)
+						if i > int64(b.N) {
+							return
+						}
+						ack, err := h.slack.Command(emp, general, "/expense", strconv.FormatInt(i%70+1, 10)+" Coffee run")
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						mu.Lock()
+						wireAcks = append(wireAcks, ack.Latency)
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(time.Since(start).Seconds(), "s-to-ack-all")
+			deadline := time.Now().Add(2 * time.Minute)
+			for h.slack.MessageCount(emp) < b.N {
+				if time.Now().After(deadline) {
+					b.Fatalf("%d of %d DMs after 2 minutes", h.slack.MessageCount(emp), b.N)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			if n := dms(h); n != b.N {
+				b.Fatalf("%d DMs say approved automatically, want %d", n, b.N)
+			}
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "expenses/s")
+			inBot := in.bot.AckLatencies()
+			b.ReportMetric(percentile(inBot, 50), "ack-p50-µs")
+			b.ReportMetric(percentile(inBot, 99), "ack-p99-µs")
+			b.ReportMetric(percentile(wireAcks, 50), "wire-ack-p50-µs")
+			b.ReportMetric(percentile(wireAcks, 99), "wire-ack-p99-µs")
+			b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+		})
+	}
+}
+
+func dms(h *harness) int {
+	n := 0
+	for _, m := range h.slack.Messages(emp, emp) {
+		if strings.Contains(m.Text, "approved automatically") {
+			n++
+		}
+	}
+	return n
+}
+
+func percentile(d []time.Duration, p int) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return float64(s[(len(s)-1)*p/100].Microseconds())
+}
+
+// peakRSSMB is the process's peak resident set (VmHWM): bot, fake Slack and fake AI together.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
