@@ -155,11 +155,10 @@ func aiLine(a *expensebot.Assessment) string {
 	case a.Error != "":
 		return ":warning: AI check failed: " + escape(a.Error)
 	}
-	who := "model " + escape(a.Model)
+	line := fmt.Sprintf(":robot_face: AI suggests *%s* (confidence %.2f from %s, model %s)", a.Decision, a.Confidence, a.ConfidenceSource, escape(a.Model))
 	if a.Offline {
-		who = "offline assessor (sandbox rules, no model)"
+		line = fmt.Sprintf(":robot_face: Offline assessor (sandbox rules, not a model) suggests *%s* (confidence %.2f)", a.Decision, a.Confidence)
 	}
-	line := fmt.Sprintf(":robot_face: AI suggests *%s* (confidence %.2f from %s, %s)", a.Decision, a.Confidence, a.ConfidenceSource, who)
 	if len(a.Reasons) > 0 {
 		line += ": " + escape(strings.Join(a.Reasons, "; "))
 	}

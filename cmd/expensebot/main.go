@@ -42,7 +42,8 @@ const usage = `expensebot: human-in-the-loop expense approval for Slack.
 
 Usage:
   expensebot [run]        connect to Slack over Socket Mode and work (the default)
-  expensebot sandbox      the whole app on this machine with a Slack-like web page
+  expensebot sandbox [--demo] [--addr HOST:PORT] [-v]
+                          the whole app on this machine, in a Slack-like web page
   expensebot migrate      apply database migrations and exit
   expensebot export [--since YYYY-MM-DD] [--format csv|jsonl]
                           write the audit trail, one row per event, to stdout
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "export":
 		return export(ctx, cfg, rest, stdout)
+	case "sandbox":
+		return runSandbox(ctx, cfg, rest, stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }

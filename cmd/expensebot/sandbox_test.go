@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// startSandbox runs `expensebot sandbox` in this process and returns its URL.
+func startSandbox(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"expensebot", "sandbox", "--addr", "127.0.0.1:0"}, args...), env(), pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("sandbox stopped with %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("sandbox did not stop within 15s of Ctrl-C")
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	select {
+	case line := <-lines:
+		u := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(line)
+		if u == "" {
+			t.Fatalf("sandbox printed %q, want one URL", line)
+		}
+		go func() {
+			for l := range lines {
+				t.Errorf("sandbox printed more than one line: %q", l)
+			}
+		}()
+		return u
+	case err := <-done:
+		t.Fatalf("sandbox stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("sandbox printed no URL in 30s")
+	}
+	return ""
+}
+
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("EXPENSEBOT_REQUIRE_BROWSER") == "1" {
+		t.Fatal("no Chromium found (apt-get install chromium)")
+	}
+	t.Skip("SKIPPING BROWSER TEST: no Chromium found (apt-get install chromium)")
+	return ""
+}
+
+// artifacts is where screenshots are kept for people to look at.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("EXPENSEBOT_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "artifacts")
+	}
+	dir = filepath.Join(dir, "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestSandboxInBrowser is the newcomer's first minute: as an employee submit 2500 for conference
+// travel, switch to a reviewer, click Approve, see the message change and the submitter's DM.
+func TestSandboxInBrowser(t *testing.T) {
+	exe := chromium(t)
+	url := startSandbox(t)
+	shots := artifacts(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("user-data-dir", t.TempDir()), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 1000))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			return chromedp.Void{}, os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
+		}
+	}
+	be := func(user, view string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(
+			void(chromedp.Evaluate[bool](`(() => { const w = document.getElementById('who'); w.value = '`+user+`';
+				w.dispatchEvent(new Event('change')); return true; })()`)),
+			// The sidebar lists the new person's DM once the page has their state.
+			chromedp.WaitVisible(`[data-view="`+view+`"]`),
+			chromedp.Click(`[data-view="`+view+`"]`),
+		)
+	}
+	waitText := func(sel, text string) chromedp.Action[chromedp.Void] {
+		return void(chromedp.Poll[bool](`(document.querySelector('`+sel+`') || {innerText: ''}).innerText.includes(`+jsString(text)+`)`, chromedp.WithPollingTimeout(20*time.Second)))
+	}
+	var approvals, dm string
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(url+"#user=UALICE&view=CGENERAL"),
+		chromedp.WaitVisible(`[data-test=composer]`),
+		chromedp.SendKeys(`[data-test=composer]`, "/expense 2500 Conference travel to Berlin #travel\n"),
+		waitText("#messages", "Received"),
+		shot("01-employee-submits"),
+		chromedp.Sleep(200*time.Millisecond),
+		be("URITA", "CAPPROVALS"),
+		chromedp.WaitVisible(`button[data-action-id^="approve:"]`),
+		waitText("#messages", "Conference travel to Berlin"),
+		shot("02-reviewer-sees-request"),
+		chromedp.Click(`button[data-action-id^="approve:"]`),
+		waitText("#messages", "Approved by @Rita Reyes"),
+		into(&approvals, chromedp.Text("#messages")),
+		shot("03-message-updated"),
+		be("UALICE", "DUALICE"),
+		waitText("#messages", "was approved by @Rita Reyes"),
+		into(&dm, chromedp.Text("#messages")),
+		shot("04-submitter-dm"),
+		be("URITA", "home"),
+		waitText("#messages", "Waiting for review"),
+		shot("05-reviewer-home"),
+		be("UALICE", "CGENERAL"),
+		chromedp.SendKeys(`[data-test=composer]`, "/expense\n"),
+		chromedp.WaitVisible(`[data-test=modal-submit]`),
+		chromedp.Click(`[data-test=modal-submit]`),
+		waitText("#modal", "Please choose a category"),
+		shot("06-modal-field-errors"),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v (screenshots so far in %s)", err, shots)
+	}
+	// The renderer never drops what it does not know, and never turns user text into markup.
+	var unknown, hostile string
+	err = chromedp.Do(ctx,
+		into(&unknown, chromedp.Evaluate[string](`blocks([{type: "rich_text"}, {type: "actions", elements: [{type: "overflow"}]}], {where: ""})`)),
+		into(&hostile, chromedp.Evaluate[string](`mrkdwn("&lt;script&gt;alert(1)&lt;/script&gt; &lt;!channel&gt; <javascript:alert(1)|x>")`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(unknown, "not shown here: rich_text") || !strings.Contains(unknown, "not shown here: overflow") {
+		t.Errorf("unknown blocks not shown as placeholders: %s", unknown)
+	}
+	if strings.Contains(hostile, "<script") || strings.Contains(hostile, "href=\"javascript") {
+		t.Errorf("user text became markup: %s", hostile)
+	}
+	if strings.Contains(approvals, "Approve\nReject") {
+		t.Errorf("buttons still shown after approval:\n%s", approvals)
+	}
+	if !strings.Contains(dm, "2,500.00 USD") {
+		t.Errorf("DM lacks the amount:\n%s", dm)
+	}
+}
+
+// into stores an action's value in dst, so that it can run among steps that return nothing.
+func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		v, err := a(ctx, tg)
+		*dst = v
+		return chromedp.Void{}, err
+	}
+}
+
+func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	var discard T
+	return into(&discard, a)
+}
+
+func jsString(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
+
+// TestSandboxDemo: --demo leaves expenses in every state for the App Home and the queue.
+func TestSandboxDemo(t *testing.T) {
+	url := startSandbox(t, "--demo")
+	get := func(user string) string {
+		resp, err := http.Get(url + "api/state?user=" + user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	var rita string
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		rita = get("URITA")
+		if strings.Contains(rita, "*Approved* by") && strings.Contains(rita, "*Rejected* by") && strings.Contains(rita, "1 of 2 approvals") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, want := range []string{"*Approved* by", "*Rejected* by", "1 of 2 approvals", "approve:", "Which client meeting was this for?"} {
+		if !strings.Contains(rita, want) {
+			t.Errorf("demo workspace lacks %q", want)
+		}
+	}
+	if alice := get("UALICE"); !strings.Contains(alice, "was approved automatically") {
+		t.Errorf("Alice's DMs lack the auto-approval")
+	}
+	resp, _ := http.Get(url + "api/state?user=UNOBODY")
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown user: %d", resp.StatusCode)
+	}
+}

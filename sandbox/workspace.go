@@ -1,0 +1,145 @@
+package sandbox
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/expensebot/expensebot/fakeslack"
+)
+
+// The sandbox's workspace.
+const (
+	Alice     = "UALICE"
+	Bob       = "UBOB"
+	Rita      = "URITA"
+	Ravi      = "URAVI"
+	Approvals = "CAPPROVALS"
+	General   = "CGENERAL"
+	// ReviewerGroup holds Ravi: reviewers can be named by user group as in a real workspace.
+	ReviewerGroup = "S0REVIEWERS"
+)
+
+// People are who you can be in the sandbox.
+var People = []Person{
+	{ID: Alice, Name: "Alice Adams", Role: "employee"},
+	{ID: Bob, Name: "Bob Brown", Role: "employee"},
+	{ID: Rita, Name: "Rita Reyes", Role: "reviewer"},
+	{ID: Ravi, Name: "Ravi Rao", Role: "reviewer"},
+}
+
+// Reviewers is what EXPENSEBOT_REVIEWERS holds in the sandbox.
+var Reviewers = []string{Rita, ReviewerGroup}
+
+// NewWorkspace starts a fake Slack with the sandbox's people and channels.
+func NewWorkspace() (*fakeslack.Server, error) {
+	var users []fakeslack.User
+	for _, p := range People {
+		users = append(users, fakeslack.User{ID: p.ID, Name: strings.ToLower(strings.Fields(p.Name)[0]), RealName: p.Name})
+	}
+	sl, err := fakeslack.New(users...)
+	if err != nil {
+		return nil, err
+	}
+	sl.AddChannel(General, "general", fakeslack.BotUser, Alice, Bob, Rita, Ravi)
+	sl.AddChannel(Approvals, "expense-approvals", fakeslack.BotUser, Rita, Ravi)
+	sl.AddUserGroup(ReviewerGroup, Ravi)
+	return sl, nil
+}
+
+// Demo fills the workspace with expenses in every state, by doing what people would: typing
+// /expense and clicking the reviewers' buttons.
+func Demo(sl *fakeslack.Server) error {
+	type step struct {
+		who, text string
+		then      func(ts string) error
+	}
+	approve := func(who string) func(string) error {
+		return func(ts string) error { return click(sl, who, ts, "approve") }
+	}
+	steps := []step{
+		{Alice, "18.50 Coffee with a candidate #meals", nil},
+		{Bob, "2400 KubeCon conference ticket #training", nil},
+		{Alice, "640 Hotel in Berlin, two nights #lodging", func(ts string) error {
+			if err := click(sl, Rita, ts, "comment"); err != nil {
+				return err
+			}
+			_, _, err := sl.SubmitModal(Rita, map[string]string{"comment": "Which client meeting was this for?"})
+			return err
+		}},
+		{Bob, "14000 Team offsite venue #travel", approve(Rita)},
+		{Alice, "95 Taxi to the airport #transport", func(ts string) error {
+			if err := click(sl, Ravi, ts, "reject"); err != nil {
+				return err
+			}
+			_, _, err := sl.SubmitModal(Ravi, map[string]string{"reason": "Please attach the receipt and submit again."})
+			return err
+		}},
+		{Bob, "1200 27-inch monitor #equipment", approve(Rita)},
+	}
+	for _, s := range steps {
+		before := len(sl.Messages(Approvals, ""))
+		if _, err := sl.Command(s.who, General, "/expense", s.text); err != nil {
+			return fmt.Errorf("demo: %s: %w", s.text, err)
+		}
+		if s.then == nil {
+			continue
+		}
+		ts, err := waitForPost(sl, before)
+		if err != nil {
+			return fmt.Errorf("demo: %s: %w", s.text, err)
+		}
+		if err := s.then(ts); err != nil {
+			return fmt.Errorf("demo: %s: %w", s.text, err)
+		}
+	}
+	return nil
+}
+
+// waitForPost waits for a new top-level message in the approvals channel.
+func waitForPost(sl *fakeslack.Server, before int) (string, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		var top []fakeslack.Message
+		for _, m := range sl.Messages(Approvals, "") {
+			if m.ThreadTS == "" && m.EphemeralTo == "" {
+				top = append(top, m)
+			}
+		}
+		if len(top) > 0 && len(sl.Messages(Approvals, "")) > before {
+			return top[len(top)-1].TS, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return "", fmt.Errorf("no approvals message appeared")
+}
+
+// click presses the action button (approve, reject, comment) on an approvals message.
+func click(sl *fakeslack.Server, who, ts, action string) error {
+	m, ok := sl.Message(Approvals, ts)
+	if !ok {
+		return fmt.Errorf("message %s is gone", ts)
+	}
+	id := ""
+	if i := strings.Index(string(m.Blocks), `"action_id":"`+action+`:`); i >= 0 {
+		rest := string(m.Blocks)[i+len(`"action_id":"`):]
+		id = rest[:strings.Index(rest, `"`)]
+	}
+	if id == "" {
+		return fmt.Errorf("no %s button", action)
+	}
+	if _, err := sl.ClickMessageButton(who, Approvals, ts, id); err != nil {
+		return err
+	}
+	if action == "reject" || action == "comment" {
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if _, open := sl.Modal(who); open {
+				return nil
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return fmt.Errorf("the %s form did not open", action)
+	}
+	return nil
+}
