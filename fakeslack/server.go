@@ -429,3 +429,10 @@ func (s *Server) MessageCount(channel string) int {
 	}
 	return 0
 }
+
+// NewTrigger issues a trigger_id for user, as a click or a command would.
+func (s *Server) NewTrigger(user string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.newTrigger(user)
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/expensebot/expensebot/fakeopenai"
+	"github.com/expensebot/expensebot/fakeslack"
+)
+
+// TestRunAgainstFakeSlack starts the real program as an operator would, configured only through
+// its environment, and stops it as SIGTERM does.
+func TestRunAgainstFakeSlack(t *testing.T) {
+	sl, err := fakeslack.New(fakeslack.User{ID: "UEMP", Name: "emp", RealName: "Em Ployee"}, fakeslack.User{ID: "UREV", Name: "rev", RealName: "Re Viewer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sl.Close()
+	sl.AddChannel("CAPP", "approvals", fakeslack.BotUser, "UREV")
+	sl.AddChannel("CGEN", "general", fakeslack.BotUser, "UEMP", "UREV")
+	ai := fakeopenai.New()
+	defer ai.Close()
+
+	getenv := env("SLACK_APP_TOKEN", fakeslack.AppToken, "SLACK_BOT_TOKEN", fakeslack.BotToken, "SLACK_API_URL", sl.APIURL(),
+		"DATABASE_URL", "sqlite://"+t.TempDir()+"/run.db", "OPENAI_API_KEY", "sk-run-test", "OPENAI_BASE_URL", ai.URL(),
+		"EXPENSEBOT_APPROVALS_CHANNEL", "CAPP", "EXPENSEBOT_REVIEWERS", "UREV", "EXPENSEBOT_CURRENCY", "EUR",
+		"EXPENSEBOT_LOG_FORMAT", "json")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs syncWriter
+	go func() { done <- run(ctx, []string{"expensebot"}, getenv, &logs, &logs) }()
+	if err := sl.WaitConnected(1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sl.Command("UEMP", "CGEN", "/expense", "30 Train ticket"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(visibleDMs(sl, "UEMP"), "(30.00 EUR, Train ticket) was approved automatically") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no DM; logs:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v after SIGTERM", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"workspace":"Fake Workspace"`) || !strings.Contains(out, `"msg":"expense routed"`) {
+		t.Errorf("JSON logs lack the workspace or the routing line:\n%s", out)
+	}
+	for _, secret := range []string{fakeslack.AppToken, fakeslack.BotToken, "sk-run-test"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("a secret reached the log")
+		}
+	}
+}
+
+func visibleDMs(sl *fakeslack.Server, user string) string {
+	var b strings.Builder
+	for _, m := range sl.Messages(user, user) {
+		b.WriteString(m.Text + "\n")
+	}
+	return b.String()
+}
