@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -35,7 +34,7 @@ func (s *DB) Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expe
 			continue
 		}
 		if isNoRows(err) {
-			return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", d.ExpenseID)
+			return e, notFound(d.ExpenseID)
 		}
 		if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
 			return e, fmt.Errorf("store: decide expense %d: %w", d.ExpenseID, err)
@@ -46,7 +45,7 @@ func (s *DB) Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expe
 }
 
 func (s *DB) decide(ctx context.Context, tx *sqlx.Tx, d expensebot.Decision) (e expensebot.Expense, retry bool, err error) {
-	e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), d.ExpenseID)
+	e, err = s.byID(ctx, tx, d.ExpenseID)
 	if err != nil {
 		return e, false, err
 	}
@@ -128,7 +127,7 @@ func (s *DB) Comment(ctx context.Context, id int64, user, text string) (expenseb
 	var e expensebot.Expense
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+		e, err = s.byID(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -140,8 +139,8 @@ func (s *DB) Comment(ctx context.Context, id int64, user, text string) (expenseb
 		}
 		return s.addNotices(ctx, tx, expensebot.Notice{Kind: expensebot.NoticeComment, ExpenseID: id, Event: expensebot.EventCommented, Actor: user, Text: text})
 	})
-	if err == sql.ErrNoRows {
-		return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
+	if isNoRows(err) {
+		return e, notFound(id)
 	}
 	if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
 		return e, fmt.Errorf("store: comment on expense %d: %w", id, err)

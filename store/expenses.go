@@ -118,7 +118,7 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 		if err := s.appendEvent(ctx, tx, ev); err != nil {
 			return err
 		}
-		saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+		saved, err = s.byID(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -135,11 +135,20 @@ func getExpense(ctx context.Context, q sqlx.QueryerContext, query string, args .
 	return r.expense(), nil
 }
 
+// byID loads one expense through q (the database or a transaction).
+func (s *DB) byID(ctx context.Context, q sqlx.QueryerContext, id int64) (expensebot.Expense, error) {
+	return getExpense(ctx, q, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+}
+
+func notFound(id int64) error {
+	return expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
+}
+
 // Expense returns the expense with the given id, or an ENOTFOUND error.
 func (s *DB) Expense(ctx context.Context, id int64) (expensebot.Expense, error) {
-	e, err := getExpense(ctx, s.db, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+	e, err := s.byID(ctx, s.db, id)
 	if isNoRows(err) {
-		return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
+		return e, notFound(id)
 	}
 	if err != nil {
 		return e, fmt.Errorf("store: get expense %d: %w", id, err)
@@ -187,11 +196,11 @@ func (s *DB) StartAssessment(ctx context.Context, id int64) (expensebot.Expense,
 				return err
 			}
 		}
-		e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+		e, err = s.byID(ctx, tx, id)
 		return err
 	})
 	if isNoRows(err) {
-		return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
+		return e, notFound(id)
 	}
 	if err != nil {
 		return e, fmt.Errorf("store: start assessment of expense %d: %w", id, err)
@@ -232,7 +241,7 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+			e, err = s.byID(ctx, tx, id)
 			if err != nil {
 				return err
 			}
@@ -262,11 +271,11 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 		if err := s.addNotices(ctx, tx, notices...); err != nil {
 			return err
 		}
-		e, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+		e, err = s.byID(ctx, tx, id)
 		return err
 	})
 	if isNoRows(err) {
-		return e, expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
+		return e, notFound(id)
 	}
 	if err != nil {
 		if expensebot.ErrorCode(err) == expensebot.ECONFLICT {
