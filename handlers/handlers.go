@@ -102,6 +102,9 @@ func (a *App) kick() {
 // tell posts an ephemeral answer through an interaction's response_url, or DMs the user when
 // there is none (App Home buttons have no response_url).
 func (a *App) tell(ctx context.Context, user, channel, responseURL string, m Message) {
+	// response_url is posted with http.DefaultClient, which has no deadline of its own.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	var err error
 	switch {
 	case responseURL != "":
