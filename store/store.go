@@ -97,10 +97,17 @@ func parseURL(raw string) (dialect, driver, dsn string, err error) {
 	case raw == "":
 		return SQLite, "sqlite", sqliteDSN(DefaultSQLiteFile), nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
-		if _, err := url.Parse(raw); err != nil {
+		u, err := url.Parse(raw)
+		if err != nil {
 			return "", "", "", fmt.Errorf("store: DATABASE_URL is not a valid URL (check its quoting)")
 		}
-		return Postgres, "postgres", raw, nil
+		// lib/pq sends a statement with parameters in two round trips (parse, then bind) unless
+		// binary_parameters is on; every statement of the bot has parameters.
+		if q := u.Query(); !q.Has("binary_parameters") {
+			q.Set("binary_parameters", "yes")
+			u.RawQuery = q.Encode()
+		}
+		return Postgres, "postgres", u.String(), nil
 	case strings.HasPrefix(raw, "sqlite://"):
 		return SQLite, "sqlite", sqliteDSN(strings.TrimPrefix(raw, "sqlite://")), nil
 	case strings.HasPrefix(raw, "file:"):
