@@ -63,7 +63,7 @@ func (s *DB) decide(ctx context.Context, tx *sqlx.Tx, d expensebot.Decision) (e 
 		if n, _ := res.RowsAffected(); n != 1 {
 			return e, true, nil
 		}
-		if err := s.appendEvent(ctx, tx, expensebot.NewEvent(e.ID, expensebot.EventFirstApproval, d.Reviewer,
+		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(e.ID, expensebot.EventFirstApproval, d.Reviewer,
 			map[string]any{"approvals_required": 2, "reason": d.Reason})); err != nil {
 			return e, false, err
 		}
@@ -90,7 +90,7 @@ func (s *DB) decide(ctx context.Context, tx *sqlx.Tx, d expensebot.Decision) (e 
 	if e.FirstApprover != "" {
 		detail["first_approver"] = e.FirstApprover
 	}
-	if err := s.appendEvent(ctx, tx, expensebot.NewEvent(e.ID, kind, d.Reviewer, detail)); err != nil {
+	if err := s.appendEvents(ctx, tx, expensebot.NewEvent(e.ID, kind, d.Reviewer, detail)); err != nil {
 		return e, false, err
 	}
 	if err := s.addNotices(ctx, tx, decisionNotices(e.ID, kind, d.Reviewer)...); err != nil {
@@ -134,7 +134,7 @@ func (s *DB) Comment(ctx context.Context, id int64, user, text string) (expenseb
 		if e.Status != expensebot.StatusPendingReview {
 			return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is %s; comments are for pending expenses.", id, e.Status.Label())
 		}
-		if err := s.appendEvent(ctx, tx, expensebot.NewEvent(id, expensebot.EventCommented, user, map[string]string{"comment": text})); err != nil {
+		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(id, expensebot.EventCommented, user, map[string]string{"comment": text})); err != nil {
 			return err
 		}
 		return s.addNotices(ctx, tx, expensebot.Notice{Kind: expensebot.NoticeComment, ExpenseID: id, Event: expensebot.EventCommented, Actor: user, Text: text})

@@ -95,11 +95,11 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 		e.Category = "other"
 	}
 	err = s.tx(ctx, func(tx *sqlx.Tx) error {
-		var id int64
-		err := tx.GetContext(ctx, &id, s.q(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
+		var err error
+		saved, err = getExpense(ctx, tx, s.q(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
 			description, incurred_on, receipt_file_ids, status, idempotency_key, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`),
+			ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+expenseColumns),
 			e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
 			e.IncurredOn, jsonText(e.ReceiptFileIDs), expensebot.StatusSubmitted, e.IdempotencyKey, now, now)
 		if isNoRows(err) {
@@ -110,16 +110,12 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 			return err
 		}
 		created = true
-		ev := expensebot.NewEvent(id, expensebot.EventSubmitted, e.SubmitterID, map[string]any{
+		ev := expensebot.NewEvent(saved.ID, expensebot.EventSubmitted, e.SubmitterID, map[string]any{
 			"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
 			"description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
 			"receipts": len(e.ReceiptFileIDs), "idempotency_key": e.IdempotencyKey,
 		})
-		if err := s.appendEvent(ctx, tx, ev); err != nil {
-			return err
-		}
-		saved, err = s.byID(ctx, tx, id)
-		return err
+		return s.appendEvents(ctx, tx, ev)
 	})
 	if err != nil {
 		return expensebot.Expense{}, false, fmt.Errorf("store: submit expense for %s: %w", e.SubmitterID, err)
@@ -156,17 +152,28 @@ func (s *DB) Expense(ctx context.Context, id int64) (expensebot.Expense, error) 
 	return e, nil
 }
 
-func (s *DB) appendEvent(ctx context.Context, tx *sqlx.Tx, ev expensebot.AuditEvent) error {
-	if ev.At.IsZero() {
-		ev.At = s.now()
+// appendEvents adds events to the audit trail in one statement.
+func (s *DB) appendEvents(ctx context.Context, tx *sqlx.Tx, evs ...expensebot.AuditEvent) error {
+	if len(evs) == 0 {
+		return nil
 	}
-	if len(ev.Detail) == 0 {
-		ev.Detail = json.RawMessage("{}")
+	q := "INSERT INTO audit_events (expense_id, kind, actor, at, detail) VALUES "
+	args := make([]any, 0, 5*len(evs))
+	for i, ev := range evs {
+		if ev.At.IsZero() {
+			ev.At = s.now()
+		}
+		if len(ev.Detail) == 0 {
+			ev.Detail = json.RawMessage("{}")
+		}
+		if i > 0 {
+			q += ", "
+		}
+		q += "(?, ?, ?, ?, ?)"
+		args = append(args, ev.ExpenseID, ev.Kind, ev.Actor, ev.At.UTC(), string(ev.Detail))
 	}
-	_, err := tx.ExecContext(ctx, s.q("INSERT INTO audit_events (expense_id, kind, actor, at, detail) VALUES (?, ?, ?, ?, ?)"),
-		ev.ExpenseID, ev.Kind, ev.Actor, ev.At.UTC(), string(ev.Detail))
-	if err != nil {
-		return fmt.Errorf("append %s event: %w", ev.Kind, err)
+	if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+		return fmt.Errorf("append %s event: %w", evs[0].Kind, err)
 	}
 	return nil
 }
@@ -174,7 +181,7 @@ func (s *DB) appendEvent(ctx context.Context, tx *sqlx.Tx, ev expensebot.AuditEv
 // AppendEvent adds one event to the audit trail on its own, for facts that change no state (a
 // refused decision, a notification sent).
 func (s *DB) AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error {
-	err := s.tx(ctx, func(tx *sqlx.Tx) error { return s.appendEvent(ctx, tx, ev) })
+	err := s.tx(ctx, func(tx *sqlx.Tx) error { return s.appendEvents(ctx, tx, ev) })
 	if err != nil {
 		return fmt.Errorf("store: expense %d: %w", ev.ExpenseID, err)
 	}
@@ -186,18 +193,17 @@ func (s *DB) AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error {
 func (s *DB) StartAssessment(ctx context.Context, id int64) (expensebot.Expense, error) {
 	var e expensebot.Expense
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q("UPDATE expenses SET status = ?, updated_at = ? WHERE id = ? AND status = ?"),
+		var err error
+		e, err = getExpense(ctx, tx, s.q("UPDATE expenses SET status = ?, updated_at = ? WHERE id = ? AND status = ? RETURNING "+expenseColumns),
 			expensebot.StatusAssessing, s.now(), id, expensebot.StatusSubmitted)
+		if isNoRows(err) {
+			e, err = s.byID(ctx, tx, id) // resumed, already assessing, or long past it
+			return err
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			if err := s.appendEvent(ctx, tx, expensebot.NewEvent(id, expensebot.EventAssessing, expensebot.ActorSystem, nil)); err != nil {
-				return err
-			}
-		}
-		e, err = s.byID(ctx, tx, id)
-		return err
+		return s.appendEvents(ctx, tx, expensebot.NewEvent(id, expensebot.EventAssessing, expensebot.ActorSystem, nil))
 	})
 	if isNoRows(err) {
 		return e, notFound(id)
@@ -232,20 +238,20 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 			b, _ := json.Marshal(a)
 			assessment = sql.NullString{String: string(b), Valid: true}
 		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE expenses SET status = ?, assessment = ?, review_reasons = ?,
+		var err error
+		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessment = ?, review_reasons = ?,
 			approvals_required = ?, review_channel = ?, decided_by = ?, decided_at = ?, updated_at = ?
-			WHERE id = ? AND status IN (?, ?)`),
+			WHERE id = ? AND status IN (?, ?) RETURNING `+expenseColumns),
 			status, assessment, jsonText(r.Reasons), required, r.Channel, decidedBy, decidedAt, now,
 			id, expensebot.StatusSubmitted, expensebot.StatusAssessing)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			e, err = s.byID(ctx, tx, id)
-			if err != nil {
+		if isNoRows(err) {
+			if e, err = s.byID(ctx, tx, id); err != nil {
 				return err
 			}
 			return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d was already routed (%s).", id, e.Status.Label())
+		}
+		if err != nil {
+			return err
 		}
 		events := []expensebot.AuditEvent{
 			expensebot.NewEvent(id, expensebot.EventAssessed, expensebot.ActorAI, a),
@@ -253,26 +259,19 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 				"auto_approve": r.AutoApprove, "approvals_required": required, "reasons": r.Reasons, "channel": r.Channel,
 			}),
 		}
+		notices := []expensebot.Notice{{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy}}
 		if r.AutoApprove {
 			events = append(events, expensebot.NewEvent(id, expensebot.EventAutoApproved, expensebot.ActorPolicy, map[string]any{"reasons": r.Reasons}))
-		}
-		for _, ev := range events {
-			if err := s.appendEvent(ctx, tx, ev); err != nil {
-				return err
-			}
-		}
-		notices := []expensebot.Notice{{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy}}
-		if !r.AutoApprove {
+		} else {
 			notices = []expensebot.Notice{
 				{Kind: expensebot.NoticePostReview, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},
 				{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},
 			}
 		}
-		if err := s.addNotices(ctx, tx, notices...); err != nil {
+		if err := s.appendEvents(ctx, tx, events...); err != nil {
 			return err
 		}
-		e, err = s.byID(ctx, tx, id)
-		return err
+		return s.addNotices(ctx, tx, notices...)
 	})
 	if isNoRows(err) {
 		return e, notFound(id)
@@ -293,7 +292,7 @@ func (s *DB) SetReviewMessage(ctx context.Context, id int64, channel, ts string)
 			channel, ts, s.now(), id); err != nil {
 			return err
 		}
-		return s.appendEvent(ctx, tx, expensebot.NewEvent(id, expensebot.EventReviewPosted, expensebot.ActorSystem,
+		return s.appendEvents(ctx, tx, expensebot.NewEvent(id, expensebot.EventReviewPosted, expensebot.ActorSystem,
 			map[string]string{"channel": channel, "ts": ts}))
 	})
 	if err != nil {

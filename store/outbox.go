@@ -11,12 +11,21 @@ import (
 )
 
 func (s *DB) addNotices(ctx context.Context, tx *sqlx.Tx, notices ...expensebot.Notice) error {
+	if len(notices) == 0 {
+		return nil
+	}
 	now := s.now()
-	for _, n := range notices {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`), n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text, now, now); err != nil {
-			return fmt.Errorf("queue %s notice: %w", n.Kind, err)
+	q := "INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at) VALUES "
+	args := make([]any, 0, 7*len(notices))
+	for i, n := range notices {
+		if i > 0 {
+			q += ", "
 		}
+		q += "(?, ?, ?, ?, ?, ?, ?)"
+		args = append(args, n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text, now, now)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+		return fmt.Errorf("queue %s notice: %w", notices[0].Kind, err)
 	}
 	return nil
 }
@@ -61,7 +70,7 @@ func (s *DB) NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent
 			return err
 		}
 		if ev != nil {
-			return s.appendEvent(ctx, tx, *ev)
+			return s.appendEvents(ctx, tx, *ev)
 		}
 		return nil
 	})
