@@ -45,6 +45,7 @@ type harness struct {
 	url   string
 	logs  *syncBuffer
 	runs  []*instance
+	rules policy.Rules // what instances started from now on apply
 }
 
 type instance struct {
@@ -89,7 +90,7 @@ func newHarness(t testing.TB, engine string) *harness {
 	sl.AddChannel(general, "general", fakeslack.BotUser, emp, rev1, rev2, outsider)
 	sl.AddUserGroup("S0REV", rev2)
 	ai := fakeopenai.New()
-	h := &harness{t: t, slack: sl, ai: ai, url: storetest.URL(t, engine), logs: &syncBuffer{}}
+	h := &harness{t: t, slack: sl, ai: ai, url: storetest.URL(t, engine), logs: &syncBuffer{}, rules: testRules}
 	h.db, err = store.Open(context.Background(), h.url)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +120,7 @@ func (h *harness) start() *instance {
 	assessor := policy.NewAssessor(policy.AssessorConfig{APIKey: "sk-test-key", BaseURL: h.ai.URL(), Model: "gpt-4o-mini", Timeout: 2 * time.Second})
 	cfg := bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second}
 	api := bot.NewAPI(cfg)
-	app := handlers.New(db, assessor, api, handlers.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: testRules}, log)
+	app := handlers.New(db, assessor, api, handlers.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules}, log)
 	b := bot.New(cfg, api, app, log)
 	connectsBefore := h.slack.Connects()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,62 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/policy"
+)
+
+func TestHistoryAndHelp(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	h.start()
+	h.command(emp, "history")
+	h.ephemeral(emp, general, "You have no expenses yet")
+	h.command(emp, "12 Sandwich")
+	h.command(emp, "2500 Flight to Lisbon")
+	h.latest(emp, expensebot.StatusPendingReview)
+	h.command(emp, "history")
+	h.ephemeral(emp, general, "Your last 2 expenses")
+	h.ephemeral(emp, general, "Flight to Lisbon — Pending review")
+	h.ephemeral(emp, general, "Sandwich — Auto-approved")
+	ack := h.command(emp, "help")
+	if !strings.Contains(string(ack.Payload), "/expense 42.50 Team lunch") {
+		t.Errorf("help ack = %s", ack.Payload)
+	}
+	ack = h.command(emp, "-5 refund")
+	if !strings.Contains(string(ack.Payload), "negative") {
+		t.Errorf("bad amount ack = %s", ack.Payload)
+	}
+}
+
+// TestPolicyFileRoute: a category rule sends big travel to its own channel and reviewers, and only
+// those reviewers may decide it.
+func TestPolicyFileRoute(t *testing.T) {
+	h := newHarness(t, "postgres")
+	h.slack.AddChannel("CTRAVEL", "travel-approvals", "UBOT", rev1, rev2)
+	h.slack.AddUserGroup("S0TRAVEL", rev2)
+	over := expensebot.Money{Minor: 300000, Currency: "USD"}
+	h.rules.Categories = map[string]policy.CategoryRule{"travel": {Routes: []policy.RouteRule{{Over: over, Channel: "CTRAVEL", Reviewers: []string{"S0TRAVEL"}}}}}
+	h.start()
+	h.command(emp, "4000 Flights to the Tokyo office #travel")
+	e := h.latest(emp, expensebot.StatusPendingReview)
+	var ts string
+	h.eventually("the approvals message in #travel-approvals", func() bool {
+		for _, m := range h.slack.Messages("CTRAVEL", "") {
+			if strings.Contains(m.Visible(), "travel over 3,000.00 USD goes to reviewers S0TRAVEL in channel CTRAVEL") {
+				ts = m.TS
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := h.slack.ClickMessageButton(rev1, "CTRAVEL", ts, "approve:"+itoa(e.ID)); err != nil {
+		t.Fatal(err)
+	}
+	h.ephemeral(rev1, "CTRAVEL", "Only the configured reviewers")
+	if _, err := h.slack.ClickMessageButton(rev2, "CTRAVEL", ts, "approve:"+itoa(e.ID)); err != nil {
+		t.Fatal(err)
+	}
+	h.dm(emp, "was approved by <@UREV2>")
+}
