@@ -36,12 +36,26 @@ func plain(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, s, true, false)
 }
 
-func section(text string) *slack.SectionBlock { return slack.NewSectionBlock(mrkdwn(text), nil, nil) }
+// maxText is Slack's limit for a section's or a context element's text.
+const maxText = 3000
+
+// fit cuts text to Slack's limit, so that long reasons from a model can never make a message
+// Slack refuses (and a notice that can never be delivered).
+func fit(text string, n int) string {
+	if len([]rune(text)) <= n {
+		return text
+	}
+	return string([]rune(text)[:n-1]) + "…"
+}
+
+func section(text string) *slack.SectionBlock {
+	return slack.NewSectionBlock(mrkdwn(fit(text, maxText)), nil, nil)
+}
 
 func contextBlock(texts ...string) *slack.ContextBlock {
 	var els []slack.MixedElement
 	for _, t := range texts {
-		els = append(els, mrkdwn(t))
+		els = append(els, mrkdwn(fit(t, maxText)))
 	}
 	return slack.NewContextBlock("", els...)
 }

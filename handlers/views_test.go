@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/slack-go/slack"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -147,6 +148,25 @@ func TestParseQuick(t *testing.T) {
 		}
 		if err != nil || e.Amount.String() != tt.amount || e.Description != tt.desc || e.Category != tt.category {
 			t.Errorf("%q = %s %q %s, %v", tt.in, e.Amount, e.Description, e.Category, err)
+		}
+	}
+}
+
+// TestLongAdviceStillFits: a model that writes ten long reasons cannot push a section past
+// Slack's 3,000 characters.
+func TestLongAdviceStillFits(t *testing.T) {
+	long := strings.Repeat("word ", 60)
+	var reasons []string
+	for range 10 {
+		reasons = append(reasons, long)
+	}
+	e := with(func(e *expensebot.Expense) {
+		e.Assessment = &expensebot.Assessment{Decision: "review", Confidence: 0.5, Reasons: reasons, Flags: []string{"suspicious"}}
+		e.ReviewReasons = append([]string{"AI suggests review: " + strings.Join(reasons, "; ")}, e.ReviewReasons...)
+	})
+	for _, b := range approvalMessage(e, nil).Blocks.BlockSet {
+		if s, ok := b.(*slack.SectionBlock); ok && s.Text != nil && len([]rune(s.Text.Text)) > 3000 {
+			t.Errorf("a section has %d characters", len([]rune(s.Text.Text)))
 		}
 	}
 }
