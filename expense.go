@@ -152,7 +152,6 @@ type Decision struct {
 	Reviewer  string // Slack user id
 	Outcome   Outcome
 	Reason    string // required to reject
-	At        time.Time
 }
 
 // Validate checks that a decision can be recorded.

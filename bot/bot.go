@@ -252,8 +252,6 @@ func (b *Bot) eventsAPI(ev slackevents.EventsAPIEvent) handlers.Work {
 	switch inner := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppHomeOpenedEvent:
 		return b.h.HomeOpened(eventID, inner.User, inner.Tab)
-	case slackevents.AppHomeOpenedEvent:
-		return b.h.HomeOpened(eventID, inner.User, inner.Tab)
 	}
 	return nil
 }

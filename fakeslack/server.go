@@ -156,9 +156,6 @@ func New(users ...User) (*Server, error) {
 // APIURL is the Web API base URL to give the bot (SLACK_API_URL).
 func (s *Server) APIURL() string { return s.URL + "api/" }
 
-// Handle lets another server (the sandbox's web page) share this listener's mux-less paths.
-func (s *Server) Handler() http.Handler { return s.http.Handler }
-
 // Close stops the server and drops every connection.
 func (s *Server) Close() error {
 	s.mu.Lock()

@@ -120,7 +120,6 @@ func (a *App) decide(ctx context.Context, w where, d expensebot.Decision) {
 	if _, ok := a.authorize(ctx, w, d.ExpenseID, action); !ok {
 		return
 	}
-	d.At = a.now()
 	e, err := a.store.Decide(ctx, d)
 	var already *expensebot.AlreadyDecidedError
 	switch {
