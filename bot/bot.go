@@ -69,8 +69,9 @@ type Bot struct {
 	wg   sync.WaitGroup
 
 	// Ack latencies, for the benchmark and the log.
-	mu   sync.Mutex
-	acks []time.Duration
+	mu      sync.Mutex
+	acks    []time.Duration
+	ackNext int
 }
 
 type job struct {
@@ -275,15 +276,22 @@ func (b *Bot) run(ctx context.Context, j job) {
 	j.fn(ctx)
 }
 
+// ackWindow is how many recent ack latencies are kept: enough for percentiles, a fixed 512 KB.
+const ackWindow = 1 << 16
+
 func (b *Bot) recordAck(d time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.acks) < 1<<20 {
+	if len(b.acks) < ackWindow {
 		b.acks = append(b.acks, d)
+	} else {
+		b.acks[b.ackNext] = d
 	}
+	b.ackNext = (b.ackNext + 1) % ackWindow
 }
 
-// AckLatencies returns the time from reading each envelope to queueing its ack, so far.
+// AckLatencies returns the time from reading each envelope to queueing its ack, for the latest
+// envelopes (at most ackWindow of them).
 func (b *Bot) AckLatencies() []time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
