@@ -387,22 +387,25 @@ func (m decisionMeta) String() string {
 
 // rejectModal asks the reviewer why.
 func rejectModal(e expensebot.Expense, channel string) slack.ModalViewRequest {
-	reason := slack.NewPlainTextInputBlockElement(plain("Tell the submitter why"), inReason)
-	reason.Multiline, reason.MaxLength = true, expensebot.MaxDescription
-	return slack.ModalViewRequest{Type: slack.VTModal, CallbackID: callbackReject,
-		PrivateMetadata: decisionMeta{ExpenseID: e.ID, Channel: channel}.String(),
-		Title:           plain(fmt.Sprintf("Reject #%d", e.ID)), Submit: plain("Reject"), Close: plain("Cancel"),
-		Blocks: blocks(section(summary(e)), input(inReason, "Reason", reason, false, "The submitter sees this"))}
+	return textModal(e, channel, callbackReject, fmt.Sprintf("Reject #%d", e.ID), "Reject",
+		inReason, "Reason", "Tell the submitter why", "The submitter sees this")
 }
 
 // commentModal asks for a comment; the expense stays pending.
 func commentModal(e expensebot.Expense, channel string) slack.ModalViewRequest {
-	c := slack.NewPlainTextInputBlockElement(plain("Ask a question or add a note"), inComment)
-	c.Multiline, c.MaxLength = true, expensebot.MaxDescription
-	return slack.ModalViewRequest{Type: slack.VTModal, CallbackID: callbackComment,
+	return textModal(e, channel, callbackComment, fmt.Sprintf("Comment on #%d", e.ID), "Post",
+		inComment, "Comment", "Ask a question or add a note", "Posted in the thread and sent to the submitter")
+}
+
+// textModal is a reviewer's form about one expense with a single required text field whose
+// block and action id is field.
+func textModal(e expensebot.Expense, channel, callback, title, submit, field, label, placeholder, hint string) slack.ModalViewRequest {
+	in := slack.NewPlainTextInputBlockElement(plain(placeholder), field)
+	in.Multiline, in.MaxLength = true, expensebot.MaxDescription
+	return slack.ModalViewRequest{Type: slack.VTModal, CallbackID: callback,
 		PrivateMetadata: decisionMeta{ExpenseID: e.ID, Channel: channel}.String(),
-		Title:           plain(fmt.Sprintf("Comment on #%d", e.ID)), Submit: plain("Post"), Close: plain("Cancel"),
-		Blocks: blocks(section(summary(e)), input(inComment, "Comment", c, false, "Posted in the thread and sent to the submitter"))}
+		Title:           plain(title), Submit: plain(submit), Close: plain("Cancel"),
+		Blocks: blocks(section(summary(e)), input(field, label, in, false, hint))}
 }
 
 // homeLimits keep the App Home within Slack's 100 blocks.
