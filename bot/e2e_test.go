@@ -320,6 +320,22 @@ func TestAIDownGoesToReview(t *testing.T) {
 	})
 }
 
+func TestAIOffRoutesByRulesAlone(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	h.noAI = true
+	h.start()
+	ack := h.command(emp, "12 Coffee beans")
+	if !strings.Contains(string(ack.Payload), "the AI check is off") {
+		t.Errorf("ack does not say the AI check is off: %s", ack.Payload)
+	}
+	e := h.latest(emp, expensebot.StatusPendingReview)
+	h.approvalMessage(e.ID, "AI check is off.")
+	h.dm(emp, "went to a reviewer: AI check is off")
+	if e.Assessment != nil || len(h.ai.Requests()) != 0 {
+		t.Errorf("an AI was asked with none configured: %+v", e.Assessment)
+	}
+}
+
 func TestAppHome(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.start()

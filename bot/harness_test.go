@@ -46,6 +46,7 @@ type harness struct {
 	logs  *syncBuffer
 	runs  []*instance
 	rules policy.Rules // what instances started from now on apply
+	noAI  bool         // start instances with no AI configured, as without OPENAI_API_KEY
 }
 
 type instance struct {
@@ -117,7 +118,10 @@ func (h *harness) start() *instance {
 		h.t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(h.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	assessor := policy.NewAssessor(policy.AssessorConfig{APIKey: "sk-test-key", BaseURL: h.ai.URL(), Model: "gpt-4o-mini", Timeout: 2 * time.Second})
+	var assessor handlers.Assessor = policy.NewAssessor(policy.AssessorConfig{APIKey: "sk-test-key", BaseURL: h.ai.URL(), Model: "gpt-4o-mini", Timeout: 2 * time.Second})
+	if h.noAI {
+		assessor = nil
+	}
 	cfg := bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second}
 	api := bot.NewAPI(cfg)
 	app := handlers.New(db, assessor, api, handlers.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules}, log)
