@@ -38,7 +38,8 @@ type AuditEvent struct {
 	Detail    json.RawMessage // kind-specific facts, e.g. the assessment or a reason
 }
 
-// NewEvent builds an event whose detail is v encoded as JSON.
+// NewEvent builds an event whose detail is v encoded as JSON. At is left zero: the store stamps
+// it with its clock when it appends the event.
 func NewEvent(expenseID int64, kind, actor string, v any) AuditEvent {
 	detail := json.RawMessage("{}")
 	if v != nil {
@@ -46,5 +47,5 @@ func NewEvent(expenseID int64, kind, actor string, v any) AuditEvent {
 			detail = b
 		}
 	}
-	return AuditEvent{ExpenseID: expenseID, Kind: kind, Actor: actor, At: time.Now().UTC(), Detail: detail}
+	return AuditEvent{ExpenseID: expenseID, Kind: kind, Actor: actor, Detail: detail}
 }

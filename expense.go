@@ -1,10 +1,11 @@
 package expensebot
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Status is where an expense is in its lifecycle.
@@ -83,27 +84,87 @@ type Expense struct {
 	UpdatedAt time.Time
 }
 
-// Validate checks what a submission must carry before it is stored.
-func (e *Expense) Validate() error {
-	switch {
-	case e.SubmitterID == "":
-		return Errorf(EINVALID, "An expense needs a submitter.")
-	case e.Amount.Minor <= 0:
-		return Errorf(EINVALID, "The amount must be more than zero.")
-	case !ValidCurrency(e.Amount.Currency):
-		return Errorf(EINVALID, "%q is not a currency code I know.", e.Amount.Currency)
-	case e.Amount.Minor > MaxMajor*pow10(currencies[e.Amount.Currency]):
-		return tooLarge(e.Amount.Currency)
-	case strings.TrimSpace(e.Description) == "":
-		return Errorf(EINVALID, "Please say what the expense was for.")
-	case len(e.Description) > MaxDescription:
-		return Errorf(EINVALID, "The description is too long (%d characters, at most %d).", len(e.Description), MaxDescription)
-	case e.Category != "" && !slices.Contains(Categories, e.Category):
-		return Errorf(EINVALID, "%q is not a category; choose one of %s.", e.Category, strings.Join(Categories, ", "))
-	case !e.IncurredOn.IsZero() && e.IncurredOn.After(time.Now().Add(48*time.Hour)):
-		return Errorf(EINVALID, "The date %s is in the future.", e.IncurredOn.Format(time.DateOnly))
+// Fields of an expense that a person fills in; an *Error about one of them names it in Field, so
+// a form shows the message beside the right input.
+const (
+	FieldAmount      = "amount"
+	FieldCurrency    = "currency"
+	FieldCategory    = "category"
+	FieldDescription = "description"
+	FieldDate        = "date"
+)
+
+// Validate checks what a submission must carry before it is stored, as of now, and returns the
+// first problem [Expense.Problems] finds, or nil.
+func (e *Expense) Validate(now time.Time) error {
+	if p := e.Problems(now); len(p) > 0 {
+		return p[0]
 	}
 	return nil
+}
+
+// Problems lists everything wrong with a submission as of now, at most one per field, in the
+// order of the form. Each is EINVALID and names its field, so a form shows all of them at once,
+// each beside its input. Lengths are counted in characters, as people count them.
+func (e *Expense) Problems(now time.Time) []*Error {
+	var out []*Error
+	add := func(f, format string, args ...any) {
+		err := Errorf(EINVALID, format, args...)
+		err.Field = f
+		out = append(out, err)
+	}
+	if e.SubmitterID == "" {
+		out = append(out, Errorf(EINVALID, "An expense needs a submitter."))
+	}
+	switch {
+	case e.Amount.Minor <= 0:
+		add(FieldAmount, "The amount must be more than zero.")
+	case !ValidCurrency(e.Amount.Currency):
+		add(FieldCurrency, "%q is not a currency code I know.", e.Amount.Currency)
+	case e.Amount.Minor > MaxMajor*pow10(currencies[e.Amount.Currency]):
+		add(FieldAmount, "%s", ErrorMessage(tooLarge(e.Amount.Currency)))
+	}
+	if e.Category != "" && !slices.Contains(Categories, e.Category) {
+		add(FieldCategory, "%q is not a category; choose one of %s.", e.Category, strings.Join(Categories, ", "))
+	}
+	switch n := utf8.RuneCountInString(e.Description); {
+	case !Visible(e.Description):
+		add(FieldDescription, "Please say what the expense was for.")
+	case n > MaxDescription:
+		add(FieldDescription, "The description is too long (%d characters, at most %d).", n, MaxDescription)
+	}
+	switch {
+	case e.IncurredOn.IsZero():
+	case e.IncurredOn.After(now.Add(48 * time.Hour)):
+		add(FieldDate, "The date %s is in the future.", e.IncurredOn.Format(time.DateOnly))
+	case e.IncurredOn.Before(now.AddDate(-2, 0, 0)):
+		add(FieldDate, "The date %s is more than two years ago; please ask finance.", e.IncurredOn.Format(time.DateOnly))
+	}
+	return out
+}
+
+// Visible reports whether s has at least one character a person can see: letters, digits,
+// punctuation or symbols, not only spaces and invisible formatting such as zero-width spaces.
+func Visible(s string) bool {
+	for _, r := range s {
+		if unicode.IsGraphic(r) && !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Truncate shortens s to at most n characters, ending with "…" when it cut. It never splits a
+// character; it is the one place text is shortened.
+func Truncate(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }
 
 // MaxDescription bounds a description so that it always fits a Slack section.
@@ -163,27 +224,26 @@ func (d Decision) Validate() error {
 		return Errorf(EINVALID, "Unknown decision %q.", d.Outcome)
 	case d.Outcome == Reject && strings.TrimSpace(d.Reason) == "":
 		return Errorf(EINVALID, "Please give a reason for the rejection.")
-	case len(d.Reason) > MaxDescription:
+	case utf8.RuneCountInString(d.Reason) > MaxDescription:
 		return Errorf(EINVALID, "The reason is too long (at most %d characters).", MaxDescription)
 	}
 	return nil
 }
 
-// AlreadyDecidedError is returned to whoever loses a race to decide an expense.
-type AlreadyDecidedError struct {
-	ExpenseID int64
-	Status    Status
-	By        string
-	At        time.Time
+// Decided returns the ECONFLICT error for a decision on an expense that is already final. The
+// message names no one: each edge says who decided, in its own way.
+func Decided(e Expense) *Error {
+	return Errorf(ECONFLICT, "Expense #%d was already %s.", e.ID, strings.ToLower(e.Status.Label()))
 }
 
-func (e *AlreadyDecidedError) Error() string {
-	by := e.By
-	if by != "" && by != ActorPolicy {
-		by = "<@" + by + ">"
-	}
-	return fmt.Sprintf("Expense #%d was already %s by %s at %s.", e.ExpenseID,
-		strings.ToLower(e.Status.Label()), by, e.At.UTC().Format("2006-01-02 15:04 UTC"))
+// Flags the AI may raise, the one list the assessor's schema, its answer check and the policy use.
+var Flags = []string{"personal", "ambiguous_description", "missing_receipt", "policy_exception", "suspicious"}
+
+// Total is the count and sum of expenses in one status and currency.
+type Total struct {
+	Status Status
+	Count  int
+	Sum    Money
 }
 
 // Route is the policy's verdict on where an expense goes. A route never rejects: that is a human's.

@@ -1,9 +1,11 @@
 package expensebot
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestStatusTransitions(t *testing.T) {
@@ -30,31 +32,51 @@ func TestStatusTransitions(t *testing.T) {
 	}
 }
 
+// TestExpenseValidate guards the rules every submission meets, whichever edge it came from: each
+// case changes one field of a valid expense and wants the message and the field it names. Add a
+// case for each new rule.
 func TestExpenseValidate(t *testing.T) {
-	ok := Expense{SubmitterID: "U1", Amount: Money{100, "USD"}, Description: "lunch", Category: "meals"}
-	if err := ok.Validate(); err != nil {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	ok := Expense{SubmitterID: "U1", Amount: Money{100, "USD"}, Description: "lunch", Category: "meals", IncurredOn: now}
+	if err := ok.Validate(now); err != nil {
 		t.Fatalf("valid expense refused: %v", err)
 	}
 	tests := []struct {
 		name   string
 		change func(*Expense)
 		msg    string
+		field  string
 	}{
-		{"no submitter", func(e *Expense) { e.SubmitterID = "" }, "submitter"},
-		{"zero", func(e *Expense) { e.Amount.Minor = 0 }, "more than zero"},
-		{"bad currency", func(e *Expense) { e.Amount.Currency = "XXX" }, "currency"},
-		{"no description", func(e *Expense) { e.Description = "  " }, "what the expense was for"},
-		{"long description", func(e *Expense) { e.Description = strings.Repeat("a", 1001) }, "too long"},
-		{"bad category", func(e *Expense) { e.Category = "yachts" }, "not a category"},
-		{"future", func(e *Expense) { e.IncurredOn = time.Now().AddDate(0, 0, 5) }, "future"},
+		{"no submitter", func(e *Expense) { e.SubmitterID = "" }, "submitter", ""},
+		{"zero", func(e *Expense) { e.Amount.Minor = 0 }, "more than zero", FieldAmount},
+		{"bad currency", func(e *Expense) { e.Amount.Currency = "XXX" }, "currency", FieldCurrency},
+		{"too large", func(e *Expense) { e.Amount.Minor = 1 << 60 }, "more than", FieldAmount},
+		{"no description", func(e *Expense) { e.Description = "  " }, "what the expense was for", FieldDescription},
+		{"only zero-width characters", func(e *Expense) { e.Description = "\u200b\u200d\ufeff" }, "what the expense was for", FieldDescription},
+		{"long description", func(e *Expense) { e.Description = strings.Repeat("a", 1001) }, "too long", FieldDescription},
+		{"bad category", func(e *Expense) { e.Category = "yachts" }, "not a category", FieldCategory},
+		{"future", func(e *Expense) { e.IncurredOn = now.AddDate(0, 0, 5) }, "future", FieldDate},
+		{"long ago", func(e *Expense) { e.IncurredOn = now.AddDate(-3, 0, 0) }, "two years", FieldDate},
 	}
 	for _, tt := range tests {
-		e := ok
-		tt.change(&e)
-		err := e.Validate()
-		if err == nil || !strings.Contains(err.Error(), tt.msg) {
-			t.Errorf("%s: got %v, want %q", tt.name, err, tt.msg)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			e := ok
+			tt.change(&e)
+			err := e.Validate(now)
+			if err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("got %v, want %q", err, tt.msg)
+			}
+			var ee *Error
+			if !errors.As(err, &ee) || ee.Code != EINVALID || ee.Field != tt.field {
+				t.Errorf("got %#v, want EINVALID about %q", err, tt.field)
+			}
+		})
+	}
+	// 1000 characters are allowed however many bytes they take.
+	e := ok
+	e.Description = strings.Repeat("é", MaxDescription)
+	if err := e.Validate(now); err != nil {
+		t.Errorf("1000 two-byte characters refused: %v", err)
 	}
 }
 
@@ -67,9 +89,28 @@ func TestDecisionValidate(t *testing.T) {
 	}
 }
 
-func TestAlreadyDecidedMessage(t *testing.T) {
-	err := &AlreadyDecidedError{ExpenseID: 7, Status: StatusApproved, By: "U9", At: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)}
-	if got, want := ErrorMessage(err), "Expense #7 was already approved by <@U9> at 2026-01-02 03:04 UTC."; got != want {
-		t.Errorf("got %q, want %q", got, want)
+func TestDecided(t *testing.T) {
+	err := Decided(Expense{ID: 7, Status: StatusApproved, DecidedBy: "U9"})
+	if ErrorCode(err) != ECONFLICT || ErrorMessage(err) != "Expense #7 was already approved." {
+		t.Errorf("got %s %q", ErrorCode(err), ErrorMessage(err))
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly ten", 11, "exactly ten"},
+		{"héllo wörld", 6, "héllo…"},
+		{"日本語のテキスト", 4, "日本語…"},
+		{"", 3, ""},
+	}
+	for _, tt := range tests {
+		if got := Truncate(tt.in, tt.n); got != tt.want || !utf8.ValidString(got) {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
 	}
 }

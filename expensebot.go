@@ -18,10 +18,12 @@ const (
 	EINTERNAL  = "internal"  // our fault; details are logged, not shown
 )
 
-// Error is an error meant to be shown to a person: Message is written for them.
+// Error is an error meant to be shown to a person: Message is written for them, in plain text
+// (no Slack or other markup: each edge renders it). Field names the input it is about, if any.
 type Error struct {
 	Code    string
 	Message string
+	Field   string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -37,10 +39,6 @@ func ErrorCode(err error) string {
 	if errors.As(err, &e) {
 		return e.Code
 	}
-	var d *AlreadyDecidedError
-	if errors.As(err, &d) {
-		return ECONFLICT
-	}
 	if err == nil {
 		return ""
 	}
@@ -52,10 +50,6 @@ func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Message
-	}
-	var d *AlreadyDecidedError
-	if errors.As(err, &d) {
-		return d.Error()
 	}
 	return "Something went wrong on our side; it has been logged. Please try again in a moment."
 }

@@ -1,7 +1,10 @@
-// Package bot is expensebot's connection to Slack: a Socket Mode client that acks every envelope
-// the moment it arrives (with the handler's response payload), hands the slow work to a bounded
-// pool of workers, reconnects when Slack asks, recovers from a bad payload without stopping, and
-// on shutdown stops taking work and finishes what is in flight.
+// Package bot is expensebot's connection to Slack and the owner of the running program: a Socket
+// Mode client that acks every envelope the moment it arrives (with the handler's response
+// payload), hands the slow work to a bounded pool of workers, reconnects when Slack asks, and
+// recovers from a bad payload without stopping. [Assemble] wires the whole program (Slack edge,
+// approval workflow, store) and [Bot.Run] owns every goroutine: on shutdown it stops taking
+// envelopes, lets work in flight finish for a bounded time, cancels the rest, then stops the
+// workflow the same way, and returns only when all of it has returned.
 package bot
 
 import (
@@ -15,17 +18,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/expensebot/expensebot/handlers"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 )
 
-// Handler answers Slack requests: an ack now, and work for later.
+// Work is the slow part of handling an envelope, run after the ack.
+type Work = func(ctx context.Context)
+
+// Handler answers Slack requests: an ack now, and work for later (*handlers.App is one).
 type Handler interface {
-	Command(cmd slack.SlashCommand) (ack any, work handlers.Work)
-	Interaction(cb slack.InteractionCallback) (ack any, work handlers.Work)
-	HomeOpened(eventID, user, tab string) handlers.Work
+	Command(cmd slack.SlashCommand) (ack any, work Work)
+	Interaction(cb slack.InteractionCallback) (ack any, work Work)
+	Event(ev slackevents.EventsAPIEvent) Work
 }
 
 // Config configures the connection.
@@ -67,6 +72,7 @@ type Bot struct {
 
 	work chan job
 	wg   sync.WaitGroup
+	flow interface{ Run(context.Context) error } // the workflow Run also owns; nil in New's bots
 
 	// Ack latencies, for the benchmark and the log.
 	mu      sync.Mutex
@@ -76,7 +82,7 @@ type Bot struct {
 
 type job struct {
 	kind, envelope string
-	fn             handlers.Work
+	fn             Work
 }
 
 // New returns a bot for api (see NewAPI) that dispatches to h.
@@ -100,18 +106,32 @@ func New(cfg Config, api *slack.Client, h Handler, log *slog.Logger) *Bot {
 // ErrFatal marks errors that reconnecting will not cure (bad tokens, Socket Mode off).
 var ErrFatal = errors.New("fatal")
 
-// Run connects and works until ctx ends, then drains. It returns an error wrapping ErrFatal when
-// Slack refuses the tokens.
+// Run connects and works until ctx ends, then drains: it stops reading envelopes, lets the
+// workers finish what they hold for up to Config.DrainTimeout, cancels what is left, and (for an
+// assembled bot) then stops the workflow the same way. It returns once every goroutine it started
+// has returned, with an error wrapping ErrFatal when Slack refuses the tokens.
 func (b *Bot) Run(ctx context.Context) error {
 	auth, err := b.api.AuthTestContext(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: SLACK_BOT_TOKEN was refused by Slack (auth.test: %s)", ErrFatal, slackErr(err))
 	}
 	b.log.Info("connected to Slack", "workspace", auth.Team, "team_id", auth.TeamID, "bot", auth.User, "bot_user", auth.UserID)
+	if b.flow != nil {
+		// The workflow stops after the connection has drained, so that the work the last
+		// envelopes started is assessed and delivered before the end.
+		flowCtx, stopFlow := context.WithCancel(context.WithoutCancel(ctx))
+		flowDone := make(chan struct{})
+		go func() { defer close(flowDone); b.flow.Run(flowCtx) }()
+		defer func() { stopFlow(); <-flowDone }()
+	}
 
+	// Work already acked is finished even during shutdown, so it runs on a context that outlives
+	// ctx until the drain timeout.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
 	for range b.cfg.Workers {
 		b.wg.Add(1)
-		go b.worker(ctx)
+		go b.worker(work)
 	}
 	sockCtx, stopSocket := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSocket()
@@ -146,7 +166,9 @@ loop:
 	case <-done:
 		b.log.Info("stopped; work in flight finished")
 	case <-time.After(b.cfg.DrainTimeout):
-		b.log.Warn("stopped before work in flight finished", "timeout", b.cfg.DrainTimeout)
+		b.log.Warn("work in flight cancelled at the drain timeout", "timeout", b.cfg.DrainTimeout)
+		cancelWork()
+		<-done
 	}
 	return runErr
 }
@@ -176,7 +198,7 @@ func (b *Bot) dispatch(evt socketmode.Event) {
 		}
 	}()
 	var ack any
-	var work handlers.Work
+	var work Work
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
@@ -195,7 +217,7 @@ func (b *Bot) dispatch(evt socketmode.Event) {
 		if !ok {
 			break
 		}
-		work = b.eventsAPI(ev)
+		work = b.h.Event(ev)
 	case socketmode.EventTypeErrorBadMessage:
 		// slack-go could not parse the envelope and did not ack it; ack it ourselves so Slack
 		// does not redeliver what will never parse.
@@ -244,26 +266,10 @@ func (b *Bot) dispatch(evt socketmode.Event) {
 	}
 }
 
-func (b *Bot) eventsAPI(ev slackevents.EventsAPIEvent) handlers.Work {
-	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
-	eventID := ""
-	if cb != nil {
-		eventID = cb.EventID
-	}
-	switch inner := ev.InnerEvent.Data.(type) {
-	case *slackevents.AppHomeOpenedEvent:
-		return b.h.HomeOpened(eventID, inner.User, inner.Tab)
-	}
-	return nil
-}
-
 func (b *Bot) worker(ctx context.Context) {
 	defer b.wg.Done()
-	// Work already acked is finished even during shutdown, so it runs on a context that outlives
-	// the signal; the drain timeout bounds it.
-	workCtx := context.WithoutCancel(ctx)
 	for j := range b.work {
-		b.run(workCtx, j)
+		b.run(ctx, j)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
-	"github.com/expensebot/expensebot/fakeopenai"
+	"github.com/expensebot/expensebot/internal/fakeopenai"
 	"github.com/expensebot/expensebot/store/storetest"
 )
 

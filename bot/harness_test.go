@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
-	"github.com/expensebot/expensebot/fakeopenai"
-	"github.com/expensebot/expensebot/fakeslack"
-	"github.com/expensebot/expensebot/handlers"
+	"github.com/expensebot/expensebot/internal/fakeopenai"
+	"github.com/expensebot/expensebot/internal/fakeslack"
 	"github.com/expensebot/expensebot/policy"
+	"github.com/expensebot/expensebot/policy/openai"
 	"github.com/expensebot/expensebot/store"
 	"github.com/expensebot/expensebot/store/storetest"
 )
@@ -50,7 +51,6 @@ type harness struct {
 }
 
 type instance struct {
-	app    *handlers.App
 	bot    *bot.Bot
 	cancel context.CancelFunc
 	done   chan error
@@ -118,23 +118,22 @@ func (h *harness) start() *instance {
 		h.t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(h.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	var assessor handlers.Assessor = policy.NewAssessor(policy.AssessorConfig{APIKey: "sk-test-key", BaseURL: h.ai.URL(), Model: "gpt-4o-mini", Timeout: 2 * time.Second})
+	var assessor approval.Assessor = openai.NewAssessor(openai.Config{APIKey: "sk-test-key", BaseURL: h.ai.URL(), Model: "gpt-4o-mini", Timeout: 2 * time.Second})
 	if h.noAI {
 		assessor = nil
 	}
-	cfg := bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second}
-	api := bot.NewAPI(cfg)
-	app := handlers.New(db, assessor, api, handlers.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules}, log)
-	b := bot.New(cfg, api, app, log)
+	// The same assembly as `expensebot run`, with the test workspace's settings.
+	b := bot.Assemble(bot.Options{
+		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
+		Workflow: approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Workers: 8, DrainTimeout: 5 * time.Second},
+		Store:    db, Assessor: assessor, Log: log,
+	})
 	connectsBefore := h.slack.Connects()
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{app: app, bot: b, cancel: cancel, done: make(chan error, 1)}
-	appDone := make(chan struct{})
-	go func() { app.Run(ctx, 8); close(appDone) }()
+	in := &instance{bot: b, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		err := b.Run(ctx)
-		<-appDone
-		db.Close()
+		db.Close() // safe: Run has returned, and with it every goroutine it started
 		in.done <- err
 	}()
 	h.runs = append(h.runs, in)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/expensebot/expensebot/fakeslack"
+	"github.com/expensebot/expensebot/internal/fakeslack"
 )
 
 // hostileFrames returns 200 WebSocket frames a broken or hostile peer might send: not JSON,

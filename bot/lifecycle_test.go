@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
-	"github.com/expensebot/expensebot/fakeopenai"
-	"github.com/expensebot/expensebot/fakeslack"
-	"github.com/expensebot/expensebot/handlers"
+	"github.com/expensebot/expensebot/internal/fakeopenai"
+	"github.com/expensebot/expensebot/internal/fakeslack"
 )
 
 // TestShutdownFinishesWorkInFlight: SIGTERM while the AI is thinking lets that assessment finish
@@ -50,11 +50,10 @@ func TestBadTokensStopWithAClearError(t *testing.T) {
 		{"app token refused", "xapp-revoked", fakeslack.BotToken, "check SLACK_APP_TOKEN"},
 	}
 	for _, tt := range tests {
-		cfg := bot.Config{AppToken: tt.app, BotToken: tt.bot, APIURL: sl.APIURL()}
-		api := bot.NewAPI(cfg)
-		app := handlers.New(db, nil, api, handlers.Config{Rules: testRules}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		b := bot.Assemble(bot.Options{Slack: bot.Config{AppToken: tt.app, BotToken: tt.bot, APIURL: sl.APIURL()},
+			Workflow: approval.Config{Rules: testRules}, Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := bot.New(cfg, api, app, slog.New(slog.NewTextHandler(io.Discard, nil))).Run(ctx)
+		err := b.Run(ctx)
 		cancel()
 		if !errors.Is(err, bot.ErrFatal) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)

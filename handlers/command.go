@@ -10,46 +10,43 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// Command handles /expense. Its ack is the immediate answer the user sees; nothing in it touches
-// the database, the AI or the Web API.
-func (a *App) Command(cmd slack.SlashCommand) (ack any, work Work) {
+// expenseCommand handles /expense. Its ack is the immediate answer the user sees; nothing in it
+// touches the database, the AI or the Web API.
+func (a *App) expenseCommand(cmd slack.SlashCommand) (ack any, work Work) {
+	w := where{user: cmd.UserID, channel: cmd.ChannelID, responseURL: cmd.ResponseURL}
 	text := strings.TrimSpace(cmd.Text)
 	switch strings.ToLower(text) {
 	case "":
 		trigger := cmd.TriggerID
-		return nil, func(ctx context.Context) {
-			a.openExpenseModal(ctx, trigger, cmd.UserID, cmd.ChannelID, cmd.ResponseURL)
-		}
+		return nil, func(ctx context.Context) { a.openExpenseModal(ctx, trigger, w) }
 	case "help", "?":
-		return helpMessage(a.cfg.Rules.Currency), nil
+		return helpMessage(a.flow.Currency()), nil
 	case "history", "list":
 		return nil, func(ctx context.Context) {
-			list, err := a.store.BySubmitter(ctx, cmd.UserID, 0, 10)
+			list, err := a.flow.History(ctx, cmd.UserID, 10)
 			if err != nil {
-				a.log.Error("history", "user", cmd.UserID, "err", err)
-				a.tell(ctx, cmd.UserID, cmd.ChannelID, cmd.ResponseURL, ephemeral(expensebot.ErrorMessage(err)))
+				a.fail(ctx, w, "history", err, expensebot.Expense{})
 				return
 			}
-			a.tell(ctx, cmd.UserID, cmd.ChannelID, cmd.ResponseURL, historyMessage(list))
+			a.tell(ctx, w, historyMessage(list))
 		}
 	}
-	e, err := parseQuick(text, a.cfg.Rules.Currency)
+	e, err := parseQuick(text, a.flow.Currency(), a.flow.Now())
 	if err != nil {
 		return ephemeral(":warning: " + expensebot.ErrorMessage(err) + "\nUsage: `/expense 42.50 Team lunch`, or `/expense` for the form."), nil
 	}
-	e.TeamID, e.SubmitterID, e.IdempotencyKey = cmd.TeamID, cmd.UserID, "trigger:"+cmd.TriggerID
-	e.IncurredOn = a.now()
 	if cmd.TriggerID == "" {
 		return ephemeral(":warning: Slack sent this command without a trigger id; please try again."), nil
 	}
-	return receivedMessage(e.Amount, e.Category, e.Description, a.assessor != nil), func(ctx context.Context) {
-		a.submit(ctx, e, cmd.ChannelID, cmd.ResponseURL)
+	e.TeamID, e.SubmitterID, e.IdempotencyKey = cmd.TeamID, cmd.UserID, "trigger:"+cmd.TriggerID
+	return receivedMessage(e.Amount, e.Category, e.Description, a.flow.AIOn()), func(ctx context.Context) {
+		a.submit(ctx, w, e)
 	}
 }
 
 // parseQuick reads "<amount> [currency] <description> [#category]". The longest leading run of
 // words that reads as an amount wins, so "120 EUR Train" is 120 EUR and "42 tea" is 42 and tea.
-func parseQuick(text, currency string) (expensebot.Expense, error) {
+func parseQuick(text, currency string, now time.Time) (expensebot.Expense, error) {
 	fields := strings.Fields(text)
 	var firstErr error
 	for k := min(4, len(fields)); k >= 1; k-- {
@@ -60,7 +57,7 @@ func parseQuick(text, currency string) (expensebot.Expense, error) {
 			}
 			continue
 		}
-		e := expensebot.Expense{Amount: m, Category: "other"}
+		e := expensebot.Expense{Amount: m, Category: "other", IncurredOn: now}
 		var desc []string
 		for _, w := range fields[k:] {
 			if c := strings.ToLower(strings.TrimPrefix(w, "#")); strings.HasPrefix(w, "#") && slices.Contains(expensebot.Categories, c) {
@@ -75,7 +72,7 @@ func parseQuick(text, currency string) (expensebot.Expense, error) {
 		}
 		probe := e
 		probe.SubmitterID = "-" // filled in by the caller
-		if err := probe.Validate(); err != nil {
+		if err := probe.Validate(now); err != nil {
 			return e, err
 		}
 		return e, nil
@@ -84,64 +81,22 @@ func parseQuick(text, currency string) (expensebot.Expense, error) {
 }
 
 // openExpenseModal opens the form at once: a trigger_id lives about three seconds.
-func (a *App) openExpenseModal(ctx context.Context, trigger, user, channel, responseURL string) {
-	if _, err := a.slack.OpenViewContext(ctx, trigger, expenseModal(a.cfg.Rules.Currency, a.now())); err != nil {
-		a.log.Warn("open expense modal", "user", user, "err", err)
-		a.tell(ctx, user, channel, responseURL, ephemeral(":warning: I could not open the form in time; please run `/expense` again, or use `/expense 42.50 Team lunch`."))
+func (a *App) openExpenseModal(ctx context.Context, trigger string, w where) {
+	if _, err := a.slack.OpenViewContext(ctx, trigger, expenseModal(a.flow.Currency(), a.flow.Now())); err != nil {
+		a.log.Warn("open expense modal", "user_id", w.user, "err", err)
+		a.tell(ctx, w, ephemeral(":warning: I could not open the form in time; please run `/expense` again, or use `/expense 42.50 Team lunch`."))
 	}
 }
 
-// submit stores an accepted expense and starts its assessment.
-func (a *App) submit(ctx context.Context, e expensebot.Expense, channel, responseURL string) {
-	saved, created, err := a.store.Submit(ctx, e)
-	if err != nil {
-		a.log.Error("submit", "user", e.SubmitterID, "err", err)
-		msg := expensebot.ErrorMessage(err)
-		if expensebot.ErrorCode(err) == expensebot.EINTERNAL {
-			msg = "I could not save your expense, so it was not submitted. Please try again in a moment."
-		}
-		a.tell(ctx, e.SubmitterID, channel, responseURL, ephemeral(":warning: "+msg))
-		return
-	}
-	if !created {
-		a.log.Info("duplicate submission ignored", "expense_id", saved.ID, "key", e.IdempotencyKey)
-		return
-	}
-	a.log.Info("expense submitted", "expense_id", saved.ID, "user", saved.SubmitterID, "amount", saved.Amount.String())
-	a.homes.mark(saved.SubmitterID)
-	a.enqueue(saved.ID)
-}
-
-// Process assesses and routes an accepted expense: the AI's advice, then the policy's route,
-// recorded with its notices in one transaction. It is also how work resumes after a restart.
-func (a *App) Process(ctx context.Context, id int64) {
-	e, err := a.store.StartAssessment(ctx, id)
-	if err != nil {
-		if expensebot.ErrorCode(err) != expensebot.ECONFLICT {
-			a.log.Error("start assessment", "expense_id", id, "err", err)
-		}
-		return
-	}
-	var assessment *expensebot.Assessment
-	if a.assessor != nil {
-		start := time.Now()
-		assessment, err = a.assessor.Assess(ctx, e)
-		if err != nil {
-			a.log.Warn("AI assessment failed; a person will decide", "expense_id", id, "err", err, "latency_ms", time.Since(start).Milliseconds())
-		}
-	}
-	route := policyDecide(e, assessment, a.cfg)
-	routed, err := a.store.Route(ctx, id, assessment, route)
-	if err != nil {
-		if expensebot.ErrorCode(err) != expensebot.ECONFLICT {
-			a.log.Error("route", "expense_id", id, "err", err)
-		}
-		return
-	}
-	a.log.Info("expense routed", "expense_id", id, "status", routed.Status, "approvals_required", routed.ApprovalsRequired)
-	a.kick()
-	a.homes.mark(routed.SubmitterID)
-	if routed.Status == expensebot.StatusPendingReview {
-		a.homes.markReviewers()
+// submit hands an accepted expense to the workflow.
+func (a *App) submit(ctx context.Context, w where, e expensebot.Expense) {
+	_, _, err := a.flow.Submit(ctx, e)
+	switch {
+	case err == nil:
+	case expensebot.ErrorCode(err) == expensebot.EINTERNAL:
+		a.log.Error("submit", "user_id", w.user, "err", err)
+		a.tell(ctx, w, ephemeral(":warning: I could not save your expense, so it was not submitted. Please try again in a moment."))
+	default:
+		a.fail(ctx, w, "submit", err, expensebot.Expense{})
 	}
 }

@@ -1,46 +1,32 @@
-// Package handlers turns Slack requests into domain actions and domain state into Slack messages:
-// the /expense command, button clicks, modal submissions and the App Home. Every entry point
-// answers in two parts: an ack computed at once without I/O (what Slack needs within 3 seconds),
-// and the slow work (database, AI, Web API) as a function the caller runs after acking.
+// Package handlers is expensebot's Slack edge: it turns Slack requests (the /expense command,
+// button clicks, modal submissions, App Home events) into calls on the approval workflow, and the
+// workflow's news into Slack messages and views. Every entry point answers in two parts: an ack
+// computed at once without I/O (what Slack needs within 3 seconds), and the slow work as a
+// function the caller runs after acking. routes.go lists every request it handles; the views_*.go
+// files build what people see.
 package handlers
 
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/expensebot/expensebot"
-	"github.com/expensebot/expensebot/policy"
-	"github.com/expensebot/expensebot/store"
+	"github.com/expensebot/expensebot/approval"
 	"github.com/slack-go/slack"
 )
 
-// Store is what the handlers need of persistence.
-type Store interface {
+// workflow is what the handlers ask of the approval workflow (*approval.Service has it).
+type workflow interface {
 	Submit(ctx context.Context, e expensebot.Expense) (expensebot.Expense, bool, error)
-	Expense(ctx context.Context, id int64) (expensebot.Expense, error)
-	StartAssessment(ctx context.Context, id int64) (expensebot.Expense, error)
-	Route(ctx context.Context, id int64, a *expensebot.Assessment, r expensebot.Route) (expensebot.Expense, error)
+	Authorize(ctx context.Context, user string, id int64, action string) (expensebot.Expense, error)
 	Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expense, error)
-	Comment(ctx context.Context, id int64, user, text string) (expensebot.Expense, error)
-	AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error
-	SetReviewMessage(ctx context.Context, id int64, channel, ts string) error
-	BySubmitter(ctx context.Context, user string, beforeID int64, limit int) ([]expensebot.Expense, error)
-	Pending(ctx context.Context, limit int) ([]expensebot.Expense, error)
-	Totals(ctx context.Context, submitter string) ([]store.Total, error)
-	Unfinished(ctx context.Context) ([]expensebot.Expense, error)
-	ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]expensebot.Notice, error)
-	NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent) error
-	NoticeRetry(ctx context.Context, id int64, after time.Duration, reason string) error
-	NoticeFailed(ctx context.Context, id int64, reason string) error
-	FirstSeen(ctx context.Context, key string) (bool, error)
-}
-
-// Assessor gives the AI's advice on an expense. It always returns an assessment; on failure the
-// assessment carries the error and the policy sends the expense to a human.
-type Assessor interface {
-	Assess(ctx context.Context, e expensebot.Expense) (*expensebot.Assessment, error)
+	Comment(ctx context.Context, user string, id int64, text string) error
+	History(ctx context.Context, user string, limit int) ([]expensebot.Expense, error)
+	HomeOpened(ctx context.Context, eventID, user string)
+	AIOn() bool
+	Currency() string
+	Now() time.Time
 }
 
 // Slack is the part of the Web API the handlers call (*slack.Client has it).
@@ -54,67 +40,38 @@ type Slack interface {
 	GetFileInfoContext(ctx context.Context, fileID string, count, page int) (*slack.File, []slack.Comment, *slack.Paging, error)
 }
 
-// Config is what the handlers need to know about the workspace and the rules.
-type Config struct {
-	ApprovalsChannel string
-	Reviewers        []string // user ids and user-group ids
-	Rules            policy.Rules
-}
+// Work is the slow part of handling a request, run after the ack.
+type Work = func(ctx context.Context)
 
 // App handles expensebot's Slack requests.
 type App struct {
-	store     Store
-	assessor  Assessor // nil: the AI check is off
-	slack     Slack
-	cfg       Config
-	log       *slog.Logger
-	reviewers *reviewerSet
-	now       func() time.Time
+	flow  workflow
+	slack Slack
+	log   *slog.Logger
 
-	wake       chan struct{} // kicks the notice deliverer after a commit
-	homes      *homeRefresher
-	queue      chan int64 // expenses to assess
-	inflight   sync.Map   // expense id → queued or being assessed
-	sweepEvery time.Duration
+	actions map[string]actionFunc
+	views   map[string]viewFunc
 }
 
-// New returns an App. assessor may be nil when no AI is configured.
-func New(st Store, assessor Assessor, sl Slack, cfg Config, log *slog.Logger) *App {
-	a := &App{store: st, assessor: assessor, slack: sl, cfg: cfg, log: log,
-		now: func() time.Time { return time.Now().UTC() }, wake: make(chan struct{}, 1),
-		queue: make(chan int64, 4096), sweepEvery: 30 * time.Second}
-	a.reviewers = newReviewerSet(cfg.Reviewers, sl, 5*time.Minute)
-	a.homes = newHomeRefresher(a)
+// New returns an App that acts through flow and answers through sl.
+func New(flow workflow, sl Slack, log *slog.Logger) *App {
+	a := &App{flow: flow, slack: sl, log: log}
+	a.routes()
 	return a
 }
 
-// Work is the slow part of handling a request, run after the ack.
-type Work func(ctx context.Context)
-
-// kick wakes the notice deliverer.
-func (a *App) kick() {
-	select {
-	case a.wake <- struct{}{}:
-	default:
-	}
+// Messenger delivers the workflow's news to people in Slack; it implements
+// approval.Messenger and approval.Groups.
+type Messenger struct {
+	slack Slack
+	log   *slog.Logger
 }
 
-// tell posts an ephemeral answer through an interaction's response_url, or DMs the user when
-// there is none (App Home buttons have no response_url).
-func (a *App) tell(ctx context.Context, user, channel, responseURL string, m Message) {
-	// response_url is posted with http.DefaultClient, which has no deadline of its own.
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	var err error
-	switch {
-	case responseURL != "":
-		err = slack.PostWebhookContext(ctx, responseURL, &slack.WebhookMessage{Text: m.Text, Blocks: &m.Blocks, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: false})
-	case channel != "" && channel[0] == 'C':
-		_, err = a.slack.PostEphemeralContext(ctx, channel, user, m.options()...)
-	default:
-		_, _, err = a.slack.PostMessageContext(ctx, user, m.options()...)
-	}
-	if err != nil {
-		a.log.Warn("could not answer user", "user", user, "err", err)
-	}
-}
+// NewMessenger returns a Messenger that posts through sl.
+func NewMessenger(sl Slack, log *slog.Logger) *Messenger { return &Messenger{slack: sl, log: log} }
+
+var (
+	_ approval.Messenger = (*Messenger)(nil)
+	_ approval.Groups    = (*Messenger)(nil)
+	_ workflow           = (*approval.Service)(nil)
+)

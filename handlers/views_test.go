@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/approval"
 	"github.com/slack-go/slack"
 )
 
@@ -91,9 +92,9 @@ func TestViewsGolden(t *testing.T) {
 		"modal_received":      receivedModal(base.Amount, base.Description),
 		"modal_reject":        rejectModal(base, "CAPPROVALS"),
 		"modal_comment":       commentModal(base, "CAPPROVALS"),
-		"home_employee":       homeView([]expensebot.Expense{base}, "Totals · Pending review: 1 (2,500.00 USD)", false, nil, 0),
-		"home_reviewer":       homeView(nil, "", true, []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, 25),
-		"home_reviewer_empty": homeView(nil, "", true, nil, 0),
+		"home_employee":       homeView(approval.Home{Mine: []expensebot.Expense{base}, Totals: []expensebot.Total{{Status: expensebot.StatusPendingReview, Count: 1, Sum: base.Amount}}}),
+		"home_reviewer":       homeView(approval.Home{Reviewer: true, Queue: []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, QueueTotal: 25}),
+		"home_reviewer_empty": homeView(approval.Home{Reviewer: true}),
 	}
 	for name, v := range tests {
 		t.Run(name, func(t *testing.T) { golden(t, name, v) })
@@ -107,7 +108,7 @@ func TestHomeFitsBlockKit(t *testing.T) {
 	for i := range 500 {
 		many = append(many, with(func(e *expensebot.Expense) { e.ID = int64(i + 1) }))
 	}
-	v := homeView(many[:homeMine], "totals", true, many[:homeQueue], 500)
+	v := homeView(approval.Home{Mine: many[:approval.HomeMine], Totals: []expensebot.Total{{Status: expensebot.StatusApproved, Count: 500, Sum: base.Amount}}, Reviewer: true, Queue: many[:approval.HomeQueue], QueueTotal: 500})
 	if n := len(v.Blocks.BlockSet); n > 100 {
 		t.Errorf("home has %d blocks", n)
 	}
@@ -139,7 +140,7 @@ func TestParseQuick(t *testing.T) {
 		{"0 free", "", "", "", "more than zero"},
 	}
 	for _, tt := range tests {
-		e, err := parseQuick(tt.in, "USD")
+		e, err := parseQuick(tt.in, "USD", decided)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("%q: err = %v, want %q", tt.in, err, tt.err)
@@ -167,6 +168,22 @@ func TestLongAdviceStillFits(t *testing.T) {
 	for _, b := range approvalMessage(e, nil).Blocks.BlockSet {
 		if s, ok := b.(*slack.SectionBlock); ok && s.Text != nil && len([]rune(s.Text.Text)) > 3000 {
 			t.Errorf("a section has %d characters", len([]rune(s.Text.Text)))
+		}
+	}
+}
+
+// TestFitNeverSplitsMarkup: a cut to Slack's limit never leaves half an escaped entity or half a
+// mention behind, which Slack would show as garbage or refuse.
+func TestFitNeverSplitsMarkup(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"ab &amp; cd", "ab …"},
+		{"ab <@U123> cd", "ab …"},
+		{"abcdef", "abcd…"},
+		{"éééééé", "éééé…"},
+	}
+	for _, tt := range tests {
+		if got := fit(tt.in, 5); got != tt.want {
+			t.Errorf("fit(%q, 5) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -159,7 +159,4 @@ func rescale(m expensebot.Money, currency string) expensebot.Money {
 	return expensebot.Money{Minor: v, Currency: currency}
 }
 
-// Flags the AI may raise.
-var Flags = []string{"personal", "ambiguous_description", "missing_receipt", "policy_exception", "suspicious"}
-
-func knownFlag(f string) bool { return slices.Contains(Flags, f) }
+func knownFlag(f string) bool { return slices.Contains(expensebot.Flags, f) }

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/expensebot/expensebot/fakeslack"
+	"github.com/expensebot/expensebot/internal/fakeslack"
 )
 
 //go:embed web

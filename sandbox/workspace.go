@@ -1,11 +1,14 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/expensebot/expensebot/fakeslack"
+	"github.com/expensebot/expensebot/handlers"
+	"github.com/expensebot/expensebot/internal/fakeslack"
+	"github.com/slack-go/slack"
 )
 
 // The sandbox's workspace.
@@ -55,13 +58,13 @@ func Demo(sl *fakeslack.Server) error {
 		then      func(ts string) error
 	}
 	approve := func(who string) func(string) error {
-		return func(ts string) error { return click(sl, who, ts, "approve") }
+		return func(ts string) error { return click(sl, who, ts, handlers.ActionApprove) }
 	}
 	steps := []step{
 		{Alice, "18.50 Coffee with a candidate #meals", nil},
 		{Bob, "2400 KubeCon conference ticket #training", nil},
 		{Alice, "640 Hotel in Berlin, two nights #lodging", func(ts string) error {
-			if err := click(sl, Rita, ts, "comment"); err != nil {
+			if err := click(sl, Rita, ts, handlers.ActionComment); err != nil {
 				return err
 			}
 			_, _, err := sl.SubmitModal(Rita, map[string]string{"comment": "Which client meeting was this for?"})
@@ -69,7 +72,7 @@ func Demo(sl *fakeslack.Server) error {
 		}},
 		{Bob, "14000 Team offsite venue #travel", approve(Rita)},
 		{Alice, "95 Taxi to the airport #transport", func(ts string) error {
-			if err := click(sl, Ravi, ts, "reject"); err != nil {
+			if err := click(sl, Ravi, ts, handlers.ActionReject); err != nil {
 				return err
 			}
 			_, _, err := sl.SubmitModal(Ravi, map[string]string{"reason": "Please attach the receipt and submit again."})
@@ -120,18 +123,14 @@ func click(sl *fakeslack.Server, who, ts, action string) error {
 	if !ok {
 		return fmt.Errorf("message %s is gone", ts)
 	}
-	id := ""
-	if i := strings.Index(string(m.Blocks), `"action_id":"`+action+`:`); i >= 0 {
-		rest := string(m.Blocks)[i+len(`"action_id":"`):]
-		id = rest[:strings.Index(rest, `"`)]
-	}
-	if id == "" {
+	id, ok := buttonFor(m.Blocks, action)
+	if !ok {
 		return fmt.Errorf("no %s button", action)
 	}
 	if _, err := sl.ClickMessageButton(who, Approvals, ts, id); err != nil {
 		return err
 	}
-	if action == "reject" || action == "comment" {
+	if action == handlers.ActionReject || action == handlers.ActionComment {
 		deadline := time.Now().Add(5 * time.Second)
 		for time.Now().Before(deadline) {
 			if _, open := sl.Modal(who); open {
@@ -142,4 +141,25 @@ func click(sl *fakeslack.Server, who, ts, action string) error {
 		return fmt.Errorf("the %s form did not open", action)
 	}
 	return nil
+}
+
+// buttonFor finds the action id of the message's button for action (handlers.ActionApprove, …),
+// reading the Block Kit as Slack's clients do.
+func buttonFor(blocksJSON []byte, action string) (string, bool) {
+	var bs slack.Blocks
+	if err := json.Unmarshal(blocksJSON, &bs); err != nil {
+		return "", false
+	}
+	for _, b := range bs.BlockSet {
+		ab, ok := b.(*slack.ActionBlock)
+		if !ok || ab.Elements == nil {
+			continue
+		}
+		for _, el := range ab.Elements.ElementSet {
+			if btn, ok := el.(*slack.ButtonBlockElement); ok && strings.HasPrefix(btn.ActionID, action+":") {
+				return btn.ActionID, true
+			}
+		}
+	}
+	return "", false
 }

@@ -11,7 +11,8 @@ import (
 
 // Decide records a reviewer's approve or reject on a pending expense, exactly once. Every update
 // is conditional on the state just read, so of two reviewers racing (or one double click) one wins
-// and the other gets an *expensebot.AlreadyDecidedError naming who decided what and when.
+// and the other gets an ECONFLICT error (expensebot.Decided) with the expense as it now stands, so
+// the edge can say who decided and when.
 //
 // On a two-approval expense the first approval is recorded and the expense stays pending; a second,
 // different reviewer's approval finalises it. A rejection is final at any point. The submitter can
@@ -106,8 +107,8 @@ func decidable(e expensebot.Expense, d expensebot.Decision) error {
 	case e.SubmitterID == d.Reviewer:
 		return expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot decide your own expense #%d; another reviewer must.", e.ID)
 	case e.Status.Final():
-		return &expensebot.AlreadyDecidedError{ExpenseID: e.ID, Status: e.Status, By: e.DecidedBy, At: e.DecidedAt}
-	case e.Status != expensebot.StatusPendingReview:
+		return expensebot.Decided(e)
+	case !e.Status.CanTransition(expensebot.StatusApproved):
 		return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is not ready for review yet (%s).", e.ID, e.Status.Label())
 	case d.Outcome == expensebot.Approve && e.FirstApprover == d.Reviewer:
 		return expensebot.Errorf(expensebot.ECONFLICT, "You already gave the first approval of expense #%d; a second, different reviewer must approve it.", e.ID)

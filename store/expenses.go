@@ -80,7 +80,7 @@ func jsonText(v any) string {
 // Submit stores a new expense in status submitted with its "submitted" audit event. A second call
 // with the same IdempotencyKey creates nothing and returns the first expense with created false.
 func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot.Expense, created bool, err error) {
-	if err := e.Validate(); err != nil {
+	if err := e.Validate(s.now()); err != nil {
 		return expensebot.Expense{}, false, err
 	}
 	if e.IdempotencyKey == "" {

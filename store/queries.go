@@ -49,16 +49,9 @@ func (s *DB) Unfinished(ctx context.Context) ([]expensebot.Expense, error) {
 		expensebot.StatusSubmitted, expensebot.StatusAssessing)
 }
 
-// Total is the count and sum of expenses in one status and currency.
-type Total struct {
-	Status expensebot.Status
-	Count  int
-	Sum    expensebot.Money
-}
-
 // Totals returns counts and sums per status and currency; a non-empty submitter narrows them to
 // that person's expenses.
-func (s *DB) Totals(ctx context.Context, submitter string) ([]Total, error) {
+func (s *DB) Totals(ctx context.Context, submitter string) ([]expensebot.Total, error) {
 	var rows []struct {
 		Status   string `db:"status"`
 		Currency string `db:"currency"`
@@ -70,9 +63,9 @@ func (s *DB) Totals(ctx context.Context, submitter string) ([]Total, error) {
 	if err := s.db.SelectContext(ctx, &rows, s.q(q), submitter, submitter); err != nil {
 		return nil, fmt.Errorf("store: totals: %w", err)
 	}
-	out := make([]Total, len(rows))
+	out := make([]expensebot.Total, len(rows))
 	for i, r := range rows {
-		out[i] = Total{Status: expensebot.Status(r.Status), Count: r.Count, Sum: expensebot.Money{Minor: r.Sum, Currency: r.Currency}}
+		out[i] = expensebot.Total{Status: expensebot.Status(r.Status), Count: r.Count, Sum: expensebot.Money{Minor: r.Sum, Currency: r.Currency}}
 	}
 	return out, nil
 }

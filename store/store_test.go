@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -174,10 +173,9 @@ func TestDecideApproveRejectAndRules(t *testing.T) {
 		if err != nil || got.Status != expensebot.StatusRejected || got.DecidedBy != "UREV" || got.DecisionReason != "personal" {
 			t.Fatalf("reject = %+v, %v", got, err)
 		}
-		var already *expensebot.AlreadyDecidedError
-		_, err = db.Decide(ctx, expensebot.Decision{ExpenseID: p.ID, Reviewer: "UOTHER", Outcome: expensebot.Approve})
-		if !errors.As(err, &already) || already.By != "UREV" || already.Status != expensebot.StatusRejected {
-			t.Errorf("deciding again: %v", err)
+		now, err := db.Decide(ctx, expensebot.Decision{ExpenseID: p.ID, Reviewer: "UOTHER", Outcome: expensebot.Approve})
+		if expensebot.ErrorCode(err) != expensebot.ECONFLICT || now.DecidedBy != "UREV" || now.Status != expensebot.StatusRejected {
+			t.Errorf("deciding again: %v, expense as it stands %+v", err, now)
 		}
 		if _, err := db.Decide(ctx, expensebot.Decision{ExpenseID: 999999, Reviewer: "UREV", Outcome: expensebot.Approve}); expensebot.ErrorCode(err) != expensebot.ENOTFOUND {
 			t.Errorf("unknown expense: %v", err)
@@ -228,12 +226,11 @@ func TestDecideRace(t *testing.T) {
 				e, err := db.Decide(ctx, d)
 				mu.Lock()
 				defer mu.Unlock()
-				var already *expensebot.AlreadyDecidedError
 				switch {
 				case err == nil:
 					wins++
 					winner = e.DecidedBy
-				case errors.As(err, &already):
+				case expensebot.ErrorCode(err) == expensebot.ECONFLICT && e.Status.Final():
 					lost++
 				default:
 					t.Errorf("decider %d: unexpected error %v", i, err)

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/expensebot/expensebot/fakeopenai"
-	"github.com/expensebot/expensebot/fakeslack"
+	"github.com/expensebot/expensebot/internal/fakeopenai"
+	"github.com/expensebot/expensebot/internal/fakeslack"
 )
 
 // TestRunAgainstFakeSlack starts the real program as an operator would, configured only through

@@ -6,11 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 
+	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
-	"github.com/expensebot/expensebot/handlers"
 	"github.com/expensebot/expensebot/policy"
+	"github.com/expensebot/expensebot/policy/openai"
 	"github.com/expensebot/expensebot/store"
 )
 
@@ -19,15 +19,15 @@ func runBot(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	if p := cfg.slackProblems(); len(p) > 0 {
 		return fmt.Errorf("cannot connect to Slack:\n  %s\n(for a try without Slack: expensebot sandbox)", strings.Join(p, "\n  "))
 	}
-	var assessor handlers.Assessor
+	var assessor approval.Assessor // an untyped nil when off: a nil *openai.Assessor is not
 	if cfg.OpenAIAPIKey != "" {
 		assessor = newAssessor(cfg)
 	}
 	return serve(ctx, cfg, logger, assessor)
 }
 
-func newAssessor(cfg Config) *policy.Assessor {
-	return policy.NewAssessor(policy.AssessorConfig{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIModel, Timeout: cfg.AITimeout})
+func newAssessor(cfg Config) *openai.Assessor {
+	return openai.NewAssessor(openai.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIModel, Timeout: cfg.AITimeout})
 }
 
 // rules builds the policy from the configuration and the optional policy file.
@@ -42,8 +42,9 @@ func rules(cfg Config) (policy.Rules, error) {
 	return r, nil
 }
 
-// serve runs the app against the Slack at cfg.SlackAPIURL until ctx ends.
-func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor handlers.Assessor) error {
+// serve runs the program against the Slack at cfg.SlackAPIURL until ctx ends. The database is
+// closed only after the bot's Run has returned, and with it every goroutine of the program.
+func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approval.Assessor) error {
 	r, err := rules(cfg)
 	if err != nil {
 		return err
@@ -55,23 +56,11 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor handle
 	defer db.Close()
 	if assessor == nil {
 		logger.Warn("OPENAI_API_KEY is not set: the AI check is off and every expense goes to a reviewer")
-	} else {
-		logger.Info("AI check on", "model", cfg.OpenAIModel, "base_url", cfg.OpenAIBaseURL)
 	}
 	logger.Info("database ready", "dialect", db.Dialect())
-	bcfg := bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers}
-	api := bot.NewAPI(bcfg)
-	app := handlers.New(db, assessor, api, handlers.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r}, logger)
-	b := bot.New(bcfg, api, app, logger)
-
-	appCtx, stopApp := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopApp()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); app.Run(appCtx, cfg.Workers) }()
-	err = b.Run(ctx)
-	// The connection has drained its work; now let assessments and deliveries in flight finish.
-	stopApp()
-	wg.Wait()
-	return err
+	return bot.Assemble(bot.Options{
+		Slack:    bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
+		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Workers: cfg.Workers},
+		Store:    db, Assessor: assessor, Log: logger,
+	}).Run(ctx)
 }

@@ -13,8 +13,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/expensebot/expensebot/fakeslack"
-	"github.com/expensebot/expensebot/handlers"
+	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/internal/fakeslack"
 	"github.com/expensebot/expensebot/policy"
 	"github.com/expensebot/expensebot/sandbox"
 )
@@ -56,9 +56,12 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 	}
 	cfg.SlackAPIURL, cfg.SlackAppToken, cfg.SlackBotToken = ws.APIURL(), fakeslack.AppToken, fakeslack.BotToken
 	cfg.ApprovalsChannel, cfg.Reviewers = sandbox.Approvals, sandbox.Reviewers
-	var assessor handlers.Assessor = policy.Offline{}
+	var assessor approval.Assessor = policy.Offline{}
 	if cfg.OpenAIAPIKey != "" {
 		assessor = newAssessor(cfg)
+		logger.Info("AI check on", "model", cfg.OpenAIModel)
+	} else {
+		logger.Info("AI check by the offline assessor (sandbox rules, not a model)")
 	}
 
 	ln, err := net.Listen("tcp", *addr)

@@ -1,14 +1,15 @@
-package policy
+package openai
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/expensebot/expensebot"
-	openai "github.com/sashabaranov/go-openai"
+	goopenai "github.com/sashabaranov/go-openai"
 )
 
 // Answer is the model's structured reply.
@@ -51,7 +52,7 @@ func ParseAnswer(content string) (Answer, error) {
 		return Answer{}, fmt.Errorf("confidence %v is outside 0..1", a.Confidence)
 	}
 	for _, f := range a.Flags {
-		if !knownFlag(f) {
+		if !slices.Contains(expensebot.Flags, f) {
 			return Answer{}, fmt.Errorf("unknown flag %q", truncate(f, 40))
 		}
 	}
@@ -74,7 +75,7 @@ func truncate(s string, n int) string {
 // decisionProbability finds the token that begins the decision's value in the streamed-back
 // tokens and returns its probability: how sure the model was when it chose, rather than the
 // number it wrote afterwards.
-func decisionProbability(tokens []openai.LogProb, decision string) (float64, bool) {
+func decisionProbability(tokens []goopenai.LogProb, decision string) (float64, bool) {
 	var text strings.Builder
 	starts := make([]int, len(tokens))
 	for i, t := range tokens {

@@ -1,10 +1,12 @@
-package policy
+package openai
 
 import (
 	"math"
+	"slices"
 	"testing"
 
-	openai "github.com/sashabaranov/go-openai"
+	"github.com/expensebot/expensebot"
+	goopenai "github.com/sashabaranov/go-openai"
 )
 
 func TestParseAnswerFence(t *testing.T) {
@@ -15,7 +17,7 @@ func TestParseAnswerFence(t *testing.T) {
 }
 
 func TestDecisionProbability(t *testing.T) {
-	toks := []openai.LogProb{{Token: `{"`}, {Token: `decision`}, {Token: `":"`}, {Token: `appro`, LogProb: math.Log(0.8)}, {Token: `ve","confidence":0.99}`}}
+	toks := []goopenai.LogProb{{Token: `{"`}, {Token: `decision`}, {Token: `":"`}, {Token: `appro`, LogProb: math.Log(0.8)}, {Token: `ve","confidence":0.99}`}}
 	if p, ok := decisionProbability(toks, "approve"); !ok || math.Abs(p-0.8) > 1e-9 {
 		t.Errorf("p = %v ok=%v", p, ok)
 	}
@@ -41,7 +43,7 @@ func FuzzParseAnswer(f *testing.F) {
 			t.Fatalf("accepted %+v from %q", a, s)
 		}
 		for _, fl := range a.Flags {
-			if !knownFlag(fl) {
+			if !slices.Contains(expensebot.Flags, fl) {
 				t.Fatalf("accepted flag %q", fl)
 			}
 		}

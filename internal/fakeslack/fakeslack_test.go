@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/expensebot/expensebot/fakeslack"
+	"github.com/expensebot/expensebot/internal/fakeslack"
 	"github.com/slack-go/slack"
 )
 

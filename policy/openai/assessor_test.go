@@ -1,4 +1,4 @@
-package policy_test
+package openai_test
 
 import (
 	"context"
@@ -11,15 +11,16 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
-	"github.com/expensebot/expensebot/fakeopenai"
+	"github.com/expensebot/expensebot/internal/fakeopenai"
 	"github.com/expensebot/expensebot/policy"
+	"github.com/expensebot/expensebot/policy/openai"
 )
 
 const key = "sk-test-0123456789abcdef-secret"
 
-func newAssessor(t testing.TB, srv *fakeopenai.Server, timeout time.Duration) *policy.Assessor {
+func newAssessor(t testing.TB, srv *fakeopenai.Server, timeout time.Duration) *openai.Assessor {
 	t.Helper()
-	return policy.NewAssessor(policy.AssessorConfig{APIKey: key, BaseURL: srv.URL(), Model: "gpt-4o-mini", Timeout: timeout})
+	return openai.NewAssessor(openai.Config{APIKey: key, BaseURL: srv.URL(), Model: "gpt-4o-mini", Timeout: timeout})
 }
 
 func lunch(minor int64, desc string) expensebot.Expense {
@@ -86,7 +87,7 @@ func TestAssess(t *testing.T) {
 			if strings.Contains(a.Error, "0123456789abcdef") || (err != nil && strings.Contains(err.Error(), "0123456789abcdef")) {
 				t.Errorf("the API key leaked: %q / %v", a.Error, err)
 			}
-			if a.Model == "" || a.PromptVersion != policy.PromptVersion {
+			if a.Model == "" || a.PromptVersion != openai.PromptVersion {
 				t.Errorf("model/prompt version not recorded: %+v", a)
 			}
 			if got := len(srv.Requests()); got != tt.tries {
@@ -172,7 +173,7 @@ func TestAssessCancelled(t *testing.T) {
 }
 
 func TestAssessUnreachable(t *testing.T) {
-	a := policy.NewAssessor(policy.AssessorConfig{APIKey: key, BaseURL: "http://127.0.0.1:1/v1", Model: "m", Timeout: 2 * time.Second, Client: &http.Client{}})
+	a := openai.NewAssessor(openai.Config{APIKey: key, BaseURL: "http://127.0.0.1:1/v1", Model: "m", Timeout: 2 * time.Second, Client: &http.Client{}})
 	got, err := a.Assess(context.Background(), lunch(100, "x"))
 	if err == nil || got.Error != "could not reach the AI service" {
 		t.Errorf("unreachable: %v %+v", err, got)

@@ -1,4 +1,4 @@
-package policy
+package openai
 
 import (
 	"bytes"

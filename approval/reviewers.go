@@ -1,4 +1,4 @@
-package handlers
+package approval
 
 import (
 	"context"
@@ -7,20 +7,16 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/slack-go/slack"
 )
 
-type groupLister interface {
-	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
-}
-
-// reviewerSet answers "may this person decide?", expanding user groups (S…) through
-// usergroups.users.list and caching them: that method allows about 20 calls a minute.
+// reviewerSet answers "may this person decide?", expanding user groups (S…) and caching their
+// members for at most ttl: a list older than that is never used, so someone removed from a group
+// loses the right within ttl, and while the list cannot be refreshed nobody decides through it.
 type reviewerSet struct {
-	ids   []string
-	slack groupLister
-	ttl   time.Duration
+	ids    []string
+	groups Groups
+	ttl    time.Duration
+	now    func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]groupMembers
@@ -31,13 +27,14 @@ type groupMembers struct {
 	at    time.Time
 }
 
-func newReviewerSet(ids []string, sl groupLister, ttl time.Duration) *reviewerSet {
-	return &reviewerSet{ids: ids, slack: sl, ttl: ttl, cache: map[string]groupMembers{}}
+func newReviewerSet(ids []string, g Groups, ttl time.Duration, now func() time.Time) *reviewerSet {
+	return &reviewerSet{ids: ids, groups: g, ttl: ttl, now: now, cache: map[string]groupMembers{}}
 }
 
 func isGroup(id string) bool { return strings.HasPrefix(id, "S") }
 
-// contains reports whether user is one of ids, directly or through a group.
+// contains reports whether user is one of ids, directly or through a group. An error means a
+// group that might have included user could not be expanded.
 func (r *reviewerSet) contains(ctx context.Context, ids []string, user string) (bool, error) {
 	if slices.Contains(ids, user) {
 		return true, nil
@@ -72,18 +69,18 @@ func (r *reviewerSet) members(ctx context.Context, group string) ([]string, erro
 	r.mu.Lock()
 	c, ok := r.cache[group]
 	r.mu.Unlock()
-	if ok && time.Since(c.at) < r.ttl {
+	if ok && r.now().Sub(c.at) < r.ttl {
 		return c.users, nil
 	}
-	users, err := r.slack.GetUserGroupMembersContext(ctx, group)
+	if r.groups == nil {
+		return nil, fmt.Errorf("expand reviewer group %s: no directory", group)
+	}
+	users, err := r.groups.GroupMembers(ctx, group)
 	if err != nil {
-		if ok {
-			return c.users, nil // a stale list beats refusing every reviewer while Slack is down
-		}
 		return nil, fmt.Errorf("expand reviewer group %s: %w", group, err)
 	}
 	r.mu.Lock()
-	r.cache[group] = groupMembers{users: users, at: time.Now()}
+	r.cache[group] = groupMembers{users: users, at: r.now()}
 	r.mu.Unlock()
 	return users, nil
 }

@@ -1,0 +1,138 @@
+// Package approval is the expense workflow: everything that happens to an expense after an edge
+// (Slack, and later the HTTP API) hands it over. It submits, assesses and routes expenses, decides
+// who may approve them, records decisions, delivers the notices each state change queued, and
+// keeps people's App Home current. It knows no Slack, SQL or model API: the store, the AI
+// assessor and the messenger that talks to people are small interfaces declared here, and
+// [Service.Run] owns every goroutine it starts.
+package approval
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/policy"
+)
+
+// Store is what the workflow needs of persistence (*store.DB has it).
+type Store interface {
+	Submit(ctx context.Context, e expensebot.Expense) (expensebot.Expense, bool, error)
+	Expense(ctx context.Context, id int64) (expensebot.Expense, error)
+	StartAssessment(ctx context.Context, id int64) (expensebot.Expense, error)
+	Route(ctx context.Context, id int64, a *expensebot.Assessment, r expensebot.Route) (expensebot.Expense, error)
+	Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expense, error)
+	Comment(ctx context.Context, id int64, user, text string) (expensebot.Expense, error)
+	AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error
+	SetReviewMessage(ctx context.Context, id int64, channel, ts string) error
+	BySubmitter(ctx context.Context, user string, beforeID int64, limit int) ([]expensebot.Expense, error)
+	Pending(ctx context.Context, limit int) ([]expensebot.Expense, error)
+	Totals(ctx context.Context, submitter string) ([]expensebot.Total, error)
+	Unfinished(ctx context.Context) ([]expensebot.Expense, error)
+	ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]expensebot.Notice, error)
+	NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent) error
+	NoticeRetry(ctx context.Context, id int64, after time.Duration, reason string) error
+	NoticeFailed(ctx context.Context, id int64, reason string) error
+	FirstSeen(ctx context.Context, key string) (bool, error)
+}
+
+// Assessor gives the AI's advice on an expense. It always returns an assessment; on failure the
+// assessment carries the error and the policy sends the expense to a person.
+type Assessor interface {
+	Assess(ctx context.Context, e expensebot.Expense) (*expensebot.Assessment, error)
+}
+
+// Messenger tells people what happened, in Slack. A method that fails may wrap its error in
+// [*RetryAfterError] (the platform asked to wait) or [*PermanentError] (retrying cannot help).
+type Messenger interface {
+	// PostReview posts the approval card and returns where it landed.
+	PostReview(ctx context.Context, e expensebot.Expense) (channel, ts string, err error)
+	// UpdateReview redraws the approval card in place.
+	UpdateReview(ctx context.Context, e expensebot.Expense) error
+	// TellSubmitter sends the submitter the news of notice n.
+	TellSubmitter(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error
+	// PostComment posts a reviewer's comment under the card and sends it to the submitter.
+	PostComment(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error
+	// PublishHome shows user their App Home.
+	PublishHome(ctx context.Context, user string, h Home) error
+}
+
+// Groups expands a user group into its members.
+type Groups interface {
+	GroupMembers(ctx context.Context, group string) ([]string, error)
+}
+
+// Config is what the workflow needs to know about the workspace and the rules.
+type Config struct {
+	ApprovalsChannel string
+	Reviewers        []string // user ids and user-group ids
+	Rules            policy.Rules
+	Workers          int           // assessments at once (default 4)
+	DrainTimeout     time.Duration // how long Run lets work in flight finish after ctx ends (default 25s)
+	GroupTTL         time.Duration // how old a user group's member list may be (default 2m)
+	Now              func() time.Time
+}
+
+// Service runs the approval workflow. Its methods are safe for concurrent use.
+type Service struct {
+	store     Store
+	assessor  Assessor // nil: the AI check is off
+	msg       Messenger
+	cfg       Config
+	log       *slog.Logger
+	reviewers *reviewerSet
+	homes     *homes
+
+	wake       chan struct{} // kicks the notice deliverer after a commit
+	queue      chan int64    // expenses to assess
+	inflight   sync.Map      // expense id → queued or being assessed
+	sweepEvery time.Duration
+}
+
+// New returns a workflow over st. assessor may be nil when no AI is configured.
+func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *slog.Logger) *Service {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 25 * time.Second
+	}
+	if cfg.GroupTTL <= 0 {
+		cfg.GroupTTL = 2 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Service{store: st, assessor: assessor, msg: m, cfg: cfg, log: log,
+		wake: make(chan struct{}, 1), queue: make(chan int64, 4096), sweepEvery: 30 * time.Second}
+	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
+	s.homes = newHomes(cfg.Now)
+	return s
+}
+
+// AIOn reports whether an AI check is configured.
+func (s *Service) AIOn() bool { return s.assessor != nil }
+
+// Currency is the home currency.
+func (s *Service) Currency() string { return s.cfg.Rules.Currency }
+
+// Now is the workflow's clock.
+func (s *Service) Now() time.Time { return s.cfg.Now().UTC() }
+
+// kick wakes the notice deliverer.
+func (s *Service) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// route applies the policy, filling in the default approvals channel.
+func (s *Service) route(e expensebot.Expense, a *expensebot.Assessment) expensebot.Route {
+	r := policy.Decide(e, a, s.cfg.Rules)
+	if r.Channel == "" && !r.AutoApprove {
+		r.Channel = s.cfg.ApprovalsChannel
+	}
+	return r
+}

@@ -1,0 +1,90 @@
+package approval
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/expensebot/expensebot"
+)
+
+// Actions a person takes on an expense, as recorded when they are refused.
+const (
+	ActionApprove = "approve"
+	ActionReject  = "reject"
+	ActionComment = "comment"
+)
+
+// Authorize loads expense id and checks that user may act on it: a reviewer of its route (directly
+// or through a user group), never its submitter, and only while it is pending. A refusal is
+// recorded in the audit trail. Returns EFORBIDDEN when user may not, ECONFLICT with the expense as
+// it stands when it is already decided, ENOTFOUND, or an internal error.
+func (s *Service) Authorize(ctx context.Context, user string, id int64, action string) (expensebot.Expense, error) {
+	e, err := s.store.Expense(ctx, id)
+	if err != nil {
+		return e, err
+	}
+	refuse := func(err *expensebot.Error) (expensebot.Expense, error) {
+		s.log.Info("decision refused", "expense_id", id, "user_id", user, "action", action, "why", err.Message)
+		if aerr := s.store.AppendEvent(ctx, expensebot.NewEvent(id, expensebot.EventRefused, user, map[string]string{"action": action, "why": err.Message})); aerr != nil {
+			s.log.Error("audit refusal", "expense_id", id, "err", aerr)
+		}
+		return e, err
+	}
+	route := s.route(e, e.Assessment)
+	ok, err := s.reviewers.allowed(ctx, user, route.Reviewers)
+	if err != nil {
+		// Fail closed: a member list that cannot be refreshed is not trusted.
+		s.log.Warn("reviewer lookup failed; refusing", "user_id", user, "err", err)
+		return refuse(expensebot.Errorf(expensebot.EFORBIDDEN, "I could not check who may decide expenses just now (Slack did not answer). Please try again in a minute."))
+	}
+	switch {
+	case !ok:
+		return refuse(expensebot.Errorf(expensebot.EFORBIDDEN, "Only the configured reviewers can approve, reject or comment on expenses."))
+	case e.SubmitterID == user:
+		return refuse(expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot decide your own expense; another reviewer must."))
+	case e.Status.Final():
+		return e, expensebot.Decided(e)
+	}
+	return e, nil
+}
+
+// Decide records a reviewer's approval or rejection exactly once. The loser of a race gets
+// ECONFLICT with the expense as it now stands; see [Service.Authorize] for the other errors.
+func (s *Service) Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expense, error) {
+	if e, err := s.Authorize(ctx, d.Reviewer, d.ExpenseID, string(d.Outcome)); err != nil {
+		return e, err
+	}
+	e, err := s.store.Decide(ctx, d)
+	if err != nil {
+		if expensebot.ErrorCode(err) == expensebot.ECONFLICT {
+			s.log.Info("decision lost a race", "expense_id", d.ExpenseID, "user_id", d.Reviewer, "winner", e.DecidedBy)
+		}
+		return e, err
+	}
+	s.log.Info("expense decided", "expense_id", e.ID, "user_id", d.Reviewer, "decision", d.Outcome, "status", e.Status)
+	s.kick()
+	s.homes.mark(e.SubmitterID)
+	s.homes.markReviewers()
+	return e, nil
+}
+
+// Comment adds a reviewer's remark to a pending expense; it is posted under the card and sent to
+// the submitter, and the expense stays pending.
+func (s *Service) Comment(ctx context.Context, user string, id int64, text string) error {
+	if _, err := s.Authorize(ctx, user, id, ActionComment); err != nil {
+		return err
+	}
+	if _, err := s.store.Comment(ctx, id, user, text); err != nil {
+		if expensebot.ErrorCode(err) == expensebot.EINTERNAL {
+			return fmt.Errorf("approval: comment on expense %d: %w", id, err)
+		}
+		return err
+	}
+	s.kick()
+	return nil
+}
+
+// History returns user's latest expenses, newest first.
+func (s *Service) History(ctx context.Context, user string, limit int) ([]expensebot.Expense, error) {
+	return s.store.BySubmitter(ctx, user, 0, limit)
+}

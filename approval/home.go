@@ -1,0 +1,158 @@
+package approval
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/expensebot/expensebot"
+)
+
+// Home is what one person's App Home shows: their expenses and totals and, for a reviewer, the
+// queue of expenses waiting for review that they may decide.
+type Home struct {
+	Mine       []expensebot.Expense
+	Totals     []expensebot.Total
+	Reviewer   bool
+	Queue      []expensebot.Expense
+	QueueTotal int
+}
+
+// How much an App Home lists, within Slack's 100 blocks.
+const (
+	HomeMine  = 10
+	HomeQueue = 20
+)
+
+// homes remembers who opened their App Home and whose is out of date, so that bursts of changes
+// cost one publish per person.
+type homes struct {
+	now   func() time.Time
+	delay time.Duration
+	wake  chan struct{}
+
+	mu      sync.Mutex
+	due     map[string]bool
+	viewers map[string]time.Time // who opened their App Home, and when
+}
+
+func newHomes(now func() time.Time) *homes {
+	return &homes{now: now, delay: 300 * time.Millisecond, wake: make(chan struct{}, 1), due: map[string]bool{}, viewers: map[string]time.Time{}}
+}
+
+// mark schedules a refresh of user's App Home, if they have ever opened it.
+func (h *homes) mark(user string) {
+	h.mu.Lock()
+	_, seen := h.viewers[user]
+	if seen {
+		h.due[user] = true
+	}
+	h.mu.Unlock()
+	if seen {
+		select {
+		case h.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// markReviewers schedules a refresh for everyone who opened the App Home in the last day; the
+// refresh finds out whether they review.
+func (h *homes) markReviewers() {
+	h.mu.Lock()
+	var users []string
+	for u, at := range h.viewers {
+		if h.now().Sub(at) < 24*time.Hour {
+			users = append(users, u)
+		}
+	}
+	h.mu.Unlock()
+	for _, u := range users {
+		h.mark(u)
+	}
+}
+
+func (h *homes) opened(user string) {
+	h.mu.Lock()
+	h.viewers[user] = h.now()
+	h.mu.Unlock()
+}
+
+func (h *homes) take() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	users := make([]string, 0, len(h.due))
+	for u := range h.due {
+		users = append(users, u)
+	}
+	h.due = map[string]bool{}
+	slices.Sort(users)
+	return users
+}
+
+// homeLoop publishes the App Homes marked out of date, a short while after the first mark so that
+// a burst coalesces, until ctx ends.
+func (s *Service) homeLoop(ctx, work context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.homes.wake:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(s.homes.delay):
+		}
+		for _, u := range s.homes.take() {
+			s.publishHome(work, u)
+		}
+	}
+}
+
+// HomeOpened shows user their App Home; eventID (may be "") makes a redelivered event a no-op.
+func (s *Service) HomeOpened(ctx context.Context, eventID, user string) {
+	if eventID != "" {
+		first, err := s.store.FirstSeen(ctx, eventID)
+		if err != nil {
+			s.log.Warn("event dedupe", "event_id", eventID, "err", err)
+		} else if !first {
+			s.log.Info("redelivered event ignored", "event_id", eventID)
+			return
+		}
+	}
+	s.homes.opened(user)
+	s.publishHome(ctx, user)
+}
+
+// publishHome gathers and publishes user's App Home.
+func (s *Service) publishHome(ctx context.Context, user string) {
+	var h Home
+	var err error
+	if h.Mine, err = s.store.BySubmitter(ctx, user, 0, HomeMine); err != nil {
+		s.log.Error("home: history", "user_id", user, "err", err)
+		return
+	}
+	if h.Totals, err = s.store.Totals(ctx, user); err != nil {
+		s.log.Error("home: totals", "user_id", user, "err", err)
+		return
+	}
+	h.Reviewer, _ = s.reviewers.allowed(ctx, user, nil)
+	if h.Reviewer {
+		all, err := s.store.Pending(ctx, 500)
+		if err != nil {
+			s.log.Error("home: queue", "user_id", user, "err", err)
+			return
+		}
+		h.QueueTotal = len(all)
+		for _, e := range all {
+			if e.SubmitterID != user && len(h.Queue) < HomeQueue {
+				h.Queue = append(h.Queue, e)
+			}
+		}
+	}
+	if err := s.msg.PublishHome(ctx, user, h); err != nil {
+		s.log.Warn("publish home", "user_id", user, "err", err)
+	}
+}

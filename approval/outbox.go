@@ -1,0 +1,170 @@
+package approval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/expensebot/expensebot"
+)
+
+// Notices are delivered after the commit that queued them and retried until they get through: a
+// RetryAfterError waits as asked; other failures back off exponentially up to five minutes. A
+// notice that can never be delivered is set aside as failed and logged for an operator.
+
+const (
+	noticeLease   = time.Minute
+	noticeBatch   = 32
+	maxBackoff    = 5 * time.Minute
+	giveUpAfter   = 25
+	idleRecheck   = time.Second
+	deliverWorker = 8
+	recordTimeout = 5 * time.Second
+)
+
+// RetryAfterError is a delivery the platform asked to try again after Wait.
+type RetryAfterError struct {
+	Wait time.Duration
+	Err  error
+}
+
+func (e *RetryAfterError) Error() string { return fmt.Sprintf("retry after %s: %v", e.Wait, e.Err) }
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// PermanentError is a delivery that will fail however often it is tried.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// deliverLoop claims due notices until ctx ends and delivers them on work, which outlives ctx so
+// that a post in flight at shutdown finishes and is recorded instead of being repeated later.
+func (s *Service) deliverLoop(ctx, work context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		n := s.deliverDue(ctx, work)
+		if ctx.Err() != nil {
+			return
+		}
+		if n == noticeBatch {
+			continue // more may be due
+		}
+		t.Reset(idleRecheck)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// deliverDue delivers the notices due now, several at a time, and returns how many it claimed.
+func (s *Service) deliverDue(ctx, work context.Context) int {
+	notices, err := s.store.ClaimNotices(ctx, noticeBatch, noticeLease)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("claim notices", "err", err)
+		}
+		return 0
+	}
+	// Notices of one expense are claimed one at a time, so delivering in parallel keeps each
+	// expense's order.
+	sem := make(chan struct{}, deliverWorker)
+	var wg sync.WaitGroup
+	for _, n := range notices {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			s.deliverOne(work, n)
+		})
+	}
+	wg.Wait()
+	return len(notices)
+}
+
+func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice) {
+	start := time.Now()
+	ev, err := s.deliver(ctx, n)
+	// Recording the outcome must happen even when ctx was cancelled at the drain timeout: a post
+	// that reached Slack and is not recorded would be posted again.
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err == nil {
+		if err := s.store.NoticeDone(rec, n.ID, ev); err != nil {
+			s.log.Error("notice done", "notice_id", n.ID, "err", err)
+		}
+		s.log.Debug("notice delivered", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "latency_ms", time.Since(start).Milliseconds())
+		return
+	}
+	var ra *RetryAfterError
+	var perm *PermanentError
+	delay := min(time.Duration(1<<min(n.Attempts, 12))*time.Second, maxBackoff)
+	switch {
+	case errors.As(err, &ra):
+		delay = ra.Wait
+	case errors.As(err, &perm) && n.Attempts+1 >= 3, n.Attempts+1 >= giveUpAfter:
+		s.log.Error("notice given up", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "attempts", n.Attempts+1, "err", err)
+		if err := s.store.NoticeFailed(rec, n.ID, err.Error()); err != nil {
+			s.log.Error("notice failed", "notice_id", n.ID, "err", err)
+		}
+		return
+	}
+	s.log.Warn("notice not delivered; will retry", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "retry_in", delay, "err", err)
+	if err := s.store.NoticeRetry(rec, n.ID, delay, err.Error()); err != nil {
+		s.log.Error("notice retry", "notice_id", n.ID, "err", err)
+	}
+}
+
+// deliver sends one notice, drawn from the expense as it is now, and returns the audit event that
+// records the delivery, if any.
+func (s *Service) deliver(ctx context.Context, n expensebot.Notice) (*expensebot.AuditEvent, error) {
+	e, err := s.store.Expense(ctx, n.ExpenseID)
+	if err != nil {
+		return nil, err
+	}
+	switch n.Kind {
+	case expensebot.NoticePostReview:
+		if e.ReviewMessageTS != "" {
+			return nil, nil // posted before a crash; the update notices redraw it
+		}
+		if e.ReviewChannel == "" {
+			e.ReviewChannel = s.cfg.ApprovalsChannel
+		}
+		ch, ts, err := s.msg.PostReview(ctx, e)
+		if err != nil {
+			return nil, fmt.Errorf("post approval card: %w", err)
+		}
+		if err := s.store.SetReviewMessage(ctx, e.ID, ch, ts); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	case expensebot.NoticeUpdateReview:
+		if e.ReviewMessageTS == "" {
+			return nil, nil // the post notice draws the current state
+		}
+		if err := s.msg.UpdateReview(ctx, e); err != nil {
+			return nil, fmt.Errorf("update approval card: %w", err)
+		}
+		return nil, nil
+	case expensebot.NoticeTellSubmitter:
+		if err := s.msg.TellSubmitter(ctx, e, n); err != nil {
+			return nil, fmt.Errorf("DM submitter: %w", err)
+		}
+		return notified(e, n), nil
+	case expensebot.NoticeComment:
+		if err := s.msg.PostComment(ctx, e, n); err != nil {
+			return nil, fmt.Errorf("comment: %w", err)
+		}
+		return notified(e, n), nil
+	}
+	return nil, &PermanentError{fmt.Errorf("unknown notice kind %q", n.Kind)}
+}
+
+func notified(e expensebot.Expense, n expensebot.Notice) *expensebot.AuditEvent {
+	ev := expensebot.NewEvent(e.ID, expensebot.EventNotified, expensebot.ActorSystem, map[string]string{"to": e.SubmitterID, "about": n.Event})
+	return &ev
+}

@@ -1,0 +1,93 @@
+package approval
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Run resumes unfinished work, then assesses submitted expenses, delivers notices and refreshes
+// App Homes until ctx ends. Then it stops taking work, lets what is in flight finish for up to
+// Config.DrainTimeout, cancels what is left and returns once every goroutine it started has
+// returned: only then may the caller close the store. Expenses and notices left waiting stay in
+// the database and are resumed by the next start.
+func (s *Service) Run(ctx context.Context) error {
+	// work outlives ctx so that a post Slack is answering, or an assessment half done, can finish
+	// and be recorded; the drain timeout bounds it.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	var wg sync.WaitGroup
+	for range s.cfg.Workers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case id := <-s.queue:
+					s.process(work, id)
+					s.inflight.Delete(id)
+				}
+			}
+		})
+	}
+	wg.Go(func() { s.deliverLoop(ctx, work) })
+	wg.Go(func() { s.homeLoop(ctx, work) })
+	wg.Go(func() { s.sweepLoop(ctx) })
+	<-ctx.Done()
+
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(s.cfg.DrainTimeout):
+		s.log.Warn("workflow: work in flight cancelled at the drain timeout", "timeout", s.cfg.DrainTimeout)
+		cancelWork()
+		<-done
+	}
+	return nil
+}
+
+func (s *Service) sweepLoop(ctx context.Context) {
+	s.sweep(ctx)
+	t := time.NewTicker(s.sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.sweep(ctx)
+		}
+	}
+}
+
+// sweep queues every accepted expense not yet routed: after a restart, or one that found the
+// queue full.
+func (s *Service) sweep(ctx context.Context) {
+	list, err := s.store.Unfinished(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("sweep unfinished expenses", "err", err)
+		}
+		return
+	}
+	for _, e := range list {
+		if s.enqueue(e.ID) {
+			s.log.Info("resuming expense", "expense_id", e.ID, "status", e.Status)
+		}
+	}
+}
+
+// enqueue asks for id to be assessed, unless it already is; it reports whether it queued it.
+func (s *Service) enqueue(id int64) bool {
+	if _, busy := s.inflight.LoadOrStore(id, true); busy {
+		return false
+	}
+	select {
+	case s.queue <- id:
+		return true
+	default:
+		s.inflight.Delete(id) // the sweep will find it
+		return false
+	}
+}

@@ -1,0 +1,68 @@
+package handlers
+
+import (
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// The whole Slack surface of the app, in one place: the command, every button's action id (the
+// part before ":" for buttons that carry an expense id), every modal's callback id and every
+// event. Nothing else in the package decides which handler runs.
+
+// actionFunc handles a button click on expense id (0 for buttons about no expense).
+type actionFunc func(cb slack.InteractionCallback, id int64) Work
+
+// viewFunc handles a modal submission: a view_submission ack (field errors, or the next view)
+// and the work after it.
+type viewFunc func(cb slack.InteractionCallback) (ack any, work Work)
+
+func (a *App) routes() {
+	a.actions = map[string]actionFunc{
+		ActionNewExpense: a.openExpenseForm,
+		ActionApprove:    a.approve,
+		ActionReject:     a.openReasonForm(ActionReject),
+		ActionComment:    a.openReasonForm(ActionComment),
+	}
+	a.views = map[string]viewFunc{
+		CallbackExpense: a.submitExpenseForm,
+		CallbackReject:  a.submitReject,
+		CallbackComment: a.submitComment,
+	}
+}
+
+// Command handles a slash command; /expense is the only one the manifest declares.
+func (a *App) Command(cmd slack.SlashCommand) (ack any, work Work) {
+	return a.expenseCommand(cmd)
+}
+
+// Interaction handles button clicks and modal submissions.
+func (a *App) Interaction(cb slack.InteractionCallback) (ack any, work Work) {
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		if len(cb.ActionCallback.BlockActions) == 0 || cb.User.ID == "" {
+			return nil, nil
+		}
+		action, id, _ := parseActionID(cb.ActionCallback.BlockActions[0].ActionID)
+		if fn, ok := a.actions[action]; ok {
+			return nil, fn(cb, id)
+		}
+	case slack.InteractionTypeViewSubmission:
+		if fn, ok := a.views[cb.View.CallbackID]; ok {
+			return fn(cb)
+		}
+	}
+	return nil, nil
+}
+
+// Event handles an Events API event.
+func (a *App) Event(ev slackevents.EventsAPIEvent) Work {
+	var eventID string
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb != nil {
+		eventID = cb.EventID
+	}
+	switch inner := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppHomeOpenedEvent:
+		return a.homeOpened(eventID, inner.User, inner.Tab)
+	}
+	return nil
+}

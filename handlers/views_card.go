@@ -1,0 +1,124 @@
+package handlers
+
+// The approval card reviewers see in the approvals channel.
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/expensebot/expensebot"
+	"github.com/slack-go/slack"
+)
+
+// aiLine describes the AI's advice for a reviewer.
+func aiLine(a *expensebot.Assessment) string {
+	switch {
+	case a == nil:
+		return ":robot_face: AI check is off."
+	case a.Error != "":
+		return ":warning: AI check failed: " + escape(a.Error)
+	}
+	line := fmt.Sprintf(":robot_face: AI suggests *%s* (confidence %.2f from %s, model %s)", a.Decision, a.Confidence, a.ConfidenceSource, escape(a.Model))
+	if a.Offline {
+		line = fmt.Sprintf(":robot_face: Offline assessor (sandbox rules, not a model) suggests *%s* (confidence %.2f)", a.Decision, a.Confidence)
+	}
+	if len(a.Reasons) > 0 {
+		line += ": " + escape(strings.Join(a.Reasons, "; "))
+	}
+	if len(a.Flags) > 0 {
+		line += " · flags: " + strings.Join(a.Flags, ", ")
+	}
+	return line
+}
+
+func expenseFields(e expensebot.Expense) []*slack.TextBlockObject {
+	return []*slack.TextBlockObject{
+		mrkdwn("*Submitted by*\n<@" + e.SubmitterID + ">"), mrkdwn("*Amount*\n" + e.Amount.String()),
+		mrkdwn("*Category*\n" + e.Category), mrkdwn("*Date*\n" + e.IncurredOn.Format("Mon 2 Jan 2006")),
+	}
+}
+
+func receiptLine(e expensebot.Expense, links map[string]string) string {
+	if len(e.ReceiptFileIDs) == 0 {
+		return ":page_facing_up: No receipt"
+	}
+	var parts []string
+	for _, id := range e.ReceiptFileIDs {
+		if u, ok := links[id]; ok {
+			parts = append(parts, "<"+u+"|receipt>")
+		} else {
+			parts = append(parts, "receipt "+escape(id))
+		}
+	}
+	return ":page_facing_up: " + strings.Join(parts, ", ")
+}
+
+// approvalMessage is what reviewers see in the approvals channel: the facts, the AI's advice, the
+// policy's reasons and, while pending, the buttons.
+func approvalMessage(e expensebot.Expense, receipts map[string]string) Message {
+	bs := []slack.Block{
+		slack.NewHeaderBlock(plain(fmt.Sprintf("Expense #%d · %s", e.ID, e.Amount))),
+		slack.NewSectionBlock(nil, expenseFields(e), nil),
+		section(quote(e.Description)),
+		contextBlock(receiptLine(e, receipts)),
+		section(aiLine(e.Assessment)),
+	}
+	if len(e.ReviewReasons) > 0 {
+		bs = append(bs, section("*Why a person decides:*\n• "+escape(strings.Join(e.ReviewReasons, "\n• "))))
+	}
+	text := fmt.Sprintf("Expense #%d from <@%s>: %s, needs review", e.ID, e.SubmitterID, e.Amount)
+	switch {
+	case e.Status == expensebot.StatusPendingReview:
+		if e.ApprovalsRequired == 2 {
+			progress := "Needs 2 approvals from different reviewers · 0 of 2 so far"
+			if e.FirstApprover != "" {
+				progress = fmt.Sprintf("1 of 2 approvals: <@%s> · waiting for a second, different reviewer", e.FirstApprover)
+			}
+			bs = append(bs, contextBlock(":busts_in_silhouette: "+progress))
+		}
+		bs = append(bs, reviewButtons(fmt.Sprintf("expense-%d-actions", e.ID), e))
+	default:
+		outcome := outcomeLine(e)
+		text = fmt.Sprintf("Expense #%d from <@%s>: %s, %s", e.ID, e.SubmitterID, e.Amount, strings.ToLower(e.Status.Label()))
+		bs = append(bs, slack.NewDividerBlock(), section(outcome))
+	}
+	return Message{Text: text, Blocks: blocks(bs...)}
+}
+
+// outcomeLine says who decided and when.
+func outcomeLine(e expensebot.Expense) string {
+	switch e.Status {
+	case expensebot.StatusApproved:
+		line := fmt.Sprintf(":white_check_mark: *Approved* by <@%s> at %s", e.DecidedBy, slackDate(e.DecidedAt))
+		if e.FirstApprover != "" {
+			line += fmt.Sprintf(" (first approval: <@%s>)", e.FirstApprover)
+		}
+		return line
+	case expensebot.StatusRejected:
+		return fmt.Sprintf(":x: *Rejected* by <@%s> at %s: %s", e.DecidedBy, slackDate(e.DecidedAt), escape(e.DecisionReason))
+	case expensebot.StatusAutoApproved:
+		return ":white_check_mark: *Approved automatically* by policy at " + slackDate(e.DecidedAt)
+	}
+	return e.Status.Label()
+}
+
+// reviewButtons are Approve, Reject and Comment for one expense, the same on the card and in the
+// App Home queue.
+func reviewButtons(blockID string, e expensebot.Expense) *slack.ActionBlock {
+	value := strconv.FormatInt(e.ID, 10)
+	return slack.NewActionBlock(blockID,
+		button(ActionID(ActionApprove, e.ID), "Approve", value, slack.StylePrimary),
+		button(ActionID(ActionReject, e.ID), "Reject", value, slack.StyleDanger),
+		button(ActionID(ActionComment, e.ID), "Comment", value, slack.StyleDefault),
+	)
+}
+
+// alreadyDecided tells someone who came too late who decided the expense, and when.
+func alreadyDecided(e expensebot.Expense) string {
+	by := "policy"
+	if e.DecidedBy != "" && e.DecidedBy != expensebot.ActorPolicy {
+		by = "<@" + e.DecidedBy + ">"
+	}
+	return fmt.Sprintf("Expense #%d was already %s by %s at %s.", e.ID, strings.ToLower(e.Status.Label()), by, slackDate(e.DecidedAt))
+}

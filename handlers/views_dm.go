@@ -1,0 +1,43 @@
+package handlers
+
+// Direct messages to the submitter.
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/expensebot/expensebot"
+	"github.com/slack-go/slack"
+)
+
+// submitterNotice is the DM that tells a submitter what happened to their expense.
+func submitterNotice(e expensebot.Expense, n expensebot.Notice) Message {
+	var text string
+	s := fmt.Sprintf("#%d (%s, %s)", e.ID, e.Amount, escape(expensebot.Truncate(e.Description, 80)))
+	switch n.Event {
+	case expensebot.EventAutoApproved:
+		text = fmt.Sprintf(":white_check_mark: Your expense %s was approved automatically.", s)
+	case expensebot.EventRouted:
+		text = fmt.Sprintf(":eyes: Your expense %s went to a reviewer: %s. I'll tell you when it is decided.", s, escape(strings.Join(e.ReviewReasons, "; ")))
+	case expensebot.EventFirstApproval:
+		text = fmt.Sprintf(":+1: Your expense %s has 1 of 2 approvals (<@%s>); waiting for a second reviewer.", s, n.Actor)
+	case expensebot.EventApproved:
+		text = fmt.Sprintf(":white_check_mark: Your expense %s was approved by <@%s>.", s, n.Actor)
+	case expensebot.EventRejected:
+		text = fmt.Sprintf(":x: Your expense %s was rejected by <@%s>: %s", s, n.Actor, escape(e.DecisionReason))
+	default:
+		text = fmt.Sprintf("Your expense %s is now %s.", s, strings.ToLower(e.Status.Label()))
+	}
+	bs := []slack.Block{section(text)}
+	if e.Assessment != nil && e.Assessment.Offline {
+		bs = append(bs, contextBlock("AI advice came from the sandbox's offline assessor, not a model."))
+	}
+	return Message{Text: text, Blocks: blocks(bs...)}
+}
+
+// commentNotice is a reviewer's comment, threaded under the approvals message and sent to the
+// submitter.
+func commentNotice(e expensebot.Expense, n expensebot.Notice) Message {
+	text := fmt.Sprintf(":speech_balloon: <@%s> commented on expense #%d (%s): %s", n.Actor, e.ID, e.Amount, escape(n.Text))
+	return Message{Text: text, Blocks: blocks(section(text))}
+}
