@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/expensebot/expensebot/handlers"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
@@ -35,14 +36,15 @@ type Handler interface {
 
 // Config configures the connection.
 type Config struct {
-	AppToken     string // xapp-…
-	BotToken     string // xoxb-…
-	APIURL       string // Web API base URL ending in /
-	Workers      int    // work items run at once
-	Queue        int    // work items waiting at most before acks slow down
-	PingInterval time.Duration
-	DrainTimeout time.Duration // how long shutdown waits for work in flight
-	HTTPClient   *http.Client
+	AppToken      string // xapp-…
+	BotToken      string // xoxb-…
+	APIURL        string // Web API base URL ending in /
+	Workers       int    // work items run at once
+	CommitWorkers int    // acks waiting for a database write at once (separate, so that they never hold up the rest)
+	Queue         int    // work items waiting at most before acks slow down
+	PingInterval  time.Duration
+	DrainTimeout  time.Duration // how long shutdown waits for work in flight
+	HTTPClient    *http.Client
 }
 
 // NewAPI returns the Web API client for cfg; the handlers and the bot share it.
@@ -70,9 +72,11 @@ type Bot struct {
 	h      Handler
 	log    *slog.Logger
 
-	work chan job
-	wg   sync.WaitGroup
-	flow interface{ Run(context.Context) error } // the workflow Run also owns; nil in New's bots
+	work      chan job
+	wg        sync.WaitGroup
+	commits   chan commitJob // envelopes whose ack waits for a database write
+	commitsWG sync.WaitGroup
+	flow      interface{ Run(context.Context) error } // the workflow Run also owns; nil in New's bots
 
 	// Ack latencies, for the benchmark and the log.
 	mu      sync.Mutex
@@ -85,6 +89,18 @@ type job struct {
 	fn             Work
 }
 
+type commitJob struct {
+	req    socketmode.Request
+	kind   string
+	commit handlers.Commit
+	work   Work
+	start  time.Time
+}
+
+// ackDeadline bounds a commit before its ack: Slack waits 3 seconds, and the ack must still
+// travel back after the commit.
+const ackDeadline = 2 * time.Second
+
 // New returns a bot for api (see NewAPI) that dispatches to h.
 func New(cfg Config, api *slack.Client, h Handler, log *slog.Logger) *Bot {
 	if cfg.Workers <= 0 {
@@ -96,11 +112,15 @@ func New(cfg Config, api *slack.Client, h Handler, log *slog.Logger) *Bot {
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 25 * time.Second
 	}
+	if cfg.CommitWorkers <= 0 {
+		cfg.CommitWorkers = 16
+	}
 	var opts []socketmode.Option
 	if cfg.PingInterval > 0 {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
 	}
-	return &Bot{cfg: cfg, api: api, client: socketmode.New(api, opts...), h: h, log: log, work: make(chan job, cfg.Queue)}
+	return &Bot{cfg: cfg, api: api, client: socketmode.New(api, opts...), h: h, log: log,
+		work: make(chan job, cfg.Queue), commits: make(chan commitJob, cfg.Queue)}
 }
 
 // ErrFatal marks errors that reconnecting will not cure (bad tokens, Socket Mode off).
@@ -133,6 +153,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.wg.Add(1)
 		go b.worker(work)
 	}
+	for range b.cfg.CommitWorkers {
+		b.commitsWG.Add(1)
+		go b.committer(work)
+	}
 	sockCtx, stopSocket := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSocket()
 	sockErr := make(chan error, 1)
@@ -159,6 +183,8 @@ loop:
 	// Stop taking work: close the connection (Slack hands new envelopes to another connection or
 	// retries them), then let the workers finish what they hold.
 	stopSocket()
+	close(b.commits)
+	b.commitsWG.Wait() // each is bounded by ackDeadline
 	close(b.work)
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()
@@ -252,18 +278,60 @@ func (b *Bot) dispatch(evt socketmode.Event) {
 	if evt.Request == nil {
 		return
 	}
-	if ack != nil {
-		if err := b.client.Ack(*evt.Request, ack); err != nil {
-			b.log.Error("ack with payload failed; acking plain", "envelope_id", envelope, "err", err)
-			b.client.Ack(*evt.Request)
+	if c, ok := ack.(handlers.Commit); ok {
+		// The ack says whether the submission was saved, so it waits for the commit, on a pool of
+		// its own: a slow database never holds up the envelopes that ack at once.
+		b.commits <- commitJob{req: *evt.Request, kind: string(evt.Type), commit: c, work: work, start: start}
+		return
+	}
+	b.ack(*evt.Request, ack, start)
+	b.queue(string(evt.Type), envelope, work)
+}
+
+// ack answers an envelope, with a payload if there is one.
+func (b *Bot) ack(req socketmode.Request, payload any, start time.Time) {
+	if payload != nil {
+		if err := b.client.Ack(req, payload); err != nil {
+			b.log.Error("ack with payload failed; acking plain", "envelope_id", req.EnvelopeID, "err", err)
+			b.client.Ack(req)
 		}
 	} else {
-		b.client.Ack(*evt.Request)
+		b.client.Ack(req)
 	}
 	b.recordAck(time.Since(start))
+}
+
+func (b *Bot) queue(kind, envelope string, work Work) {
 	if work != nil {
-		b.work <- job{kind: string(evt.Type), envelope: envelope, fn: work}
+		b.work <- job{kind: kind, envelope: envelope, fn: work}
 	}
+}
+
+// committer runs the commits that acks wait for, each within ackDeadline of its envelope's
+// arrival, and acks with what it returns.
+func (b *Bot) committer(ctx context.Context) {
+	defer b.commitsWG.Done()
+	for j := range b.commits {
+		b.commitOne(ctx, j)
+	}
+}
+
+func (b *Bot) commitOne(ctx context.Context, j commitJob) {
+	acked := false
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("panic committing envelope", "envelope_id", j.req.EnvelopeID, "kind", j.kind, "panic", r, "stack", string(debug.Stack()))
+			if !acked {
+				b.client.Ack(j.req)
+			}
+		}
+	}()
+	cctx, cancel := context.WithDeadline(ctx, j.start.Add(ackDeadline))
+	payload := j.commit(cctx)
+	cancel()
+	b.ack(j.req, payload, j.start)
+	acked = true
+	b.queue(j.kind, j.req.EnvelopeID, j.work)
 }
 
 func (b *Bot) worker(ctx context.Context) {

@@ -39,9 +39,13 @@ func (a *App) expenseCommand(cmd slack.SlashCommand) (ack any, work Work) {
 		return ephemeral(":warning: Slack sent this command without a trigger id; please try again."), nil
 	}
 	e.TeamID, e.SubmitterID, e.IdempotencyKey = cmd.TeamID, cmd.UserID, "trigger:"+cmd.TriggerID
-	return receivedMessage(e.Amount, e.Category, e.Description, a.flow.AIOn()), func(ctx context.Context) {
-		a.submit(ctx, w, e)
-	}
+	return Commit(func(ctx context.Context) any {
+		saved, err := a.commit(ctx, e)
+		if err != nil {
+			return ephemeral(":warning: " + expensebot.ErrorMessage(err))
+		}
+		return receivedMessage(saved, a.flow.AIOn())
+	}), nil
 }
 
 // parseQuick reads "<amount> [currency] <description> [#category]". The longest leading run of
@@ -88,15 +92,24 @@ func (a *App) openExpenseModal(ctx context.Context, trigger string, w where) {
 	}
 }
 
-// submit hands an accepted expense to the workflow.
-func (a *App) submit(ctx context.Context, w where, e expensebot.Expense) {
-	_, _, err := a.flow.Submit(ctx, e)
-	switch {
-	case err == nil:
-	case expensebot.ErrorCode(err) == expensebot.EINTERNAL:
-		a.log.Error("submit", "user_id", w.user, "err", err)
-		a.tell(ctx, w, ephemeral(":warning: I could not save your expense, so it was not submitted. Please try again in a moment."))
-	default:
-		a.fail(ctx, w, "submit", err, expensebot.Expense{})
+// commit saves a submission before its ack, within ctx's deadline. When the database did not
+// answer in time the commit may still have happened, so it asks once more with the same
+// idempotency key, briefly: that finds the saved expense, or saves it now, or fails for good.
+// A failure's message says the expense was not saved.
+func (a *App) commit(ctx context.Context, e expensebot.Expense) (expensebot.Expense, error) {
+	saved, _, err := a.flow.Submit(ctx, e)
+	if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
+		again, cancel := context.WithTimeout(context.WithoutCancel(ctx), recheckTimeout)
+		saved, _, err = a.flow.Submit(again, e)
+		cancel()
 	}
+	if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
+		a.log.Error("submit", "user_id", e.SubmitterID, "err", err)
+		return saved, expensebot.Errorf(expensebot.EINTERNAL, "I could not save your expense just now, so it was not submitted. Please try again in a moment.")
+	}
+	return saved, err
 }
+
+// recheckTimeout bounds the second try of a commit: with the first try's 2 seconds it stays inside
+// Slack's 3.
+const recheckTimeout = 500 * time.Millisecond

@@ -43,6 +43,11 @@ type Slack interface {
 // Work is the slow part of handling a request, run after the ack.
 type Work = func(ctx context.Context)
 
+// Commit is an ack that depends on a database write: a submission is saved before Slack is told
+// it was received. The bot runs it on a pool of its own, with a deadline inside Slack's three
+// seconds, and acks with what it returns.
+type Commit func(ctx context.Context) (ack any)
+
 // App handles expensebot's Slack requests.
 type App struct {
 	flow  workflow

@@ -88,8 +88,15 @@ func (a *App) submitExpenseForm(cb slack.InteractionCallback) (any, Work) {
 	if e.SubmitterID == "" || cb.View.ID == "" {
 		return nil, nil
 	}
-	done := receivedModal(e.Amount, e.Description)
-	return viewAck{ResponseAction: "update", View: &done}, func(ctx context.Context) { a.submit(ctx, where{user: e.SubmitterID}, e) }
+	return Commit(func(ctx context.Context) any {
+		saved, err := a.commit(ctx, e)
+		if err != nil {
+			// The form stays open with what was typed, so pressing Submit again is all it takes.
+			return fieldErrors(map[string]string{inDescription: expensebot.ErrorMessage(err)})
+		}
+		done := receivedModal(saved)
+		return viewAck{ResponseAction: "update", View: &done}
+	}), nil
 }
 
 // reasonText reads a reviewer's reason or comment, or says what is wrong with it.

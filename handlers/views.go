@@ -21,11 +21,26 @@ func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-// quote renders user text as a block quote, escaped and bounded: cut first, so that the cut never
-// splits an entity such as &amp;.
-func quote(s string) string {
-	s = escape(expensebot.Truncate(strings.TrimSpace(s), 2500))
-	return "> " + strings.ReplaceAll(s, "\n", "\n> ")
+// inert makes user text harmless inside a line of mrkdwn: escaped, so it cannot mention or link;
+// on one line, so it cannot start a line of its own; and with *, _, ~ and ` replaced by look-alikes
+// that Slack does not read as bold, italic, strike or code. A description cannot pose as
+// ":white_check_mark: *Approved* by Rita".
+var inert = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;",
+	"*", "∗", "_", "ˍ", "~", "∼", "`", "ˋ", "\r\n", " ", "\n", " ", "\r", " ")
+
+// inline is user text for a line of mrkdwn, at most n characters (cut before it is escaped, so a
+// cut never splits an entity).
+func inline(s string, n int) string { return inert.Replace(expensebot.Truncate(strings.TrimSpace(s), n)) }
+
+// userText shows text a person typed as a block of its own in plain text, which Slack does not
+// parse at all: its lines and characters appear as typed, and none of it formats, mentions or
+// links.
+func userText(s string) *slack.SectionBlock {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		s = "(empty)"
+	}
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.PlainTextType, expensebot.Truncate(s, maxText), false, false), nil, nil)
 }
 
 func mrkdwn(s string) *slack.TextBlockObject {
@@ -100,18 +115,19 @@ func ephemeral(text string) Message {
 }
 
 func summary(e expensebot.Expense) string {
-	return fmt.Sprintf("*#%d* · %s · %s · %s", e.ID, e.Amount, e.Category, escape(expensebot.Truncate(e.Description, 80)))
+	return fmt.Sprintf("*#%d* · %s · %s · %s", e.ID, e.Amount, e.Category, inline(e.Description, 80))
 }
 
-// receivedMessage answers a quick submission at once, before anything is stored or assessed.
-func receivedMessage(m expensebot.Money, category, description string, aiOn bool) Message {
+// receivedMessage answers a quick submission once it is saved, before it is assessed.
+func receivedMessage(e expensebot.Expense, aiOn bool) Message {
 	check := "The AI check and the policy look at it now"
 	if !aiOn {
 		check = "The policy looks at it now (the AI check is off)"
 	}
-	text := fmt.Sprintf("Received your expense: %s · %s. %s; I'll DM you the outcome.", m, escape(description), check)
+	text := fmt.Sprintf("Received your expense #%d: %s · %s. %s; I'll DM you the outcome.", e.ID, e.Amount, inline(e.Description, 80), check)
 	return Message{ResponseType: slack.ResponseTypeEphemeral, Text: text, Blocks: blocks(
-		section(fmt.Sprintf(":inbox_tray: *Received:* %s · %s\n%s", m, category, quote(description))),
+		section(fmt.Sprintf(":inbox_tray: *Received #%d:* %s · %s", e.ID, e.Amount, e.Category)),
+		userText(e.Description),
 		contextBlock(check+"; I'll DM you the outcome."),
 	)}
 }

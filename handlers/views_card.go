@@ -17,14 +17,14 @@ func aiLine(a *expensebot.Assessment) string {
 	case a == nil:
 		return ":robot_face: AI check is off."
 	case a.Error != "":
-		return ":warning: AI check failed: " + escape(a.Error)
+		return ":warning: AI check failed: " + inline(a.Error, 500)
 	}
-	line := fmt.Sprintf(":robot_face: AI suggests *%s* (confidence %.2f from %s, model %s)", a.Decision, a.Confidence, a.ConfidenceSource, escape(a.Model))
+	line := fmt.Sprintf(":robot_face: AI suggests *%s* (confidence %.2f from %s, model %s)", a.Decision, a.Confidence, a.ConfidenceSource, inline(a.Model, 100))
 	if a.Offline {
 		line = fmt.Sprintf(":robot_face: Offline assessor (sandbox rules, not a model) suggests *%s* (confidence %.2f)", a.Decision, a.Confidence)
 	}
 	if len(a.Reasons) > 0 {
-		line += ": " + escape(strings.Join(a.Reasons, "; "))
+		line += ": " + inline(strings.Join(a.Reasons, "; "), maxText)
 	}
 	if len(a.Flags) > 0 {
 		line += " · flags: " + strings.Join(a.Flags, ", ")
@@ -60,12 +60,12 @@ func approvalMessage(e expensebot.Expense, receipts map[string]string) Message {
 	bs := []slack.Block{
 		slack.NewHeaderBlock(plain(fmt.Sprintf("Expense #%d · %s", e.ID, e.Amount))),
 		slack.NewSectionBlock(nil, expenseFields(e), nil),
-		section(quote(e.Description)),
+		userText(e.Description),
 		contextBlock(receiptLine(e, receipts)),
 		section(aiLine(e.Assessment)),
 	}
 	if len(e.ReviewReasons) > 0 {
-		bs = append(bs, section("*Why a person decides:*\n• "+escape(strings.Join(e.ReviewReasons, "\n• "))))
+		bs = append(bs, section("*Why a person decides:*\n• "+bullets(e.ReviewReasons)))
 	}
 	text := fmt.Sprintf("Expense #%d from <@%s>: %s, needs review", e.ID, e.SubmitterID, e.Amount)
 	switch {
@@ -96,7 +96,7 @@ func outcomeLine(e expensebot.Expense) string {
 		}
 		return line
 	case expensebot.StatusRejected:
-		return fmt.Sprintf(":x: *Rejected* by <@%s> at %s: %s", e.DecidedBy, slackDate(e.DecidedAt), escape(e.DecisionReason))
+		return fmt.Sprintf(":x: *Rejected* by <@%s> at %s: %s", e.DecidedBy, slackDate(e.DecidedAt), inline(e.DecisionReason, 1000))
 	case expensebot.StatusAutoApproved:
 		return ":white_check_mark: *Approved automatically* by policy at " + slackDate(e.DecidedAt)
 	}
@@ -121,4 +121,13 @@ func alreadyDecided(e expensebot.Expense) string {
 		by = "<@" + e.DecidedBy + ">"
 	}
 	return fmt.Sprintf("Expense #%d was already %s by %s at %s.", e.ID, strings.ToLower(e.Status.Label()), by, slackDate(e.DecidedAt))
+}
+
+// bullets lists reasons, one per line; a reason may quote a model, so each is inert.
+func bullets(reasons []string) string {
+	lines := make([]string, len(reasons))
+	for i, r := range reasons {
+		lines[i] = inline(r, 500)
+	}
+	return strings.Join(lines, "\n• ")
 }

@@ -13,18 +13,18 @@ import (
 // submitterNotice is the DM that tells a submitter what happened to their expense.
 func submitterNotice(e expensebot.Expense, n expensebot.Notice) Message {
 	var text string
-	s := fmt.Sprintf("#%d (%s, %s)", e.ID, e.Amount, escape(expensebot.Truncate(e.Description, 80)))
+	s := fmt.Sprintf("#%d (%s, %s)", e.ID, e.Amount, inline(e.Description, 80))
 	switch n.Event {
 	case expensebot.EventAutoApproved:
 		text = fmt.Sprintf(":white_check_mark: Your expense %s was approved automatically.", s)
 	case expensebot.EventRouted:
-		text = fmt.Sprintf(":eyes: Your expense %s went to a reviewer: %s. I'll tell you when it is decided.", s, escape(strings.Join(e.ReviewReasons, "; ")))
+		text = fmt.Sprintf(":eyes: Your expense %s went to a reviewer: %s. I'll tell you when it is decided.", s, inline(strings.Join(e.ReviewReasons, "; "), 1500))
 	case expensebot.EventFirstApproval:
 		text = fmt.Sprintf(":+1: Your expense %s has 1 of 2 approvals (<@%s>); waiting for a second reviewer.", s, n.Actor)
 	case expensebot.EventApproved:
 		text = fmt.Sprintf(":white_check_mark: Your expense %s was approved by <@%s>.", s, n.Actor)
 	case expensebot.EventRejected:
-		text = fmt.Sprintf(":x: Your expense %s was rejected by <@%s>: %s", s, n.Actor, escape(e.DecisionReason))
+		text = fmt.Sprintf(":x: Your expense %s was rejected by <@%s>: %s", s, n.Actor, inline(e.DecisionReason, 1000))
 	default:
 		text = fmt.Sprintf("Your expense %s is now %s.", s, strings.ToLower(e.Status.Label()))
 	}
@@ -38,6 +38,6 @@ func submitterNotice(e expensebot.Expense, n expensebot.Notice) Message {
 // commentNotice is a reviewer's comment, threaded under the approvals message and sent to the
 // submitter.
 func commentNotice(e expensebot.Expense, n expensebot.Notice) Message {
-	text := fmt.Sprintf(":speech_balloon: <@%s> commented on expense #%d (%s): %s", n.Actor, e.ID, e.Amount, escape(n.Text))
-	return Message{Text: text, Blocks: blocks(section(text))}
+	head := fmt.Sprintf(":speech_balloon: <@%s> commented on expense #%d (%s):", n.Actor, e.ID, e.Amount)
+	return Message{Text: head + " " + inline(n.Text, 1000), Blocks: blocks(section(head), userText(n.Text))}
 }

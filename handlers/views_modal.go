@@ -66,10 +66,10 @@ func expenseModal(currency string, today time.Time) slack.ModalViewRequest {
 	}
 }
 
-// receivedModal replaces the expense modal once its input is accepted.
-func receivedModal(m expensebot.Money, description string) slack.ModalViewRequest {
+// receivedModal replaces the expense modal once the expense is saved.
+func receivedModal(e expensebot.Expense) slack.ModalViewRequest {
 	return slack.ModalViewRequest{Type: slack.VTModal, Title: plain("Expense received"), Close: plain("Close"),
-		Blocks: blocks(section(fmt.Sprintf(":inbox_tray: *Received:* %s\n%s\nI'll DM you the outcome.", m, quote(description))))}
+		Blocks: blocks(section(fmt.Sprintf(":inbox_tray: *Received #%d:* %s", e.ID, e.Amount)), userText(e.Description), contextBlock("I'll DM you the outcome."))}
 }
 
 type decisionMeta struct {

@@ -78,7 +78,7 @@ func TestViewsGolden(t *testing.T) {
 		"approval_rejected": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Status, e.DecidedBy, e.DecidedAt, e.DecisionReason = expensebot.StatusRejected, "UREV1", decided, "Personal <trip>"
 		}), links),
-		"received":            receivedMessage(base.Amount, "travel", base.Description, true),
+		"received":            receivedMessage(base, true),
 		"help":                helpMessage("USD"),
 		"history":             historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
 		"history_empty":       historyMessage(nil),
@@ -89,7 +89,7 @@ func TestViewsGolden(t *testing.T) {
 		"dm_auto_approved":    submitterNotice(base, expensebot.Notice{Event: expensebot.EventAutoApproved}),
 		"comment":             commentNotice(base, expensebot.Notice{Actor: "UREV1", Text: "Which <client>?"}),
 		"modal_expense":       expenseModal("USD", decided),
-		"modal_received":      receivedModal(base.Amount, base.Description),
+		"modal_received":      receivedModal(base),
 		"modal_reject":        rejectModal(base, "CAPPROVALS"),
 		"modal_comment":       commentModal(base, "CAPPROVALS"),
 		"home_employee":       homeView(approval.Home{Mine: []expensebot.Expense{base}, Totals: []expensebot.Total{{Status: expensebot.StatusPendingReview, Count: 1, Sum: base.Amount}}}),
@@ -117,10 +117,6 @@ func TestHomeFitsBlockKit(t *testing.T) {
 func TestEscape(t *testing.T) {
 	if got := escape("<!channel> & <@U1> <https://x|y>"); got != "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://x|y&gt;" {
 		t.Errorf("escape = %q", got)
-	}
-	b, _ := json.Marshal(approvalMessage(base, nil))
-	if strings.Contains(string(b), `\u003c!channel`) {
-		t.Errorf("description reached the message unescaped")
 	}
 }
 
@@ -184,6 +180,72 @@ func TestFitNeverSplitsMarkup(t *testing.T) {
 	for _, tt := range tests {
 		if got := fit(tt.in, 5); got != tt.want {
 			t.Errorf("fit(%q, 5) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestUserTextIsInert guards every surface against a description, reason or comment that tries to
+// pose as the bot: it may not ping, link, start a line of its own, or turn bold, italic, strike or
+// code in any mrkdwn text. User text may appear whole only in plain_text, which Slack does not
+// parse. Add a view here when it shows user text.
+func TestUserTextIsInert(t *testing.T) {
+	const spoof = "Lunch\n:white_check_mark: *Approved* by _Rita_ ~now~ `ok` <!channel> <https://evil|click>"
+	e := with(func(e *expensebot.Expense) {
+		e.Description, e.DecisionReason = spoof, spoof
+		e.Assessment = &expensebot.Assessment{Decision: "review", Reasons: []string{spoof}, Model: "m"}
+		e.ReviewReasons = []string{"AI: " + spoof}
+	})
+	rejected := with(func(x *expensebot.Expense) { *x = e; x.Status = expensebot.StatusRejected; x.DecidedBy = "UREV1" })
+	views := map[string]any{
+		"card":     approvalMessage(e, nil),
+		"rejected": approvalMessage(rejected, nil),
+		"dm":       submitterNotice(rejected, expensebot.Notice{Event: expensebot.EventRejected, Actor: "UREV1"}),
+		"routed":   submitterNotice(e, expensebot.Notice{Event: expensebot.EventRouted}),
+		"comment":  commentNotice(e, expensebot.Notice{Actor: "UREV1", Text: spoof}),
+		"received": receivedMessage(e, true),
+		"history":  historyMessage([]expensebot.Expense{e}),
+		"home":     homeView(approval.Home{Mine: []expensebot.Expense{e}, Reviewer: true, Queue: []expensebot.Expense{e}, QueueTotal: 1}),
+		"modal":    rejectModal(e, "C1"),
+	}
+	for name, v := range views {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []struct{ typ, text string }
+		var walk func(any)
+		walk = func(x any) {
+			switch x := x.(type) {
+			case map[string]any:
+				if typ, ok := x["type"].(string); ok && (typ == "mrkdwn" || typ == "plain_text") {
+					if s, ok := x["text"].(string); ok {
+						texts = append(texts, struct{ typ, text string }{typ, s})
+					}
+				}
+				if s, ok := x["text"].(string); ok && x["type"] == nil {
+					texts = append(texts, struct{ typ, text string }{"mrkdwn", s}) // a message's fallback text
+				}
+				for _, v := range x {
+					walk(v)
+				}
+			case []any:
+				for _, v := range x {
+					walk(v)
+				}
+			}
+		}
+		var doc any
+		json.Unmarshal(b, &doc)
+		walk(doc)
+		for _, tx := range texts {
+			if tx.typ == "plain_text" {
+				continue
+			}
+			for _, bad := range []string{"<!channel>", "<https://evil", "*Approved*", "_Rita_", "~now~", "`ok`", "\n:white_check_mark:"} {
+				if strings.Contains(tx.text, bad) {
+					t.Errorf("%s: mrkdwn %q carries %q", name, tx.text, bad)
+				}
+			}
 		}
 	}
 }

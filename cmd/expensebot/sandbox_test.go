@@ -124,7 +124,7 @@ func TestSandboxInBrowser(t *testing.T) {
 				w.dispatchEvent(new Event('change')); return true; })()`)),
 			// The sidebar lists the new person's DM once the page has their state.
 			chromedp.WaitVisible(`[data-view="`+view+`"]`),
-			chromedp.Click(`[data-view="`+view+`"]`),
+			click(`[data-view="`+view+`"]`),
 		)
 	}
 	waitText := func(sel, text string) chromedp.Action[chromedp.Void] {
@@ -142,7 +142,7 @@ func TestSandboxInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`button[data-action-id^="approve:"]`),
 		waitText("#messages", "Conference travel to Berlin"),
 		shot("02-reviewer-sees-request"),
-		chromedp.Click(`button[data-action-id^="approve:"]`),
+		click(`button[data-action-id^="approve:"]`),
 		waitText("#messages", "Approved by @Rita Reyes"),
 		into(&approvals, chromedp.Text("#messages")),
 		shot("03-message-updated"),
@@ -156,7 +156,7 @@ func TestSandboxInBrowser(t *testing.T) {
 		be("UALICE", "CGENERAL"),
 		chromedp.SendKeys(`[data-test=composer]`, "/expense\n"),
 		chromedp.WaitVisible(`[data-test=modal-submit]`),
-		chromedp.Click(`[data-test=modal-submit]`),
+		click(`[data-test=modal-submit]`),
 		waitText("#modal", "Please choose a category"),
 		shot("06-modal-field-errors"),
 	)
@@ -198,6 +198,14 @@ func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 	var discard T
 	return into(&discard, a)
+}
+
+// click finds and clicks sel in one step inside the page. The page redraws its lists on every
+// live update, so a node found by one DevTools call can be gone by the next ("Could not find node
+// with given id"): chromedp.Click is two calls.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return void(chromedp.Poll[bool](`(() => { const el = document.querySelector(`+jsString(sel)+`); if (!el) return false; el.click(); return true; })()`,
+		chromedp.WithPollingTimeout(20*time.Second)))
 }
 
 func jsString(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }

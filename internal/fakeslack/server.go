@@ -416,6 +416,33 @@ func visible(fallback string, blocks json.RawMessage) string {
 
 func isString(v any) bool { _, ok := v.(string); return ok }
 
+// Parsed returns the texts of m that Slack parses for formatting, mentions and links: the
+// fallback text and every mrkdwn text object. plain_text objects, which Slack shows as they are,
+// are left out.
+func (m Message) Parsed() []string {
+	parts := []string{m.Text}
+	var walk func(any)
+	walk = func(x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			if t, ok := x["text"].(string); ok && x["type"] == "mrkdwn" {
+				parts = append(parts, t)
+			}
+			for _, v := range x {
+				walk(v)
+			}
+		case []any:
+			for _, v := range x {
+				walk(v)
+			}
+		}
+	}
+	var root any
+	json.Unmarshal(m.Blocks, &root)
+	walk(root)
+	return parts
+}
+
 // MessageCount counts the messages in a channel (for a user id, their DM with the bot) without
 // copying them.
 func (s *Server) MessageCount(channel string) int {
