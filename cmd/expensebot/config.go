@@ -2,155 +2,323 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"io"
-
 	"github.com/expensebot/expensebot"
 	"github.com/kelseyhightower/envconfig"
 )
 
-// Config is everything expensebot reads from its environment. The variable names are the product's
-// public interface; the README documents each one.
+// Config is the configuration the program runs with, checked and typed. loadConfig builds it from
+// the environment; tests write it as a literal.
 type Config struct {
-	SlackAppToken       string        `envconfig:"SLACK_APP_TOKEN" secret:"true" desc:"app-level token (xapp-…, scope connections:write) for Socket Mode"`
-	SlackBotToken       string        `envconfig:"SLACK_BOT_TOKEN" secret:"true" desc:"bot token (xoxb-…) for the Web API"`
-	SlackAPIURL         string        `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL, ending in /"`
-	DatabaseURL         string        `envconfig:"DATABASE_URL" secret:"true" desc:"postgres://… for PostgreSQL; unset for the SQLite file expensebot.db; sqlite://PATH or file:PATH"`
-	OpenAIAPIKey        string        `envconfig:"OPENAI_API_KEY" secret:"true" desc:"API key for the AI check; unset turns the AI check off"`
-	OpenAIBaseURL       string        `envconfig:"OPENAI_BASE_URL" desc:"OpenAI-compatible API base URL (Ollama, vLLM, Azure); unset for OpenAI"`
-	OpenAIModel         string        `envconfig:"OPENAI_MODEL" default:"gpt-4o-mini" desc:"model for the AI check"`
-	AITimeout           time.Duration `envconfig:"EXPENSEBOT_AI_TIMEOUT" default:"10s" desc:"time limit for one AI assessment, all tries included"`
-	ApprovalsChannel    string        `envconfig:"EXPENSEBOT_APPROVALS_CHANNEL" desc:"channel id where reviewers see expenses to decide (C…)"`
-	Reviewers           []string      `envconfig:"EXPENSEBOT_REVIEWERS" desc:"comma-separated reviewer user ids (U…) and/or user-group ids (S…)"`
-	Currency            string        `envconfig:"EXPENSEBOT_CURRENCY" default:"USD" desc:"home currency (ISO 4217); others always go to a reviewer"`
-	AutoApproveMax      string        `envconfig:"EXPENSEBOT_AUTO_APPROVE_MAX" default:"1000" desc:"auto-approval only below this amount"`
-	ReviewMax           string        `envconfig:"EXPENSEBOT_REVIEW_MAX" default:"10000" desc:"above this amount two different reviewers must approve"`
-	MinConfidence       float64       `envconfig:"EXPENSEBOT_MIN_CONFIDENCE" default:"0.95" desc:"least AI confidence (0..1) for auto-approval"`
-	ReceiptRequiredOver string        `envconfig:"EXPENSEBOT_RECEIPT_REQUIRED_OVER" default:"75" desc:"above this amount an expense without receipt goes to a reviewer"`
-	PolicyFile          string        `envconfig:"EXPENSEBOT_POLICY_FILE" desc:"optional YAML file with per-category rules"`
-	Workers             int           `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests are worked on at once"`
-	LogFormat           string        `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
-
-	// Parsed from the strings above, in minor units of Currency.
-	autoApproveMax, reviewMax, receiptRequiredOver expensebot.Money
+	SlackAppToken       string
+	SlackBotToken       string
+	SlackAPIURL         string
+	DatabaseURL         string
+	OpenAIAPIKey        string
+	OpenAIBaseURL       string
+	OpenAIModel         string
+	AITimeout           time.Duration
+	ApprovalsChannel    string
+	Reviewers           []string
+	Currency            string
+	AutoApproveMax      expensebot.Money // in Currency, as are the two amounts below
+	ReviewMax           expensebot.Money
+	MinConfidence       float64
+	ReceiptRequiredOver expensebot.Money
+	PolicyFile          string
+	Workers             int
+	LogFormat           string
 }
 
-// loadConfig reads Config through getenv, so that tests start the program with an environment of
-// their own. The struct tags are envconfig's, and envconfig prints the help table; envconfig itself
-// reads only the process environment, hence this small loop over the same tags.
-func loadConfig(getenv func(string) string) (Config, error) {
-	var c Config
-	v := reflect.ValueOf(&c).Elem()
-	var problems []string
-	for i := range v.NumField() {
-		f := v.Type().Field(i)
-		key := f.Tag.Get("envconfig")
-		if key == "" {
-			continue
-		}
-		raw := strings.TrimSpace(getenv(key))
-		if raw == "" {
-			raw = f.Tag.Get("default")
-		}
-		if raw == "" {
-			continue
-		}
-		if err := setField(v.Field(i), raw); err != nil {
-			if f.Tag.Get("secret") == "true" {
-				problems = append(problems, fmt.Sprintf("%s: %v", key, err))
-			} else {
-				problems = append(problems, fmt.Sprintf("%s=%q: %v", key, raw, err))
-			}
-		}
+// environment is Config as an operator writes it. envconfig fills it and prints the help table
+// from its tags. The variable names are the product's public interface; the README documents each
+// one. The order of the fields is the order of the help table and of error messages.
+//
+// It is a type of its own rather than Config's tags because every field is a decoder that keeps
+// its problem (see [field]), while the program wants plain durations, numbers and amounts.
+type environment struct {
+	SlackAppToken       secret   `envconfig:"SLACK_APP_TOKEN" desc:"app-level token (xapp-…, scope connections:write) for Socket Mode"`
+	SlackBotToken       secret   `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-…) for the Web API"`
+	SlackAPIURL         text     `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL, ending in /"`
+	DatabaseURL         secret   `envconfig:"DATABASE_URL" desc:"postgres://… for PostgreSQL; unset for the SQLite file expensebot.db; sqlite://PATH or file:PATH"`
+	OpenAIAPIKey        secret   `envconfig:"OPENAI_API_KEY" desc:"API key for the AI check; unset turns the AI check off"`
+	OpenAIBaseURL       text     `envconfig:"OPENAI_BASE_URL" desc:"OpenAI-compatible API base URL (Ollama, vLLM, Azure); unset for OpenAI"`
+	OpenAIModel         text     `envconfig:"OPENAI_MODEL" default:"gpt-4o-mini" desc:"model for the AI check"`
+	AITimeout           duration `envconfig:"EXPENSEBOT_AI_TIMEOUT" default:"10s" desc:"time limit for one AI assessment, all tries included"`
+	ApprovalsChannel    text     `envconfig:"EXPENSEBOT_APPROVALS_CHANNEL" desc:"channel id where reviewers see expenses to decide (C…)"`
+	Reviewers           idList   `envconfig:"EXPENSEBOT_REVIEWERS" desc:"comma-separated reviewer user ids (U…) and/or user-group ids (S…)"`
+	Currency            text     `envconfig:"EXPENSEBOT_CURRENCY" default:"USD" desc:"home currency (ISO 4217); others always go to a reviewer"`
+	AutoApproveMax      amount   `envconfig:"EXPENSEBOT_AUTO_APPROVE_MAX" default:"1000" desc:"auto-approval only below this amount"`
+	ReviewMax           amount   `envconfig:"EXPENSEBOT_REVIEW_MAX" default:"10000" desc:"above this amount two different reviewers must approve"`
+	MinConfidence       number   `envconfig:"EXPENSEBOT_MIN_CONFIDENCE" default:"0.95" desc:"least AI confidence (0..1) for auto-approval"`
+	ReceiptRequiredOver amount   `envconfig:"EXPENSEBOT_RECEIPT_REQUIRED_OVER" default:"75" desc:"above this amount an expense without receipt goes to a reviewer"`
+	PolicyFile          text     `envconfig:"EXPENSEBOT_POLICY_FILE" desc:"optional YAML file with per-category rules"`
+	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests are worked on at once"`
+	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
+}
+
+// loadConfig reads the process environment and returns every problem in it at once, one line per
+// variable in the order of the help table, so that an operator fixes them all in one go.
+func loadConfig() (Config, error) {
+	var env environment
+	// The decoders never fail, so an error here is a broken environment type, not a bad value,
+	// and cannot carry a secret.
+	if err := envconfig.Process("", &env); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
-	if len(problems) == 0 {
-		problems = c.validate()
+	env.validate()
+	var problems []string
+	for v := range env.variables() {
+		if p := v.problem(); p != "" {
+			problems = append(problems, p)
+		}
 	}
 	if len(problems) > 0 {
-		return c, fmt.Errorf("configuration:\n  %s", strings.Join(problems, "\n  "))
+		return Config{}, fmt.Errorf("configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
-	return c, nil
+	return env.config(), nil
 }
 
-func setField(f reflect.Value, raw string) error {
-	switch f.Interface().(type) {
-	case string:
-		f.SetString(raw)
-	case []string:
-		var list []string
-		for _, s := range strings.Split(raw, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				list = append(list, s)
+// validate checks what no single decoder can: ranges, and the amounts, which are in the currency
+// that another variable names. It marks each problem on the variable to blame.
+func (e *environment) validate() {
+	e.Currency.raw = strings.ToUpper(e.Currency.raw)
+	home := e.Currency.raw
+	if !expensebot.ValidCurrency(home) {
+		e.Currency.fail("not an ISO 4217 currency code I know (e.g. USD, EUR)")
+		home = ""
+	}
+	e.AutoApproveMax.resolve(home)
+	e.ReviewMax.resolve(home)
+	e.ReceiptRequiredOver.resolve(home)
+	if e.AutoApproveMax.err == nil && e.ReviewMax.err == nil && e.ReviewMax.m.Less(e.AutoApproveMax.m) {
+		e.ReviewMax.fail("must not be below EXPENSEBOT_AUTO_APPROVE_MAX (%s)", e.AutoApproveMax.m)
+	}
+	// Written so that NaN, which ParseFloat accepts, fails too.
+	if c := e.MinConfidence.v; !(c >= 0 && c <= 1) {
+		e.MinConfidence.fail("must be between 0 and 1")
+	}
+	if e.AITimeout.d <= 0 {
+		e.AITimeout.fail("must be positive")
+	}
+	if n := e.Workers.n; n < 1 || n > 256 {
+		e.Workers.fail("must be between 1 and 256")
+	}
+	if f := e.LogFormat.raw; f != "text" && f != "json" {
+		e.LogFormat.fail("must be text or json")
+	}
+	if u := e.SlackAPIURL.raw; !strings.HasSuffix(u, "/") || !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
+		e.SlackAPIURL.fail("must be an http(s) URL ending in /")
+	}
+}
+
+func (e *environment) config() Config {
+	return Config{
+		SlackAppToken:       e.SlackAppToken.raw,
+		SlackBotToken:       e.SlackBotToken.raw,
+		SlackAPIURL:         e.SlackAPIURL.raw,
+		DatabaseURL:         e.DatabaseURL.raw,
+		OpenAIAPIKey:        e.OpenAIAPIKey.raw,
+		OpenAIBaseURL:       e.OpenAIBaseURL.raw,
+		OpenAIModel:         e.OpenAIModel.raw,
+		AITimeout:           e.AITimeout.d,
+		ApprovalsChannel:    e.ApprovalsChannel.raw,
+		Reviewers:           e.Reviewers.ids,
+		Currency:            e.Currency.raw,
+		AutoApproveMax:      e.AutoApproveMax.m,
+		ReviewMax:           e.ReviewMax.m,
+		MinConfidence:       e.MinConfidence.v,
+		ReceiptRequiredOver: e.ReceiptRequiredOver.m,
+		PolicyFile:          e.PolicyFile.raw,
+		Workers:             e.Workers.n,
+		LogFormat:           e.LogFormat.raw,
+	}
+}
+
+// variable is one environment variable: its name and default from the tags, and its decoder.
+type variable struct {
+	key, def string
+	setting
+}
+
+// variables yields e's variables in declaration order.
+func (e *environment) variables() iter.Seq[variable] {
+	return func(yield func(variable) bool) {
+		v := reflect.ValueOf(e).Elem()
+		for i := range v.NumField() {
+			tag := v.Type().Field(i).Tag
+			// Every field is a setting: TestConfigHelpListsEveryVariable fails otherwise.
+			s, _ := v.Field(i).Addr().Interface().(setting)
+			if !yield(variable{key: tag.Get("envconfig"), def: tag.Get("default"), setting: s}) {
+				return
 			}
 		}
-		f.Set(reflect.ValueOf(list))
-	case int:
-		n, err := strconv.Atoi(raw)
-		if err != nil {
-			return fmt.Errorf("not a whole number")
+	}
+}
+
+// problem is the line that says what is wrong with v, or "".
+func (v variable) problem() string {
+	raw, secret, err := v.state()
+	if raw == "" && v.def != "" {
+		// envconfig uses the default only for an unset variable; a set but empty one is most
+		// likely a template left unfilled, so say how to get the default back.
+		err = fmt.Errorf("is set but empty; unset it to use the default %s", v.def)
+	}
+	switch {
+	case err == nil:
+		return ""
+	case secret:
+		return fmt.Sprintf("%s: %v", v.key, err)
+	}
+	return fmt.Sprintf("%s=%q: %v", v.key, raw, err)
+}
+
+// setting is the decoder behind one variable. Decode never returns an error, because
+// envconfig.Process stops at the first one; it keeps the problem for loadConfig to report with
+// all the others.
+type setting interface {
+	envconfig.Decoder
+	// state returns the value as given (trimmed), whether it must never be shown, and what is
+	// wrong with it.
+	state() (raw string, secret bool, err error)
+}
+
+// field is what every setting keeps.
+type field struct {
+	raw string
+	err error
+}
+
+func (f *field) state() (string, bool, error) { return f.raw, false, f.err }
+
+// fail records the first problem with the value; later checks only add noise.
+func (f *field) fail(format string, args ...any) {
+	if f.err == nil {
+		f.err = fmt.Errorf(format, args...)
+	}
+}
+
+// text is a string; surrounding spaces, as left by a copy and paste, are dropped.
+type text struct{ field }
+
+func (t *text) Decode(s string) error {
+	t.raw = strings.TrimSpace(s)
+	return nil
+}
+
+// secret is a token, key or URL with a password. Its value never appears in an error message or
+// a log line.
+type secret struct{ text }
+
+func (s *secret) state() (string, bool, error) { return s.raw, true, s.err }
+
+func (s secret) String() string { return "REDACTED" }
+
+func (s secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }
+
+// duration is a Go duration such as 10s or 1m.
+type duration struct {
+	field
+	d time.Duration
+}
+
+func (d *duration) Decode(s string) error {
+	d.raw = strings.TrimSpace(s)
+	v, err := time.ParseDuration(d.raw)
+	if err != nil {
+		d.fail("not a duration such as 10s or 1m")
+	}
+	d.d = v
+	return nil
+}
+
+// number is a decimal number such as 0.95.
+type number struct {
+	field
+	v float64
+}
+
+func (n *number) Decode(s string) error {
+	n.raw = strings.TrimSpace(s)
+	v, err := strconv.ParseFloat(n.raw, 64)
+	if err != nil || math.IsInf(v, 0) {
+		n.fail("not a number")
+	}
+	n.v = v
+	return nil
+}
+
+// count is a whole number.
+type count struct {
+	field
+	n int
+}
+
+func (c *count) Decode(s string) error {
+	c.raw = strings.TrimSpace(s)
+	v, err := strconv.Atoi(c.raw)
+	if err != nil {
+		c.fail("not a whole number")
+	}
+	c.n = v
+	return nil
+}
+
+// idList is a comma-separated list of Slack ids. Spaces around ids and empty items, as in
+// "U1, U2,", are dropped, which envconfig's own []string does not do.
+type idList struct {
+	field
+	ids []string
+}
+
+func (l *idList) Decode(s string) error {
+	l.raw = strings.TrimSpace(s)
+	l.ids = nil
+	for id := range strings.SplitSeq(l.raw, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			l.ids = append(l.ids, id)
 		}
-		f.SetInt(int64(n))
-	case float64:
-		x, err := strconv.ParseFloat(raw, 64)
-		if err != nil {
-			return fmt.Errorf("not a number")
-		}
-		f.SetFloat(x)
-	case time.Duration:
-		d, err := time.ParseDuration(raw)
-		if err != nil {
-			return fmt.Errorf("not a duration such as 10s or 1m")
-		}
-		f.SetInt(int64(d))
-	default:
-		return fmt.Errorf("unsupported type %s", f.Type())
 	}
 	return nil
 }
 
-func (c *Config) validate() []string {
-	var problems []string
-	c.Currency = strings.ToUpper(c.Currency)
-	if !expensebot.ValidCurrency(c.Currency) {
-		return []string{fmt.Sprintf("EXPENSEBOT_CURRENCY=%q: not an ISO 4217 currency code I know (e.g. USD, EUR)", c.Currency)}
+// amount is money in the home currency, never a float. Decode only keeps the text: the currency,
+// and so the number of decimals allowed, is another variable, which validate passes to resolve.
+type amount struct {
+	field
+	m expensebot.Money
+}
+
+func (a *amount) Decode(s string) error {
+	a.raw = strings.TrimSpace(s)
+	return nil
+}
+
+// resolve parses the amount in the home currency, or "" when that currency is itself wrong: the
+// amount is then still checked for form, in a currency with three decimals so that no decimal
+// is blamed wrongly, so that its own mistakes do not wait for the next start.
+func (a *amount) resolve(home string) {
+	def := home
+	if def == "" {
+		def = "BHD"
 	}
-	amount := func(key, raw string, dst *expensebot.Money) {
-		m, err := expensebot.ParseMoney(raw, c.Currency)
-		if err == nil && m.Currency != c.Currency {
-			err = fmt.Errorf("must be in %s", c.Currency)
-		}
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s=%q: %v", key, raw, err))
-		}
-		*dst = m
+	m, err := expensebot.ParseMoney(a.raw, def)
+	switch {
+	case err != nil:
+		a.fail("%v", err)
+	case home != "" && m.Currency != home:
+		a.fail("must be in %s", home)
 	}
-	amount("EXPENSEBOT_AUTO_APPROVE_MAX", c.AutoApproveMax, &c.autoApproveMax)
-	amount("EXPENSEBOT_REVIEW_MAX", c.ReviewMax, &c.reviewMax)
-	amount("EXPENSEBOT_RECEIPT_REQUIRED_OVER", c.ReceiptRequiredOver, &c.receiptRequiredOver)
-	if len(problems) == 0 && c.reviewMax.Less(c.autoApproveMax) {
-		problems = append(problems, "EXPENSEBOT_REVIEW_MAX must not be below EXPENSEBOT_AUTO_APPROVE_MAX")
-	}
-	if c.MinConfidence < 0 || c.MinConfidence > 1 {
-		problems = append(problems, fmt.Sprintf("EXPENSEBOT_MIN_CONFIDENCE=%v: must be between 0 and 1", c.MinConfidence))
-	}
-	if c.AITimeout <= 0 {
-		problems = append(problems, "EXPENSEBOT_AI_TIMEOUT: must be positive")
-	}
-	if c.Workers < 1 || c.Workers > 256 {
-		problems = append(problems, fmt.Sprintf("EXPENSEBOT_WORKERS=%d: must be between 1 and 256", c.Workers))
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		problems = append(problems, fmt.Sprintf("EXPENSEBOT_LOG_FORMAT=%q: must be text or json", c.LogFormat))
-	}
-	if !strings.HasSuffix(c.SlackAPIURL, "/") || !(strings.HasPrefix(c.SlackAPIURL, "https://") || strings.HasPrefix(c.SlackAPIURL, "http://")) {
-		problems = append(problems, fmt.Sprintf("SLACK_API_URL=%q: must be an http(s) URL ending in /", c.SlackAPIURL))
-	}
-	return problems
+	a.m = m
 }
 
 // slackProblems lists what `expensebot run` needs to connect to Slack and does not have. Token
@@ -183,8 +351,8 @@ func printConfigHelp(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 1, 0, 2, ' ', 0)
 	const format = `{{range .}}  {{usage_key .}}	{{usage_default .}}	{{usage_description .}}
 {{end}}`
-	if err := envconfig.Usagef("", &Config{}, tw, format); err != nil {
-		return err
+	if err := envconfig.Usagef("", &environment{}, tw, format); err != nil {
+		return fmt.Errorf("help: %w", err)
 	}
 	return tw.Flush()
 }

@@ -20,7 +20,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "expensebot:", err)
 		var u usageError
 		if errors.As(err, &u) {
@@ -53,8 +53,9 @@ Usage:
 Configuration comes from the environment:
 `
 
-// run is the whole program: main only supplies the process's arguments, environment and streams.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// run is the whole program: main only supplies the process's arguments and streams. Configuration
+// comes from the process environment, which envconfig reads itself; tests set it with t.Setenv.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd, rest := "run", []string(nil)
 	if len(args) > 1 {
 		cmd, rest = args[1], args[2:]
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "expensebot", buildVersion())
 		return nil
 	}
-	cfg, err := loadConfig(getenv)
+	cfg, err := loadConfig()
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,32 +15,42 @@ import (
 	"github.com/expensebot/expensebot/store/storetest"
 )
 
-// env turns pairs into a getenv function.
-func env(pairs ...string) func(string) string {
-	m := map[string]string{}
-	for i := 0; i+1 < len(pairs); i += 2 {
-		m[pairs[i]] = pairs[i+1]
+// setenv gives the test an environment of its own: every variable expensebot reads is unset, so
+// that the developer's shell (an OPENAI_API_KEY, a DATABASE_URL) cannot reach the program, then
+// pairs are set. Everything is restored when the test ends; like t.Setenv, it cannot be used in
+// parallel tests.
+func setenv(t *testing.T, pairs ...string) {
+	t.Helper()
+	for v := range (&environment{}).variables() {
+		t.Setenv(v.key, "") // only to have the old value restored at the end
+		if err := os.Unsetenv(v.key); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return func(k string) string { return m[k] }
+	for i := 0; i+1 < len(pairs); i += 2 {
+		t.Setenv(pairs[i], pairs[i+1])
+	}
 }
 
-func runCmd(t *testing.T, getenv func(string) string, args ...string) (string, error) {
+// runCmd runs the program with args in the environment the test has set.
+func runCmd(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), append([]string{"expensebot"}, args...), getenv, &out, &errOut)
+	err := run(context.Background(), append([]string{"expensebot"}, args...), &out, &errOut)
 	return out.String() + errOut.String(), err
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	out, err := runCmd(t, env(), "help")
+	setenv(t)
+	out, err := runCmd(t, "help")
 	if err != nil || !strings.Contains(out, "EXPENSEBOT_AUTO_APPROVE_MAX") || !strings.Contains(out, "expensebot export") {
 		t.Errorf("help: %v\n%s", err, out)
 	}
-	out, err = runCmd(t, env(), "version")
+	out, err = runCmd(t, "version")
 	if err != nil || !strings.HasPrefix(out, "expensebot ") {
 		t.Errorf("version: %v %q", err, out)
 	}
-	if _, err := runCmd(t, env(), "frobnicate"); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+	if _, err := runCmd(t, "frobnicate"); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: %v", err)
 	}
 }
@@ -47,29 +58,29 @@ func TestHelpAndVersion(t *testing.T) {
 func TestConfigErrorsNameTheVariable(t *testing.T) {
 	tests := []struct {
 		name string
+		cmd  string // "run" when empty
 		env  []string
 		want string
 	}{
-		{"confidence not a number", []string{"EXPENSEBOT_MIN_CONFIDENCE", "high"}, `EXPENSEBOT_MIN_CONFIDENCE="high": not a number`},
-		{"confidence out of range", []string{"EXPENSEBOT_MIN_CONFIDENCE", "1.5"}, "between 0 and 1"},
-		{"unknown currency", []string{"EXPENSEBOT_CURRENCY", "ZZZ"}, `EXPENSEBOT_CURRENCY="ZZZ"`},
-		{"bad amount", []string{"EXPENSEBOT_AUTO_APPROVE_MAX", "-5"}, "EXPENSEBOT_AUTO_APPROVE_MAX"},
-		{"limits inverted", []string{"EXPENSEBOT_AUTO_APPROVE_MAX", "5000", "EXPENSEBOT_REVIEW_MAX", "100"}, "must not be below"},
-		{"bad duration", []string{"EXPENSEBOT_AI_TIMEOUT", "ten"}, "EXPENSEBOT_AI_TIMEOUT"},
-		{"bad log format", []string{"EXPENSEBOT_LOG_FORMAT", "xml"}, "text or json"},
-		{"bad database", []string{"DATABASE_URL", "mysql://u:hunter2@h/db", "CMD", "migrate"}, `scheme "mysql" is not supported`},
-		{"missing slack", nil, "SLACK_APP_TOKEN is not set"},
-		{"wrong token kind", []string{"SLACK_APP_TOKEN", "xoxb-very-secret", "SLACK_BOT_TOKEN", "xapp-also-secret"}, "should start with xapp-"},
+		{"confidence not a number", "", []string{"EXPENSEBOT_MIN_CONFIDENCE", "high"}, `EXPENSEBOT_MIN_CONFIDENCE="high": not a number`},
+		{"confidence out of range", "", []string{"EXPENSEBOT_MIN_CONFIDENCE", "1.5"}, "between 0 and 1"},
+		{"unknown currency", "", []string{"EXPENSEBOT_CURRENCY", "ZZZ"}, `EXPENSEBOT_CURRENCY="ZZZ"`},
+		{"bad amount", "", []string{"EXPENSEBOT_AUTO_APPROVE_MAX", "-5"}, "EXPENSEBOT_AUTO_APPROVE_MAX"},
+		{"limits inverted", "", []string{"EXPENSEBOT_AUTO_APPROVE_MAX", "5000", "EXPENSEBOT_REVIEW_MAX", "100"}, "must not be below"},
+		{"bad duration", "", []string{"EXPENSEBOT_AI_TIMEOUT", "ten"}, "EXPENSEBOT_AI_TIMEOUT"},
+		{"bad log format", "", []string{"EXPENSEBOT_LOG_FORMAT", "xml"}, "text or json"},
+		{"bad database", "migrate", []string{"DATABASE_URL", "mysql://u:hunter2@h/db"}, `scheme "mysql" is not supported`},
+		{"missing slack", "", nil, "SLACK_APP_TOKEN is not set"},
+		{"wrong token kind", "", []string{"SLACK_APP_TOKEN", "xoxb-very-secret", "SLACK_BOT_TOKEN", "xapp-also-secret"}, "should start with xapp-"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := append([]string{"DATABASE_URL", "sqlite://" + t.TempDir() + "/x.db"}, tt.env...)
-			getenv := env(e...)
-			cmd := "run"
-			if c := getenv("CMD"); c != "" {
-				cmd = c
+			setenv(t, append([]string{"DATABASE_URL", "sqlite://" + t.TempDir() + "/x.db"}, tt.env...)...)
+			cmd := tt.cmd
+			if cmd == "" {
+				cmd = "run"
 			}
-			out, err := runCmd(t, getenv, cmd)
+			out, err := runCmd(t, cmd)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
@@ -86,8 +97,8 @@ func TestMigrateAndExport(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			url := storetest.URL(t, engine)
-			getenv := env("DATABASE_URL", url)
-			out, err := runCmd(t, getenv, "migrate")
+			setenv(t, "DATABASE_URL", url)
+			out, err := runCmd(t, "migrate")
 			if err != nil || !strings.Contains(out, "up to date") {
 				t.Fatalf("migrate: %v %s", err, out)
 			}
@@ -103,7 +114,7 @@ func TestMigrateAndExport(t *testing.T) {
 			}
 			db.Route(context.Background(), e.ID, nil, expensebot.Route{ApprovalsRequired: 1, Reasons: []string{"AI check is off"}})
 
-			out, err = runCmd(t, getenv, "export")
+			out, err = runCmd(t, "export")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,17 +129,17 @@ func TestMigrateAndExport(t *testing.T) {
 				t.Errorf("description not defused for spreadsheets: %q", rows[1][11])
 			}
 
-			out, err = runCmd(t, getenv, "export", "--format", "jsonl", "--since", "2000-01-01")
+			out, err = runCmd(t, "export", "--format", "jsonl", "--since", "2000-01-01")
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			var first map[string]any
 			if err != nil || len(lines) != 3 || json.Unmarshal([]byte(lines[0]), &first) != nil || first["amount_minor"] != "250000" {
 				t.Errorf("jsonl: %v %q", err, out)
 			}
-			out, _ = runCmd(t, getenv, "export", "--since", "2999-01-01")
+			out, _ = runCmd(t, "export", "--since", "2999-01-01")
 			if strings.Count(out, "\n") != 1 {
 				t.Errorf("export since the future: %q", out)
 			}
-			if _, err := runCmd(t, getenv, "export", "--since", "yesterday"); err == nil || !strings.Contains(err.Error(), "not a date") {
+			if _, err := runCmd(t, "export", "--since", "yesterday"); err == nil || !strings.Contains(err.Error(), "not a date") {
 				t.Errorf("bad --since: %v", err)
 			}
 		})

@@ -11,7 +11,7 @@ import (
 )
 
 // TestRunAgainstFakeSlack starts the real program as an operator would, configured only through
-// its environment, and stops it as SIGTERM does.
+// its environment, and stops it as SIGTERM does. Not parallel: it sets the process environment.
 func TestRunAgainstFakeSlack(t *testing.T) {
 	sl, err := fakeslack.New(fakeslack.User{ID: "UEMP", Name: "emp", RealName: "Em Ployee"}, fakeslack.User{ID: "UREV", Name: "rev", RealName: "Re Viewer"})
 	if err != nil {
@@ -23,14 +23,14 @@ func TestRunAgainstFakeSlack(t *testing.T) {
 	ai := fakeopenai.New()
 	defer ai.Close()
 
-	getenv := env("SLACK_APP_TOKEN", fakeslack.AppToken, "SLACK_BOT_TOKEN", fakeslack.BotToken, "SLACK_API_URL", sl.APIURL(),
+	setenv(t, "SLACK_APP_TOKEN", fakeslack.AppToken, "SLACK_BOT_TOKEN", fakeslack.BotToken, "SLACK_API_URL", sl.APIURL(),
 		"DATABASE_URL", "sqlite://"+t.TempDir()+"/run.db", "OPENAI_API_KEY", "sk-run-test", "OPENAI_BASE_URL", ai.URL(),
 		"EXPENSEBOT_APPROVALS_CHANNEL", "CAPP", "EXPENSEBOT_REVIEWERS", "UREV", "EXPENSEBOT_CURRENCY", "EUR",
 		"EXPENSEBOT_LOG_FORMAT", "json")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var logs syncWriter
-	go func() { done <- run(ctx, []string{"expensebot"}, getenv, &logs, &logs) }()
+	go func() { done <- run(ctx, []string{"expensebot"}, &logs, &logs) }()
 	if err := sl.WaitConnected(1, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}

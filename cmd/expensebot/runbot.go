@@ -32,8 +32,8 @@ func newAssessor(cfg Config) *openai.Assessor {
 
 // rules builds the policy from the configuration and the optional policy file.
 func rules(cfg Config) (policy.Rules, error) {
-	r := policy.Rules{Currency: cfg.Currency, AutoApproveMax: cfg.autoApproveMax, ReviewMax: cfg.reviewMax,
-		ReceiptRequiredOver: cfg.receiptRequiredOver, MinConfidence: cfg.MinConfidence}
+	r := policy.Rules{Currency: cfg.Currency, AutoApproveMax: cfg.AutoApproveMax, ReviewMax: cfg.ReviewMax,
+		ReceiptRequiredOver: cfg.ReceiptRequiredOver, MinConfidence: cfg.MinConfidence}
 	if cfg.PolicyFile != "" {
 		if err := r.LoadFile(cfg.PolicyFile); err != nil {
 			return r, fmt.Errorf("EXPENSEBOT_POLICY_FILE: %w", err)

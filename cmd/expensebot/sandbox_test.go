@@ -16,14 +16,16 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// startSandbox runs `expensebot sandbox` in this process and returns its URL.
+// startSandbox runs `expensebot sandbox` in this process, with no configuration from the
+// environment, and returns its URL.
 func startSandbox(t *testing.T, args ...string) string {
 	t.Helper()
+	setenv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"expensebot", "sandbox", "--addr", "127.0.0.1:0"}, args...), env(), pw, io.Discard)
+		done <- run(ctx, append([]string{"expensebot", "sandbox", "--addr", "127.0.0.1:0"}, args...), pw, io.Discard)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
