@@ -75,6 +75,14 @@ func loadConfig() (Config, error) {
 	if err := envconfig.Process("", &env); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
+	// envconfig applies a default only to an unset variable; a set but empty one (a template left
+	// unfilled, KEY= in a compose file) gets the default too, as a person expects.
+	for v := range env.variables() {
+		if raw, _, _ := v.state(); raw == "" && v.def != "" {
+			v.reset()
+			v.Decode(v.def)
+		}
+	}
 	env.validate()
 	var problems []string
 	for v := range env.variables() {
@@ -168,11 +176,6 @@ func (e *environment) variables() iter.Seq[variable] {
 // problem is the line that says what is wrong with v, or "".
 func (v variable) problem() string {
 	raw, secret, err := v.state()
-	if raw == "" && v.def != "" {
-		// envconfig uses the default only for an unset variable; a set but empty one is most
-		// likely a template left unfilled, so say how to get the default back.
-		err = fmt.Errorf("is set but empty; unset it to use the default %s", v.def)
-	}
 	switch {
 	case err == nil:
 		return ""
@@ -190,6 +193,8 @@ type setting interface {
 	// state returns the value as given (trimmed), whether it must never be shown, and what is
 	// wrong with it.
 	state() (raw string, secret bool, err error)
+	// reset forgets a problem, before the default is decoded in place of an empty value.
+	reset()
 }
 
 // field is what every setting keeps.
@@ -197,6 +202,8 @@ type field struct {
 	raw string
 	err error
 }
+
+func (f *field) reset() { f.err = nil }
 
 func (f *field) state() (string, bool, error) { return f.raw, false, f.err }
 
