@@ -30,7 +30,9 @@ var inert = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;",
 
 // inline is user text for a line of mrkdwn, at most n characters (cut before it is escaped, so a
 // cut never splits an entity).
-func inline(s string, n int) string { return inert.Replace(expensebot.Truncate(strings.TrimSpace(s), n)) }
+func inline(s string, n int) string {
+	return inert.Replace(expensebot.Truncate(strings.TrimSpace(s), n))
+}
 
 // userText shows text a person typed as a block of its own in plain text, which Slack does not
 // parse at all: its lines and characters appear as typed, and none of it formats, mentions or
