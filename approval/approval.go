@@ -20,7 +20,7 @@ import (
 type Store interface {
 	Submit(ctx context.Context, e expensebot.Expense) (expensebot.Expense, bool, error)
 	Expense(ctx context.Context, id int64) (expensebot.Expense, error)
-	StartAssessment(ctx context.Context, id int64) (expensebot.Expense, error)
+	StartAssessment(ctx context.Context, id int64, lease time.Duration) (expensebot.Expense, error)
 	Route(ctx context.Context, id int64, a *expensebot.Assessment, r expensebot.Route) (expensebot.Expense, error)
 	Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expense, error)
 	Comment(ctx context.Context, id int64, user, text string) (expensebot.Expense, error)
@@ -31,6 +31,7 @@ type Store interface {
 	Totals(ctx context.Context, submitter string) ([]expensebot.Total, error)
 	Unfinished(ctx context.Context) ([]expensebot.Expense, error)
 	ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]expensebot.Notice, error)
+	RenewNotices(ctx context.Context, ids []int64, lease time.Duration) error
 	NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent) error
 	NoticeRetry(ctx context.Context, id int64, after time.Duration, reason string) error
 	NoticeFailed(ctx context.Context, id int64, reason string) error
@@ -46,11 +47,14 @@ type Assessor interface {
 // Messenger tells people what happened, in Slack. A method that fails may wrap its error in
 // [*RetryAfterError] (the platform asked to wait) or [*PermanentError] (retrying cannot help).
 type Messenger interface {
-	// PostReview posts the approval card and returns where it landed.
-	PostReview(ctx context.Context, e expensebot.Expense) (channel, ts string, err error)
+	// PostReview posts the approval card for notice n and returns where it landed.
+	PostReview(ctx context.Context, e expensebot.Expense, n expensebot.Notice) (channel, ts string, err error)
 	// UpdateReview redraws the approval card in place.
 	UpdateReview(ctx context.Context, e expensebot.Expense) error
-	// TellSubmitter sends the submitter the news of notice n.
+	// TellSubmitter sends the submitter the news of notice n. A notice with Attempts > 0 may
+	// have been delivered already by an attempt whose outcome was not recorded (a crash, a lost
+	// answer): the messenger makes sure it is not said twice. The same holds for PostReview and
+	// PostComment.
 	TellSubmitter(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error
 	// PostComment posts a reviewer's comment under the card and sends it to the submitter.
 	PostComment(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error
@@ -71,6 +75,8 @@ type Config struct {
 	Workers          int           // assessments at once (default 4)
 	DrainTimeout     time.Duration // how long Run lets work in flight finish after ctx ends (default 25s)
 	GroupTTL         time.Duration // how old a user group's member list may be (default 2m)
+	NoticeLease      time.Duration // how long a claimed notice is another instance's, renewed while it is worked on (default 10s)
+	AssessLease      time.Duration // how long one assessment holds its expense: more than the AI timeout (default 1m)
 	Now              func() time.Time
 }
 
@@ -101,11 +107,17 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	if cfg.GroupTTL <= 0 {
 		cfg.GroupTTL = 2 * time.Minute
 	}
+	if cfg.AssessLease <= 0 {
+		cfg.AssessLease = time.Minute
+	}
+	if cfg.NoticeLease <= 0 {
+		cfg.NoticeLease = 10 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	s := &Service{store: st, assessor: assessor, msg: m, cfg: cfg, log: log,
-		wake: make(chan struct{}, 1), queue: make(chan int64, 4096), sweepEvery: 30 * time.Second}
+		wake: make(chan struct{}, 1), queue: make(chan int64, 4096), sweepEvery: 5 * time.Second}
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
 	s.homes = newHomes(cfg.Now)
 	return s

@@ -15,7 +15,6 @@ import (
 // notice that can never be delivered is set aside as failed and logged for an operator.
 
 const (
-	noticeLease   = time.Minute
 	noticeBatch   = 32
 	maxBackoff    = 5 * time.Minute
 	giveUpAfter   = 25
@@ -64,13 +63,40 @@ func (s *Service) deliverLoop(ctx, work context.Context) {
 
 // deliverDue delivers the notices due now, several at a time, and returns how many it claimed.
 func (s *Service) deliverDue(ctx, work context.Context) int {
-	notices, err := s.store.ClaimNotices(ctx, noticeBatch, noticeLease)
+	lease := s.cfg.NoticeLease
+	notices, err := s.store.ClaimNotices(ctx, noticeBatch, lease)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("claim notices", "err", err)
 		}
 		return 0
 	}
+	if len(notices) == 0 {
+		return 0
+	}
+	// The lease is short, so that notices of an instance that died are taken over within seconds,
+	// and renewed while this batch is worked on, so that a slow Slack does not hand them over.
+	ids := make([]int64, len(notices))
+	for i, n := range notices {
+		ids[i] = n.ID
+	}
+	renewing := make(chan struct{})
+	var renewer sync.WaitGroup
+	renewer.Go(func() {
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-renewing:
+				return
+			case <-t.C:
+				if err := s.store.RenewNotices(work, ids, lease); err != nil && work.Err() == nil {
+					s.log.Warn("renew notice leases", "err", err)
+				}
+			}
+		}
+	})
+	defer func() { close(renewing); renewer.Wait() }()
 	// Notices of one expense are claimed one at a time, so delivering in parallel keeps each
 	// expense's order.
 	sem := make(chan struct{}, deliverWorker)
@@ -134,7 +160,7 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice) (*expensebot
 		if e.ReviewChannel == "" {
 			e.ReviewChannel = s.cfg.ApprovalsChannel
 		}
-		ch, ts, err := s.msg.PostReview(ctx, e)
+		ch, ts, err := s.msg.PostReview(ctx, e, n)
 		if err != nil {
 			return nil, fmt.Errorf("post approval card: %w", err)
 		}

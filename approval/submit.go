@@ -33,7 +33,7 @@ func (s *Service) Submit(ctx context.Context, e expensebot.Expense) (expensebot.
 // process assesses and routes an accepted expense: the AI's advice, then the policy's route,
 // recorded with its notices in one transaction. It is also how work resumes after a restart.
 func (s *Service) process(ctx context.Context, id int64) {
-	e, err := s.store.StartAssessment(ctx, id)
+	e, err := s.store.StartAssessment(ctx, id, s.cfg.AssessLease)
 	if err != nil {
 		if expensebot.ErrorCode(err) != expensebot.ECONFLICT {
 			s.log.Error("start assessment", "expense_id", id, "err", err)

@@ -384,7 +384,7 @@ func TestRestartResumesWork(t *testing.T) {
 		// Accepted before a crash: one expense never assessed, one routed whose notices were never sent.
 		e1, _, _ := h.db.Submit(ctx, expensebot.Expense{SubmitterID: emp, IdempotencyKey: "k1", Amount: usd(1200), Description: "Taxi", Category: "transport"})
 		e2, _, _ := h.db.Submit(ctx, expensebot.Expense{SubmitterID: emp, IdempotencyKey: "k2", Amount: usd(250000), Description: "Flight", Category: "travel"})
-		h.db.StartAssessment(ctx, e2.ID)
+		h.db.StartAssessment(ctx, e2.ID, time.Minute)
 		h.db.Route(ctx, e2.ID, nil, expensebot.Route{ApprovalsRequired: 1, Channel: approvals, Reasons: []string{"over the limit"}})
 		in := h.start()
 		h.dm(emp, "#"+itoa(e1.ID)+" (12.00 USD, Taxi) was approved automatically")

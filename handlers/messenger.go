@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/approval"
@@ -30,10 +32,87 @@ func classify(err error) error {
 	return err
 }
 
-// PostReview posts the approval card in e.ReviewChannel.
-func (m *Messenger) PostReview(ctx context.Context, e expensebot.Expense) (string, string, error) {
-	ch, ts, err := m.slack.PostMessageContext(ctx, e.ReviewChannel, approvalMessage(e, m.receiptLinks(ctx, e)).options()...)
+// Every post carries message metadata naming the notice it delivers (and which of a notice's
+// posts it is), so that a retry after a crash or a lost answer finds the post in the conversation
+// instead of posting it twice.
+const noticeEventType = "expensebot_notice"
+
+// Parts of a notice that posts more than once.
+const (
+	partCard   = "card"
+	partDM     = "dm"
+	partThread = "thread"
+)
+
+// historyWindow is how many recent messages a retry looks through for its earlier post: a
+// conversation rarely moves further between an attempt and its retry.
+const historyWindow = 100
+
+func noticeMetadata(n expensebot.Notice, part string) slack.MsgOption {
+	return slack.MsgOptionMetadata(slack.SlackMetadata{EventType: noticeEventType,
+		EventPayload: map[string]any{"notice_id": strconv.FormatInt(n.ID, 10), "part": part}})
+}
+
+// post posts msg to channel (in thread, when set) for part of notice n. A notice tried before may
+// have reached Slack (a crash, or an answer lost on the way back), so it first looks for its
+// earlier post and returns that one. If the lookup fails the message is posted: saying a thing
+// twice is better than not at all.
+func (m *Messenger) post(ctx context.Context, channel, thread string, n expensebot.Notice, part string, msg Message) (string, string, error) {
+	if n.Attempts > 0 {
+		ch, ts, found, err := m.findPost(ctx, channel, thread, n, part)
+		switch {
+		case err != nil:
+			m.log.Warn("could not look for an earlier post; posting", "notice_id", n.ID, "err", err)
+		case found:
+			m.log.Info("notice was already posted; not posting again", "notice_id", n.ID, "part", part)
+			return ch, ts, nil
+		}
+	}
+	opts := append(msg.options(), noticeMetadata(n, part))
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	ch, ts, err := m.slack.PostMessageContext(ctx, channel, opts...)
 	return ch, ts, classify(err)
+}
+
+// findPost looks for the post of part of notice n among the latest messages of channel, or of
+// thread. A user id stands for the DM with them.
+func (m *Messenger) findPost(ctx context.Context, channel, thread string, n expensebot.Notice, part string) (string, string, bool, error) {
+	if strings.HasPrefix(channel, "U") || strings.HasPrefix(channel, "W") {
+		c, _, _, err := m.slack.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{channel}})
+		if err != nil {
+			return "", "", false, fmt.Errorf("open DM: %w", err)
+		}
+		channel = c.ID
+	}
+	var msgs []slack.Message
+	if thread != "" {
+		var err error
+		msgs, _, _, err = m.slack.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: thread, Limit: historyWindow, IncludeAllMetadata: true})
+		if err != nil {
+			return "", "", false, fmt.Errorf("conversations.replies: %w", err)
+		}
+	} else {
+		h, err := m.slack.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: historyWindow, IncludeAllMetadata: true})
+		if err != nil {
+			return "", "", false, fmt.Errorf("conversations.history: %w", err)
+		}
+		msgs = h.Messages
+	}
+	id := strconv.FormatInt(n.ID, 10)
+	for _, msg := range msgs {
+		md := msg.Metadata
+		if md.EventType == noticeEventType && fmt.Sprint(md.EventPayload["notice_id"]) == id && fmt.Sprint(md.EventPayload["part"]) == part {
+			return channel, msg.Timestamp, true, nil
+		}
+	}
+	return "", "", false, nil
+}
+
+// PostReview posts the approval card in e.ReviewChannel.
+func (m *Messenger) PostReview(ctx context.Context, e expensebot.Expense, n expensebot.Notice) (string, string, error) {
+	return m.post(ctx, e.ReviewChannel, "", n, partCard, approvalMessage(e, m.receiptLinks(ctx, e)))
 }
 
 // UpdateReview redraws the approval card.
@@ -44,21 +123,21 @@ func (m *Messenger) UpdateReview(ctx context.Context, e expensebot.Expense) erro
 
 // TellSubmitter DMs the submitter the news of n.
 func (m *Messenger) TellSubmitter(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error {
-	_, _, err := m.slack.PostMessageContext(ctx, e.SubmitterID, submitterNotice(e, n).options()...)
-	return classify(err)
+	_, _, err := m.post(ctx, e.SubmitterID, "", n, partDM, submitterNotice(e, n))
+	return err
 }
 
-// PostComment threads a reviewer's comment under the card and DMs it to the submitter.
+// PostComment threads a reviewer's comment under the card and DMs it to the submitter. A retry
+// after the thread reply got through finds it and only sends the DM.
 func (m *Messenger) PostComment(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error {
 	msg := commentNotice(e, n)
 	if e.ReviewMessageTS != "" {
-		opts := append(msg.options(), slack.MsgOptionTS(e.ReviewMessageTS))
-		if _, _, err := m.slack.PostMessageContext(ctx, e.ReviewChannel, opts...); err != nil {
-			return fmt.Errorf("thread: %w", classify(err))
+		if _, _, err := m.post(ctx, e.ReviewChannel, e.ReviewMessageTS, n, partThread, msg); err != nil {
+			return fmt.Errorf("thread: %w", err)
 		}
 	}
-	if _, _, err := m.slack.PostMessageContext(ctx, e.SubmitterID, msg.options()...); err != nil {
-		return fmt.Errorf("DM: %w", classify(err))
+	if _, _, err := m.post(ctx, e.SubmitterID, "", n, partDM, msg); err != nil {
+		return fmt.Errorf("DM: %w", err)
 	}
 	return nil
 }

@@ -188,21 +188,27 @@ func (s *DB) AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error {
 	return nil
 }
 
-// StartAssessment moves a submitted expense to assessing. An expense already assessing (work
-// resumed after a restart) is returned as it is; any later status is an ECONFLICT error.
-func (s *DB) StartAssessment(ctx context.Context, id int64) (expensebot.Expense, error) {
+// StartAssessment moves a submitted expense to assessing and holds it for lease: the time one
+// assessment may take. An expense already assessing is taken over only when its holder's lease
+// ran out (the holder crashed or stopped); until then this returns ECONFLICT, as it does for any
+// later status, so that no two instances ask the AI about one expense at once.
+func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration) (expensebot.Expense, error) {
 	var e expensebot.Expense
+	var took bool
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
 		var err error
-		e, err = getExpense(ctx, tx, s.q("UPDATE expenses SET status = ?, updated_at = ? WHERE id = ? AND status = ? RETURNING "+expenseColumns),
-			expensebot.StatusAssessing, s.now(), id, expensebot.StatusSubmitted)
+		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessing_until = ?, updated_at = ?
+			WHERE id = ? AND (status = ? OR (status = ? AND (assessing_until IS NULL OR assessing_until < ?))) RETURNING `+expenseColumns),
+			expensebot.StatusAssessing, now.Add(lease), now, id, expensebot.StatusSubmitted, expensebot.StatusAssessing, now)
 		if isNoRows(err) {
-			e, err = s.byID(ctx, tx, id) // resumed, already assessing, or long past it
+			e, err = s.byID(ctx, tx, id) // held by another instance, or long past it
 			return err
 		}
 		if err != nil {
 			return err
 		}
+		took = true
 		return s.appendEvents(ctx, tx, expensebot.NewEvent(id, expensebot.EventAssessing, expensebot.ActorSystem, nil))
 	})
 	if isNoRows(err) {
@@ -211,7 +217,10 @@ func (s *DB) StartAssessment(ctx context.Context, id int64) (expensebot.Expense,
 	if err != nil {
 		return e, fmt.Errorf("store: start assessment of expense %d: %w", id, err)
 	}
-	if e.Status != expensebot.StatusAssessing {
+	if !took {
+		if e.Status == expensebot.StatusAssessing {
+			return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is being assessed.", id)
+		}
 		return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is already %s.", id, e.Status.Label())
 	}
 	return e, nil

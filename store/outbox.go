@@ -63,6 +63,21 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 	return out, nil
 }
 
+// RenewNotices extends the lease on notices still being delivered.
+func (s *DB) RenewNotices(ctx context.Context, ids []int64, lease time.Duration) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	q, args, err := sqlx.In("UPDATE outbox SET claimed_until = ? WHERE done_at IS NULL AND id IN (?)", s.now().Add(lease), ids)
+	if err != nil {
+		return fmt.Errorf("store: renew notices: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, s.q(q), args...); err != nil {
+		return fmt.Errorf("store: renew notices: %w", err)
+	}
+	return nil
+}
+
 // NoticeDone marks a notice delivered, with the audit event that records it (if any).
 func (s *DB) NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent) error {
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {

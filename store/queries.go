@@ -42,11 +42,12 @@ func (s *DB) PendingOlderThan(ctx context.Context, age time.Duration) ([]expense
 		expensebot.StatusPendingReview, s.now().Add(-age))
 }
 
-// Unfinished returns expenses accepted but not yet routed (submitted or assessing), oldest first:
-// the work to resume after a crash or restart.
+// Unfinished returns expenses accepted but not yet routed, oldest first: submitted ones, and
+// those whose assessment's holder let its lease run out. It is the work to resume after a crash or
+// restart; an assessment another instance is doing is not in it.
 func (s *DB) Unfinished(ctx context.Context) ([]expensebot.Expense, error) {
-	return s.list(ctx, "unfinished expenses", "WHERE status IN (?, ?) ORDER BY id",
-		expensebot.StatusSubmitted, expensebot.StatusAssessing)
+	return s.list(ctx, "unfinished expenses", "WHERE status = ? OR (status = ? AND (assessing_until IS NULL OR assessing_until < ?)) ORDER BY id",
+		expensebot.StatusSubmitted, expensebot.StatusAssessing, s.now())
 }
 
 // Totals returns counts and sums per status and currency; a non-empty submitter narrows them to

@@ -136,7 +136,7 @@ func TestAuditTrailIsAppendOnly(t *testing.T) {
 func TestRouteAutoApproveAndReview(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
 		e, _, _ := db.Submit(ctx, newExpense("a", "U1", 4250))
-		if _, err := db.StartAssessment(ctx, e.ID); err != nil {
+		if _, err := db.StartAssessment(ctx, e.ID, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		a := &expensebot.Assessment{Decision: "approve", Confidence: 0.98, ConfidenceSource: "logprobs", Model: "gpt-4o-mini", PromptVersion: "v1"}
@@ -382,4 +382,31 @@ func TestOpenErrors(t *testing.T) {
 	if b, _ := os.ReadFile(corrupt); !strings.HasPrefix(string(b), "this is not") {
 		t.Errorf("Open wrote into a corrupt file")
 	}
+}
+
+// TestAssessmentIsHeldByOneInstance guards against two instances asking the AI about one
+// expense: an assessment in flight is neither resumed by a sweep nor started again, until its
+// holder's lease runs out (it crashed), when another instance takes it over.
+func TestAssessmentIsHeldByOneInstance(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		now := time.Now().UTC()
+		db.SetClock(func() time.Time { return now })
+		e, _, _ := db.Submit(ctx, newExpense("lease", "U1", 4250))
+		if _, err := db.StartAssessment(ctx, e.ID, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := db.Unfinished(ctx); len(list) != 0 {
+			t.Errorf("an assessment in flight is offered to the sweep: %v", list)
+		}
+		if _, err := db.StartAssessment(ctx, e.ID, time.Minute); expensebot.ErrorCode(err) != expensebot.ECONFLICT {
+			t.Errorf("started twice: %v", err)
+		}
+		now = now.Add(61 * time.Second) // the holder died
+		if list, _ := db.Unfinished(ctx); len(list) != 1 || list[0].ID != e.ID {
+			t.Errorf("an abandoned assessment is not resumed: %v", list)
+		}
+		if got, err := db.StartAssessment(ctx, e.ID, time.Minute); err != nil || got.Status != expensebot.StatusAssessing {
+			t.Errorf("take over = %v, %v", got.Status, err)
+		}
+	})
 }

@@ -222,3 +222,18 @@ func TestConfigHelpListsEveryVariable(t *testing.T) {
 		i++
 	}
 }
+
+// TestRedactURL: credentials inside OPENAI_BASE_URL never reach the log.
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"https://api.openai.com/v1", "https://api.openai.com/v1"},
+		{"https://bob:sk-secret@llm.internal/v1", "https://REDACTED@llm.internal/v1"},
+		{"https://llm.internal/v1?api-key=sk-secret&region=eu", "https://llm.internal/v1?api-key=REDACTED&region=eu"},
+	}
+	for _, tt := range tests {
+		if got := redactURL(tt.in); got != tt.want || strings.Contains(got, "sk-secret") {
+			t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
@@ -22,12 +24,34 @@ func runBot(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 	var assessor approval.Assessor // an untyped nil when off: a nil *openai.Assessor is not
 	if cfg.OpenAIAPIKey != "" {
 		assessor = newAssessor(cfg)
+		logger.Info("AI check on", "model", cfg.OpenAIModel, "base_url", redactURL(cfg.OpenAIBaseURL))
 	}
 	return serve(ctx, cfg, logger, assessor)
 }
 
 func newAssessor(cfg Config) *openai.Assessor {
 	return openai.NewAssessor(openai.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIModel, Timeout: cfg.AITimeout})
+}
+
+// redactURL is u fit for a log line: a password or user in it, and query values that look like
+// keys, are replaced. A proxy URL such as https://user:sk-…@llm.internal/v1 must not leak its key.
+func redactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if p.User != nil {
+		p.User = url.User("REDACTED")
+	}
+	q := p.Query()
+	for k := range q {
+		switch strings.ToLower(k) {
+		case "key", "api-key", "api_key", "apikey", "token", "access_token", "code", "sig", "signature", "password", "secret":
+			q.Set(k, "REDACTED")
+		}
+	}
+	p.RawQuery = q.Encode()
+	return p.String()
 }
 
 // rules builds the policy from the configuration and the optional policy file.
@@ -58,9 +82,16 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 		logger.Warn("OPENAI_API_KEY is not set: the AI check is off and every expense goes to a reviewer")
 	}
 	logger.Info("database ready", "dialect", db.Dialect())
+	// An assessment holds its expense for as long as it may take, so that a crashed instance's
+	// expenses are taken over soon after, and a live one's never.
+	lease := 5 * time.Second
+	if assessor != nil {
+		lease += cfg.AITimeout
+	}
 	return bot.Assemble(bot.Options{
-		Slack:    bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
-		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Workers: cfg.Workers},
-		Store:    db, Assessor: assessor, Log: logger,
+		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
+		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Workers: cfg.Workers,
+			AssessLease: lease},
+		Store: db, Assessor: assessor, Log: logger,
 	}).Run(ctx)
 }

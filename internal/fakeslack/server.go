@@ -8,6 +8,7 @@ package fakeslack
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sort"
@@ -42,6 +43,8 @@ type Message struct {
 	Text     string          `json:"text"`
 	Blocks   json.RawMessage `json:"blocks,omitempty"`
 	Edited   bool            `json:"edited,omitempty"`
+	// Metadata is the message metadata the poster attached (event_type, event_payload).
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 	// Ephemeral messages are seen by one user only.
 	EphemeralTo string `json:"ephemeral_to,omitempty"`
 }
@@ -113,6 +116,7 @@ type Server struct {
 	lastTS     int64
 	connectErr string // apps.connections.open answers this error when set
 	connects   int
+	latency    map[string][2]time.Duration // method → answer delay range, after the call took effect
 }
 
 type failure struct {
@@ -192,6 +196,28 @@ func (s *Server) FailNext(method string, n, status int, errCode string, retryAft
 	for range n {
 		s.failures[method] = append(s.failures[method], failure{status: status, err: errCode, retryAfter: retryAfter})
 	}
+}
+
+// SetLatency makes method answer between min and max after it took effect, as a busy Slack does:
+// a chat.postMessage can have posted while the caller still waits for the answer. Zero min and
+// max answer at once again.
+func (s *Server) SetLatency(method string, min, max time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.latency == nil {
+		s.latency = map[string][2]time.Duration{}
+	}
+	s.latency[method] = [2]time.Duration{min, max}
+}
+
+func (s *Server) delay(method string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.latency[method]
+	if l[1] <= l[0] {
+		return l[0]
+	}
+	return l[0] + time.Duration(rand.Int64N(int64(l[1]-l[0])))
 }
 
 // FailConnections makes apps.connections.open answer errCode ("" to stop).

@@ -132,6 +132,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(method, p, "")
+	if d := s.delay(method); d > 0 {
+		time.Sleep(d) // the call has taken effect; only the answer is late
+	}
 	res["ok"] = true
 	json.NewEncoder(w).Encode(res)
 }
@@ -168,6 +171,8 @@ func (s *Server) call(method string, p map[string]any) (map[string]any, *apiErro
 			return nil, errf("message_not_found")
 		}
 		return map[string]any{"channel": ch, "permalink": s.URL + "archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")}, nil
+	case "conversations.history", "conversations.replies":
+		return s.history(method, p)
 	case "conversations.open":
 		users := strings.Split(str(p, "users"), ",")
 		id := s.resolveChannel(users[0])
@@ -283,10 +288,66 @@ func messageFrom(p map[string]any) (*Message, *apiError) {
 	if m.Text == "" && len(m.Blocks) == 0 {
 		return nil, errf("no_text")
 	}
+	if md := str(p, "metadata"); md != "" {
+		var v struct {
+			EventType    string         `json:"event_type"`
+			EventPayload map[string]any `json:"event_payload"`
+		}
+		if json.Unmarshal([]byte(md), &v) != nil || v.EventType == "" {
+			return nil, errf("invalid_metadata_format")
+		}
+		m.Metadata = json.RawMessage(md)
+	}
 	if len(m.Text) > 40000 {
 		return nil, errf("msg_too_long")
 	}
 	return m, nil
+}
+
+// history answers conversations.history (a channel's top-level messages, newest first) and
+// conversations.replies (a thread, parent first); metadata only with include_all_metadata, as
+// Slack does.
+func (s *Server) history(method string, p map[string]any) (map[string]any, *apiError) {
+	ch := s.resolveChannel(str(p, "channel"))
+	c := s.channels[ch]
+	switch {
+	case c == nil:
+		return nil, errf("channel_not_found")
+	case !c.Members[BotUser]:
+		return nil, errf("not_in_channel")
+	}
+	withMeta := str(p, "include_all_metadata") == "1" || str(p, "include_all_metadata") == "true"
+	oldest, thread := str(p, "oldest"), str(p, "ts")
+	limit := 100
+	if n, err := strconv.Atoi(str(p, "limit")); err == nil && n > 0 {
+		limit = min(n, 1000)
+	}
+	var out []any
+	add := func(m *Message) {
+		o := map[string]any{"type": "message", "ts": m.TS, "user": m.User, "text": m.Text}
+		if m.ThreadTS != "" {
+			o["thread_ts"] = m.ThreadTS
+		}
+		if withMeta && len(m.Metadata) > 0 {
+			o["metadata"] = m.Metadata
+		}
+		out = append(out, o)
+	}
+	if method == "conversations.replies" {
+		for _, m := range c.Messages {
+			if (m.TS == thread || m.ThreadTS == thread) && m.EphemeralTo == "" && len(out) < limit {
+				add(m)
+			}
+		}
+		return map[string]any{"messages": out, "has_more": false}, nil
+	}
+	for i := len(c.Messages) - 1; i >= 0 && len(out) < limit; i-- {
+		m := c.Messages[i]
+		if m.ThreadTS == "" && m.EphemeralTo == "" && (oldest == "" || m.TS > oldest) {
+			add(m)
+		}
+	}
+	return map[string]any{"messages": out, "has_more": false}, nil
 }
 
 func (s *Server) openView(method string, p map[string]any) (map[string]any, *apiError) {
