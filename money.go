@@ -2,6 +2,7 @@ package expensebot
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -47,8 +48,10 @@ func ValidCurrency(code string) bool {
 //	42.50   42   $2,500   2500 USD   USD 2500   €12.30   1.234,56 EUR   1 234,56 EUR   42,50
 //
 // A lone "." is a decimal point. A lone "," is a thousands separator when exactly three digits
-// follow it (2,500) and a decimal comma otherwise (42,50). When both appear, the last one is the
-// decimal separator and the other groups thousands, which must then come in threes.
+// follow it and the number does not start with 0 (2,500), and a decimal comma otherwise (42,50;
+// 0,500). When both appear, the last one is the decimal separator and the other groups thousands,
+// which must then come in threes. Spaces group thousands only in threes (1 234,56 and 12 200 are
+// one number each): "5 3" is refused, never read as 53.
 // Zero, negatives, exponents, NaN/Inf, more decimals than the currency has and amounts over
 // MaxMajor are refused with a message a person can act on.
 func ParseMoney(text, def string) (Money, error) {
@@ -149,7 +152,9 @@ func isCode(s string) bool {
 // splitNumber separates the integer digits from the decimal digits following the rules of
 // ParseMoney, validating grouping.
 func splitNumber(s string) (intPart, frac string, err error) {
-	s = strings.ReplaceAll(s, " ", "")
+	if groups := strings.Fields(s); len(groups) > 1 {
+		return splitSpaced(groups)
+	}
 	if s == "" {
 		return "", "", fmt.Errorf("no digits")
 	}
@@ -174,8 +179,8 @@ func splitNumber(s string) (intPart, frac string, err error) {
 		dec = "."
 	case dots > 1:
 		group = "."
-	case commas == 1 && len(s)-strings.Index(s, ",")-1 == 3:
-		group = ","
+	case commas == 1 && len(s)-strings.Index(s, ",")-1 == 3 && s[0] != '0':
+		group = "," // 2,500; but 0,500 cannot be grouped, so it is a decimal comma
 	case commas == 1:
 		dec = ","
 	case commas > 1:
@@ -197,6 +202,9 @@ func splitNumber(s string) (intPart, frac string, err error) {
 		if len(groups[0]) < 1 || len(groups[0]) > 3 {
 			return "", "", fmt.Errorf("thousands must be grouped in threes")
 		}
+		if groups[0][0] == '0' {
+			return "", "", fmt.Errorf("a number grouped in thousands cannot start with 0")
+		}
 		for _, g := range groups[1:] {
 			if len(g) != 3 {
 				return "", "", fmt.Errorf("thousands must be grouped in threes")
@@ -208,6 +216,46 @@ func splitNumber(s string) (intPart, frac string, err error) {
 		intPart = "0"
 	}
 	return intPart, frac, nil
+}
+
+// splitSpaced reads a number whose thousands are grouped by spaces, as in French "1 234,56": the
+// first group has one to three digits and does not start with 0, every other group has exactly
+// three, and only the last may end in decimals after a "." or ",". Anything else, such as "5 3"
+// or "12 34.5", is two numbers, and joining them would be a guess.
+func splitSpaced(groups []string) (intPart, frac string, err error) {
+	last := groups[len(groups)-1]
+	if i := strings.IndexAny(last, ".,"); i >= 0 {
+		last, frac = last[:i], last[i+1:]
+		if frac == "" {
+			return "", "", fmt.Errorf("nothing after the decimal separator")
+		}
+		if strings.ContainsAny(frac, ".,") {
+			return "", "", fmt.Errorf("separator after the decimal point")
+		}
+		if r, ok := nonDigit(frac); ok {
+			return "", "", fmt.Errorf("unexpected %q", r)
+		}
+	}
+	groups = append(slices.Clip(groups[:len(groups)-1]), last)
+	for i, g := range groups {
+		if r, ok := nonDigit(g); ok {
+			return "", "", fmt.Errorf("unexpected %q", r)
+		}
+		if (i == 0 && (len(g) > 3 || g[0] == '0')) || (i > 0 && len(g) != 3) {
+			return "", "", fmt.Errorf("thousands must be grouped in threes")
+		}
+	}
+	return strings.Join(groups, ""), frac, nil
+}
+
+// nonDigit returns the first rune of s that is not an ASCII digit.
+func nonDigit(s string) (rune, bool) {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 func pow10(n int) int64 {

@@ -27,6 +27,10 @@ func TestParseMoney(t *testing.T) {
 		{"1.234 KWD", Money{1234, "KWD"}},
 		{"1000000000", Money{100000000000, "USD"}},
 		{"  7.5  ", Money{750, "USD"}},
+		{"12 200", Money{1220000, "USD"}},           // spaced thousands, as the form's amount field gets them
+		{"1 234 567,89", Money{123456789, "USD"}},   // French grouping
+		{"1\u00a0234,56 EUR", Money{123456, "EUR"}}, // a no-break space, as copied from a French page
+		{"0,500 KWD", Money{500, "KWD"}},            // 0,500 cannot be grouped thousands
 	}
 	for _, tt := range tests {
 		got, err := ParseMoney(tt.in, "USD")
@@ -59,6 +63,11 @@ func TestParseMoneyRejects(t *testing.T) {
 		{"1.2.3,4,5", "decimal separator"},
 		{"12.", "nothing after"},
 		{"abc", "not an amount"},
+		{"5 3", "grouped in threes"},     // two numbers, never 53
+		{"12 34.5", "grouped in threes"}, // never 1234.5
+		{"0 500", "grouped in threes"},
+		{"0,500", "2 decimal places"}, // a decimal comma, never 500
+		{"0.500.000", "cannot start with 0"},
 	}
 	for _, tt := range tests {
 		_, err := ParseMoney(tt.in, "USD")
@@ -93,7 +102,8 @@ func TestMoneyString(t *testing.T) {
 // FuzzParseMoney proves the parser never panics, never accepts what the rules forbid, and reads
 // back exactly what it writes.
 func FuzzParseMoney(f *testing.F) {
-	for _, s := range []string{"42.50", "$2,500", "2500 USD", "1.234,56 EUR", "0", "-1", "1e9", "NaN", "1,23", "€ 5", "12 JPY"} {
+	for _, s := range []string{"42.50", "$2,500", "2500 USD", "1.234,56 EUR", "0", "-1", "1e9", "NaN", "1,23", "€ 5", "12 JPY",
+		"1 234,56 EUR", "5 3", "12 200", "0,500", "1\u00a0234"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
