@@ -153,7 +153,7 @@ func ParseMoney(text, home string) (Money, error) {
 	}
 	if len(frac) > digits {
 		if digits == 0 {
-			return Money{}, Errorf(EINVALID, "%s has no minor units; enter a whole amount.", currency)
+			return Money{}, noMinorUnits(currency, s, major, frac)
 		}
 		return Money{}, Errorf(EINVALID, "%s has %d decimal places; %q has %d.", currency, digits, text, len(frac))
 	}
@@ -169,6 +169,23 @@ func ParseMoney(text, home string) (Money, error) {
 		return Money{}, tooLarge(currency)
 	}
 	return Money{Minor: minor, Currency: currency}, nil
+}
+
+// noMinorUnits refuses decimals in a currency that has none, showing whole amounts the person
+// may have meant; they choose, we only show how to write it. After one to three digits, three
+// decimals may be a thousands group (5.000 CLP is five thousand pesos in Chile), so that reading
+// is offered too.
+func noMinorUnits(currency, number string, major int64, frac string) error {
+	whole := major
+	if frac[0] >= '5' || whole == 0 {
+		whole++
+	}
+	if len(frac) == 3 && major > 0 && major < 1000 {
+		return Errorf(EINVALID, "%s has no minor units: write %d%s %s or %d %s, not %s %s.",
+			currency, major, frac, currency, whole, currency, number, currency)
+	}
+	return Errorf(EINVALID, "%s has no minor units: write a whole amount, e.g. %s %s, not %s %s.",
+		currency, groupThousands(strconv.FormatInt(whole, 10)), currency, number, currency)
 }
 
 func tooLarge(currency string) error {

@@ -75,9 +75,11 @@ func TestParseMoneyRejects(t *testing.T) {
 		{"0 500", "grouped in threes"},
 		{"0,500", "2 decimal places"}, // a decimal comma, never 500
 		{"0.500.000", "cannot start with 0"},
+		{"42.5 JPY", "JPY has no minor units: write a whole amount, e.g. 43 JPY, not 42.5 JPY."},
 		{"¥5000", "JPY or CNY"},     // USD home: yen or yuan?
 		{"30 pounds", "GBP or EGP"}, // or a weight
 		{"€5 USD", "two different currencies"},
+		{"5.000 CLP", "CLP has no minor units: write 5000 CLP or 5 CLP, not 5.000 CLP."},
 		{"$", "enter an amount"},
 	}
 	for _, tt := range tests {
@@ -173,7 +175,7 @@ var fuzzHomes = []string{"USD", "EUR", "JPY", "KWD", "CNY", "CAD"}
 // back exactly what it writes, whatever the home currency.
 func FuzzParseMoney(f *testing.F) {
 	for _, s := range []string{"42.50", "$2,500", "2500 USD", "1.234,56 EUR", "0", "-1", "1e9", "NaN", "1,23", "€ 5", "12 JPY",
-		"1 234,56 EUR", "5 3", "12 200", "0,500", "¥5000", "12,50 €", "50 euros", "$50 CAD", "1\u00a0234"} {
+		"1 234,56 EUR", "5 3", "12 200", "0,500", "¥5000", "12,50 €", "50 euros", "$50 CAD", "42.5 JPY", "1\u00a0234"} {
 		f.Add(s, uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, s string, h uint8) {
