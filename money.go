@@ -220,12 +220,20 @@ func cutSign(s string, cut func(s, sign string) (string, bool)) (sign, rest stri
 	return "", s, false
 }
 
-// sharedSign returns the currencies a sign or name can mean.
-func sharedSign(mark string) (currencySign, bool) {
+// signFor returns the currencies a sign standing alone can mean.
+func signFor(w string) (currencySign, bool) {
 	for _, c := range signs {
-		if c.sign == mark {
+		if c.sign == w {
 			return c.currencySign, true
 		}
+	}
+	return currencySign{}, false
+}
+
+// sharedSign returns the currencies a sign or name can mean.
+func sharedSign(mark string) (currencySign, bool) {
+	if c, ok := signFor(mark); ok {
+		return c, true
 	}
 	c, ok := currencyNames[strings.ToLower(mark)]
 	return c, ok
