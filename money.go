@@ -2,6 +2,7 @@ package expensebot
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -27,8 +28,6 @@ var currencies = map[string]int{
 	"TND": 3, "TRY": 2, "TWD": 2, "UAH": 2, "USD": 2, "VND": 0, "ZAR": 2,
 }
 
-var symbols = map[string]string{"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
-
 // CurrencyDigits returns the number of minor-unit digits of code and whether the code is known.
 func CurrencyDigits(code string) (int, bool) {
 	d, ok := currencies[code]
@@ -41,61 +40,105 @@ func ValidCurrency(code string) bool {
 	return ok
 }
 
-// ParseMoney reads an amount as people type it. Accepted forms (def is the currency when none is
-// given):
+// A currencySign is a way to write a currency other than its ISO code: a sign such as $ or a
+// name such as euros. Several currencies may share one; home decides among them.
+type currencySign struct {
+	codes    []string // the currencies it can mean, the most common first
+	fallback string   // what it means when home is none of codes; "" when nothing can be assumed
+	could    string   // the choice, for the message that refuses to guess
+}
+
+var (
+	dollars = []string{"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "TWD"}
+	// pesos whose own sign is $ (a Mexican menu says $50 and means pesos).
+	dollarSignPesos = []string{"MXN", "ARS", "CLP", "COP"}
+	yenYuan         = currencySign{[]string{"JPY", "CNY"}, "", "JPY or CNY"}
+)
+
+// signs are the currency signs ParseMoney reads before or after a number. No sign is a prefix of
+// another, so the order does not matter.
+var signs = []struct {
+	sign string
+	currencySign
+}{
+	// $ is the sign of every dollar and of the pesos above; none of them is the obvious one.
+	{"$", currencySign{append(slices.Clip(dollars), dollarSignPesos...), "", "USD, CAD, AUD or another dollar or peso"}},
+	{"€", currencySign{[]string{"EUR"}, "EUR", ""}},
+	// £ is GBP except to an Egyptian, who writes the Egyptian pound E£ or LE when abroad.
+	{"£", currencySign{[]string{"GBP", "EGP"}, "GBP", ""}},
+	{"¥", yenYuan},
+	{"￥", yenYuan}, // the full-width form Chinese and Japanese keyboards type
+	{"₹", currencySign{[]string{"INR"}, "INR", ""}},
+}
+
+// currencyNames are the words people write after an amount for its currency ("50 euros"). A name
+// shared by several currencies never falls back: "30 pounds" may even be a weight. Names not
+// listed here are not currencies.
+var currencyNames = map[string]currencySign{
+	"dollar": dollarName, "dollars": dollarName,
+	"peso": pesoName, "pesos": pesoName,
+	"pound": poundName, "pounds": poundName,
+	"rupee": rupeeName, "rupees": rupeeName,
+	"euro": oneCurrency("EUR"), "euros": oneCurrency("EUR"),
+	"yen":  oneCurrency("JPY"),
+	"yuan": oneCurrency("CNY"), "rmb": oneCurrency("CNY"), "renminbi": oneCurrency("CNY"),
+	"franc": oneCurrency("CHF"), "francs": oneCurrency("CHF"),
+}
+
+var (
+	dollarName = currencySign{dollars, "", "USD, CAD, AUD or another dollar"}
+	pesoName   = currencySign{[]string{"MXN", "PHP", "ARS", "CLP", "COP"}, "", "MXN, PHP or another peso"}
+	poundName  = currencySign{[]string{"GBP", "EGP"}, "", "GBP or EGP"}
+	rupeeName  = currencySign{[]string{"INR", "PKR"}, "", "INR or PKR"}
+)
+
+func oneCurrency(code string) currencySign { return currencySign{[]string{code}, code, ""} }
+
+// ParseMoney reads an amount as people type it. home is the currency when none is written; it
+// also says which currency a shared sign such as $ means. Accepted forms:
 //
-//	42.50   42   $2,500   2500 USD   USD 2500   €12.30   1.234,56 EUR   1 234,56 EUR   42,50
+//	42.50   42   42,50   2500 USD   USD 2500   2500 usd   $2,500   €12.30   12,50 €   50 euros
+//	1.234,56 EUR   1 234,56 EUR   12 200
 //
-// A lone "." is a decimal point. A lone "," is a thousands separator when exactly three digits
-// follow it (2,500) and a decimal comma otherwise (42,50). When both appear, the last one is the
-// decimal separator and the other groups thousands, which must then come in threes.
+// Numbers: a lone "." is a decimal point. A lone "," is a thousands separator when exactly three
+// digits follow it and the number does not start with 0 (2,500), and a decimal comma otherwise
+// (42,50; 0,500). When both appear, the last one is the decimal separator and the other groups
+// thousands, which must then come in threes. Spaces group thousands only in threes (1 234,56 and
+// 12 200 are one number each): "5 3" is refused, never read as 53.
+//
+// Currencies: an ISO code in any case or a sign, before or after the number, or a name after it.
+// A sign or name that several currencies share means home when home is one of them:
+//   - $ means home when home writes itself $: the dollars USD, CAD, AUD, NZD, SGD, HKD and TWD,
+//     and the pesos MXN, ARS, CLP and COP. With any other home it is refused, with a message
+//     asking for the code: no dollar is the obvious one.
+//   - ¥ (and the full-width ￥) means JPY or CNY by the same rule, and is refused otherwise.
+//   - £ means EGP when home is EGP, and GBP otherwise.
+//   - € means EUR and ₹ means INR.
+//   - dollars, pesos, pounds and rupees follow the $ rule for their currencies and are refused
+//     when home is none of them; euros, yen, yuan (rmb) and francs (CHF) name one currency.
+//
+// A code next to a sign chooses among the sign's currencies ("$50 CAD"); a code or sign that
+// contradicts another ("$12 EUR") is refused.
+//
 // Zero, negatives, exponents, NaN/Inf, more decimals than the currency has and amounts over
-// MaxMajor are refused with a message a person can act on.
-func ParseMoney(text, def string) (Money, error) {
-	s := strings.TrimSpace(text)
+// MaxMajor are refused too. Every error is an *[Error] with code EINVALID and a message a person
+// can act on.
+func ParseMoney(text, home string) (Money, error) {
+	s, marks := cutMarks(strings.TrimSpace(text))
 	if s == "" {
 		return Money{}, Errorf(EINVALID, "Please enter an amount, e.g. 42.50.")
 	}
-	currency := ""
-	for sym, code := range symbols {
-		if strings.HasPrefix(s, sym) {
-			currency, s = code, strings.TrimSpace(strings.TrimPrefix(s, sym))
-			break
-		}
+	currency, err := pickCurrency(marks, home, s, text)
+	if err != nil {
+		return Money{}, err
 	}
-	if fields := strings.Fields(s); len(fields) > 1 {
-		first, last := fields[0], fields[len(fields)-1]
-		switch {
-		case isCode(last):
-			s = strings.Join(fields[:len(fields)-1], " ")
-			currency = setCurrency(currency, strings.ToUpper(last))
-		case isCode(first):
-			s = strings.Join(fields[1:], " ")
-			currency = setCurrency(currency, strings.ToUpper(first))
-		}
-	}
-	if currency == "!" {
-		return Money{}, Errorf(EINVALID, "%q names two different currencies.", text)
-	}
-	if currency == "" {
-		currency = def
-	}
-	digits, ok := currencies[currency]
-	if !ok {
-		return Money{}, Errorf(EINVALID, "%q is not a currency code I know; use an ISO code such as USD or EUR.", currency)
-	}
+	digits := currencies[currency]
 	if strings.HasPrefix(s, "-") {
 		return Money{}, Errorf(EINVALID, "The amount must be positive; %q is negative.", text)
 	}
 	intPart, frac, err := splitNumber(s)
 	if err != nil {
 		return Money{}, Errorf(EINVALID, "%q is not an amount I can read (%s). Try 42.50 or 2500 USD.", text, err)
-	}
-	if len(frac) > digits {
-		if digits == 0 {
-			return Money{}, Errorf(EINVALID, "%s has no minor units; enter a whole amount.", currency)
-		}
-		return Money{}, Errorf(EINVALID, "%s has %d decimal places; %q has %d.", currency, digits, text, len(frac))
 	}
 	intPart = strings.TrimLeft(intPart, "0")
 	if len(intPart) > 10 { // longer than MaxMajor: refuse before it can overflow
@@ -107,6 +150,12 @@ func ParseMoney(text, def string) (Money, error) {
 	}
 	if major > MaxMajor {
 		return Money{}, tooLarge(currency)
+	}
+	if len(frac) > digits {
+		if digits == 0 {
+			return Money{}, noMinorUnits(currency, s, major, frac)
+		}
+		return Money{}, Errorf(EINVALID, "%s has %d decimal places; %q has %d.", currency, digits, text, len(frac))
 	}
 	minor := major * pow10(digits)
 	if frac != "" {
@@ -122,16 +171,136 @@ func ParseMoney(text, def string) (Money, error) {
 	return Money{Minor: minor, Currency: currency}, nil
 }
 
+// noMinorUnits refuses decimals in a currency that has none, showing whole amounts the person
+// may have meant; they choose, we only show how to write it. After one to three digits, three
+// decimals may be a thousands group (5.000 CLP is five thousand pesos in Chile), so that reading
+// is offered too.
+func noMinorUnits(currency, number string, major int64, frac string) error {
+	whole := major
+	if frac[0] >= '5' || whole == 0 {
+		whole++
+	}
+	if len(frac) == 3 && major > 0 && major < 1000 {
+		return Errorf(EINVALID, "%s has no minor units: write %d%s %s or %d %s, not %s %s.",
+			currency, major, frac, currency, whole, currency, number, currency)
+	}
+	return Errorf(EINVALID, "%s has no minor units: write a whole amount, e.g. %s %s, not %s %s.",
+		currency, groupThousands(strconv.FormatInt(whole, 10)), currency, number, currency)
+}
+
 func tooLarge(currency string) error {
 	return Errorf(EINVALID, "That is more than %s %s; please check the amount.", groupThousands(strconv.Itoa(MaxMajor)), currency)
 }
 
-// setCurrency records code unless another one was already named, in which case it returns "!".
-func setCurrency(have, code string) string {
-	if have != "" && have != code {
-		return "!"
+// cutMarks takes the currency off both ends of s: a sign touching the number or not ($5, $ 5,
+// 5€, 5 €), a code before or after it (USD 5, 5 usd) or a name after it (5 euros). It returns
+// what is left, which should be the number, and the marks as written.
+func cutMarks(s string) (string, []string) {
+	var marks []string
+	if sign, rest, ok := cutSign(s, strings.CutPrefix); ok {
+		marks, s = append(marks, sign), strings.TrimSpace(rest)
+	} else if f := strings.Fields(s); len(f) > 1 && isCode(f[0]) {
+		marks, s = append(marks, f[0]), strings.TrimSpace(strings.TrimPrefix(s, f[0]))
 	}
-	return code
+	if sign, rest, ok := cutSign(s, strings.CutSuffix); ok {
+		marks, s = append(marks, sign), strings.TrimSpace(rest)
+	} else if f := strings.Fields(s); len(f) > 1 && (isCode(f[len(f)-1]) || isCurrencyName(f[len(f)-1])) {
+		last := f[len(f)-1]
+		marks, s = append(marks, last), strings.TrimSpace(strings.TrimSuffix(s, last))
+	}
+	return s, marks
+}
+
+func cutSign(s string, cut func(s, sign string) (string, bool)) (sign, rest string, ok bool) {
+	for _, c := range signs {
+		if rest, ok := cut(s, c.sign); ok {
+			return c.sign, rest, true
+		}
+	}
+	return "", s, false
+}
+
+// signFor returns the currencies a sign standing alone can mean.
+func signFor(w string) (currencySign, bool) {
+	for _, c := range signs {
+		if c.sign == w {
+			return c.currencySign, true
+		}
+	}
+	return currencySign{}, false
+}
+
+// sharedSign returns the currencies a sign or name can mean.
+func sharedSign(mark string) (currencySign, bool) {
+	if c, ok := signFor(mark); ok {
+		return c, true
+	}
+	c, ok := currencyNames[strings.ToLower(mark)]
+	return c, ok
+}
+
+func isCurrencyName(word string) bool {
+	_, ok := currencyNames[strings.ToLower(word)]
+	return ok
+}
+
+// pickCurrency decides the currency of number from the marks written around it, following the
+// rules of ParseMoney. text is the whole input, for messages.
+func pickCurrency(marks []string, home, number, text string) (string, error) {
+	code := ""
+	for _, m := range marks {
+		if _, ok := sharedSign(m); ok {
+			continue
+		}
+		c := strings.ToUpper(m)
+		if code != "" && code != c {
+			return "", twoCurrencies(text)
+		}
+		code = c
+	}
+	if code != "" && !ValidCurrency(code) {
+		return "", unknownCurrency(code)
+	}
+	currency := code
+	for _, m := range marks {
+		s, ok := sharedSign(m)
+		if !ok {
+			continue
+		}
+		var c string
+		switch {
+		case code != "":
+			if !slices.Contains(s.codes, code) {
+				return "", twoCurrencies(text)
+			}
+			continue
+		case slices.Contains(s.codes, home):
+			c = home
+		case s.fallback != "":
+			c = s.fallback
+		default:
+			return "", Errorf(EINVALID, "%s could be %s: write the currency code instead, e.g. %s %s.", m, s.could, number, s.codes[0])
+		}
+		if currency != "" && currency != c {
+			return "", twoCurrencies(text)
+		}
+		currency = c
+	}
+	if currency == "" {
+		currency = home
+	}
+	if !ValidCurrency(currency) {
+		return "", unknownCurrency(currency)
+	}
+	return currency, nil
+}
+
+func twoCurrencies(text string) error {
+	return Errorf(EINVALID, "%q names two different currencies.", text)
+}
+
+func unknownCurrency(code string) error {
+	return Errorf(EINVALID, "%q is not a currency code I know; use an ISO code such as USD or EUR.", code)
 }
 
 func isCode(s string) bool {
@@ -149,7 +318,9 @@ func isCode(s string) bool {
 // splitNumber separates the integer digits from the decimal digits following the rules of
 // ParseMoney, validating grouping.
 func splitNumber(s string) (intPart, frac string, err error) {
-	s = strings.ReplaceAll(s, " ", "")
+	if groups := strings.Fields(s); len(groups) > 1 {
+		return splitSpaced(groups)
+	}
 	if s == "" {
 		return "", "", fmt.Errorf("no digits")
 	}
@@ -174,8 +345,8 @@ func splitNumber(s string) (intPart, frac string, err error) {
 		dec = "."
 	case dots > 1:
 		group = "."
-	case commas == 1 && len(s)-strings.Index(s, ",")-1 == 3:
-		group = ","
+	case commas == 1 && len(s)-strings.Index(s, ",")-1 == 3 && s[0] != '0':
+		group = "," // 2,500; but 0,500 cannot be grouped, so it is a decimal comma
 	case commas == 1:
 		dec = ","
 	case commas > 1:
@@ -197,6 +368,9 @@ func splitNumber(s string) (intPart, frac string, err error) {
 		if len(groups[0]) < 1 || len(groups[0]) > 3 {
 			return "", "", fmt.Errorf("thousands must be grouped in threes")
 		}
+		if groups[0][0] == '0' {
+			return "", "", fmt.Errorf("a number grouped in thousands cannot start with 0")
+		}
 		for _, g := range groups[1:] {
 			if len(g) != 3 {
 				return "", "", fmt.Errorf("thousands must be grouped in threes")
@@ -208,6 +382,46 @@ func splitNumber(s string) (intPart, frac string, err error) {
 		intPart = "0"
 	}
 	return intPart, frac, nil
+}
+
+// splitSpaced reads a number whose thousands are grouped by spaces, as in French "1 234,56": the
+// first group has one to three digits and does not start with 0, every other group has exactly
+// three, and only the last may end in decimals after a "." or ",". Anything else, such as "5 3"
+// or "12 34.5", is two numbers, and joining them would be a guess.
+func splitSpaced(groups []string) (intPart, frac string, err error) {
+	last := groups[len(groups)-1]
+	if i := strings.IndexAny(last, ".,"); i >= 0 {
+		last, frac = last[:i], last[i+1:]
+		if frac == "" {
+			return "", "", fmt.Errorf("nothing after the decimal separator")
+		}
+		if strings.ContainsAny(frac, ".,") {
+			return "", "", fmt.Errorf("separator after the decimal point")
+		}
+		if r, ok := nonDigit(frac); ok {
+			return "", "", fmt.Errorf("unexpected %q", r)
+		}
+	}
+	groups = append(slices.Clip(groups[:len(groups)-1]), last)
+	for i, g := range groups {
+		if r, ok := nonDigit(g); ok {
+			return "", "", fmt.Errorf("unexpected %q", r)
+		}
+		if (i == 0 && (len(g) > 3 || g[0] == '0')) || (i > 0 && len(g) != 3) {
+			return "", "", fmt.Errorf("thousands must be grouped in threes")
+		}
+	}
+	return strings.Join(groups, ""), frac, nil
+}
+
+// nonDigit returns the first rune of s that is not an ASCII digit.
+func nonDigit(s string) (rune, bool) {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 func pow10(n int) int64 {
