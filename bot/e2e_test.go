@@ -474,3 +474,23 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		t.Errorf("%d approvals messages posted for 6 expenses by two instances", posts)
 	}
 }
+
+// TestAmountsAreNeverGuessed: /expense refuses what it would have to guess, says how to write it,
+// and stores nothing.
+func TestAmountsAreNeverGuessed(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.start()
+		for text, want := range map[string]string{
+			"5 3 coffees":   "never join two numbers",
+			"42.5 JPY taxi": "JPY has no minor units",
+		} {
+			ack := h.command(emp, text)
+			if !strings.Contains(string(ack.Payload), want) {
+				t.Errorf("%q: ack = %s, want %q", text, ack.Payload, want)
+			}
+		}
+		if list, _ := h.db.BySubmitter(context.Background(), emp, 0, 10); len(list) != 0 {
+			t.Errorf("a refused amount was stored: %+v", list)
+		}
+	})
+}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +32,8 @@ func (a *App) expenseCommand(cmd slack.SlashCommand) (ack any, work Work) {
 	}
 	e, err := parseQuick(text, a.flow.Currency(), a.flow.Now())
 	if err != nil {
-		return ephemeral(":warning: " + expensebot.ErrorMessage(err) + "\nUsage: `/expense 42.50 Team lunch`, or `/expense` for the form."), nil
+		// The message quotes what was typed, so it is escaped; it already shows how to write it.
+		return ephemeral(":warning: " + escape(expensebot.ErrorMessage(err))), nil
 	}
 	if cmd.TriggerID == "" {
 		return ephemeral(":warning: Slack sent this command without a trigger id; please try again."), nil
@@ -48,40 +48,20 @@ func (a *App) expenseCommand(cmd slack.SlashCommand) (ack any, work Work) {
 	}), nil
 }
 
-// parseQuick reads "<amount> [currency] <description> [#category]". The longest leading run of
-// words that reads as an amount wins, so "120 EUR Train" is 120 EUR and "42 tea" is 42 and tea.
+// parseQuick reads the quick command's text (see [expensebot.ParseClaim]) into an expense
+// incurred today, checked by the domain's rules.
 func parseQuick(text, currency string, now time.Time) (expensebot.Expense, error) {
-	fields := strings.Fields(text)
-	var firstErr error
-	for k := min(4, len(fields)); k >= 1; k-- {
-		m, err := expensebot.ParseMoney(strings.Join(fields[:k], " "), currency)
-		if err != nil {
-			if k == 1 {
-				firstErr = err
-			}
-			continue
-		}
-		e := expensebot.Expense{Amount: m, Category: "other", IncurredOn: now}
-		var desc []string
-		for _, w := range fields[k:] {
-			if c := strings.ToLower(strings.TrimPrefix(w, "#")); strings.HasPrefix(w, "#") && slices.Contains(expensebot.Categories, c) {
-				e.Category = c
-				continue
-			}
-			desc = append(desc, w)
-		}
-		e.Description = strings.Join(desc, " ")
-		if e.Description == "" {
-			return e, expensebot.Errorf(expensebot.EINVALID, "Please say what %s was for: `/expense %s Team lunch`.", m, fields[0])
-		}
-		probe := e
-		probe.SubmitterID = "-" // filled in by the caller
-		if err := probe.Validate(now); err != nil {
-			return e, err
-		}
-		return e, nil
+	c, err := expensebot.ParseClaim(text, currency)
+	if err != nil {
+		return expensebot.Expense{}, err
 	}
-	return expensebot.Expense{}, firstErr
+	e := expensebot.Expense{Amount: c.Amount, Category: c.Category, Description: c.Description, IncurredOn: now}
+	probe := e
+	probe.SubmitterID = "-" // filled in by the caller
+	if err := probe.Validate(now); err != nil {
+		return e, err
+	}
+	return e, nil
 }
 
 // openExpenseModal opens the form at once: a trigger_id lives about three seconds.

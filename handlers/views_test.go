@@ -120,23 +120,36 @@ func TestEscape(t *testing.T) {
 	}
 }
 
+// TestParseQuick: what /expense records for what people type, in the home currency given. An
+// amount is never guessed: two numbers are not joined, and a currency that does not fit the
+// amount is an error about that currency.
 func TestParseQuick(t *testing.T) {
 	tests := []struct {
 		in, amount, desc, category, err string
+		home                            string
 	}{
-		{"42.50 Team lunch", "42.50 USD", "Team lunch", "other", ""},
-		{"120 EUR Train to Paris", "120.00 EUR", "Train to Paris", "other", ""},
-		{"$2,500 Conference #travel", "2,500.00 USD", "Conference", "travel", ""},
-		{"1.234,56 EUR Hotel", "1,234.56 EUR", "Hotel", "other", ""},
-		{"42 tea and cake", "42.00 USD", "tea and cake", "other", ""},
-		{"USD 15 Parking", "15.00 USD", "Parking", "other", ""},
-		{"42", "", "", "", "Please say what 42.00 USD was for"},
-		{"-5 refund", "", "", "", "negative"},
-		{"lunch 42", "", "", "", "not an amount"},
-		{"0 free", "", "", "", "more than zero"},
+		{"42.50 Team lunch", "42.50 USD", "Team lunch", "other", "", ""},
+		{"120 EUR Train to Paris", "120.00 EUR", "Train to Paris", "other", "", ""},
+		{"$2,500 Conference #travel", "2,500.00 USD", "Conference", "travel", "", ""},
+		{"1.234,56 EUR Hotel", "1,234.56 EUR", "Hotel", "other", "", ""},
+		{"42 tea and cake", "42.00 USD", "tea and cake", "other", "", ""},
+		{"USD 15 Parking", "15.00 USD", "Parking", "other", "", ""},
+		{"42", "", "", "", "Please say what 42.00 USD was for", ""},
+		{"-5 refund", "", "", "", "negative", ""},
+		{"lunch 42", "", "", "", "Start with the amount", ""},
+		{"0 free", "", "", "", "more than zero", ""},
+		{"5 3 coffees", "", "", "", "never join two numbers", ""},
+		{"12 200 pens", "", "", "", "never join two numbers", ""},
+		{"42.5 JPY taxi", "", "", "", "JPY has no minor units", ""},
+		{"$50 lunch", "50.00 CAD", "lunch", "other", "", "CAD"},
+		{"$50 lunch", "", "", "", "write the currency code", "EUR"},
 	}
 	for _, tt := range tests {
-		e, err := parseQuick(tt.in, "USD", decided)
+		home := tt.home
+		if home == "" {
+			home = "USD"
+		}
+		e, err := parseQuick(tt.in, home, decided)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("%q: err = %v, want %q", tt.in, err, tt.err)
