@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -492,5 +493,75 @@ func TestAmountsAreNeverGuessed(t *testing.T) {
 		if list, _ := h.db.BySubmitter(context.Background(), emp, 0, 10); len(list) != 0 {
 			t.Errorf("a refused amount was stored: %+v", list)
 		}
+	})
+}
+
+// lockExpenses holds the expenses table locked, as a stuck transaction or a long migration does,
+// until release is called.
+func (h *harness) lockExpenses() (release func()) {
+	h.t.Helper()
+	ctx := context.Background()
+	if path, ok := strings.CutPrefix(h.url, "sqlite://"); ok {
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		conn, err := db.Conn(ctx)
+		if err == nil {
+			_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE") // SQLite's write lock: every writer waits
+		}
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return func() { conn.ExecContext(ctx, "ROLLBACK"); conn.Close(); db.Close() }
+	}
+	db, err := sql.Open("postgres", h.url)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, "LOCK TABLE expenses IN ACCESS EXCLUSIVE MODE")
+	}
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return func() { tx.Rollback(); db.Close() }
+}
+
+// TestStuckDatabase: while the database does not answer, submissions are acked within Slack's
+// three seconds saying they were not saved (and they are not), the form still opens (its
+// trigger lives three seconds), and once the database is back a submission goes through.
+func TestStuckDatabase(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.start()
+		release := h.lockExpenses()
+		var wg sync.WaitGroup
+		acks := make([]string, 12)
+		for i := range acks {
+			wg.Go(func() {
+				start := time.Now()
+				ack, err := h.slack.Command(emp, general, "/expense", fmt.Sprintf("%d Dinner %d", 10+i, i))
+				if err != nil {
+					t.Errorf("submission %d: %v after %s", i, err, time.Since(start))
+				}
+				acks[i] = string(ack.Payload)
+			})
+		}
+		time.Sleep(200 * time.Millisecond) // the submissions are waiting on the lock
+		h.command(emp, "")
+		h.modal(emp, "expense_submit")
+		wg.Wait()
+		release()
+		for i, ack := range acks {
+			if !strings.Contains(ack, "not saved") && !strings.Contains(ack, "not submitted") {
+				t.Errorf("submission %d during the lock: ack %s", i, ack)
+			}
+		}
+		if list, _ := h.db.BySubmitter(context.Background(), emp, 0, 50); len(list) != 0 {
+			t.Errorf("%d expenses acked as not saved were stored", len(list))
+		}
+		h.command(emp, "12 Taxi after the outage")
+		h.dm(emp, "Taxi after the outage")
 	})
 }

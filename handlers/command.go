@@ -72,16 +72,20 @@ func (a *App) openExpenseModal(ctx context.Context, trigger string, w where) {
 	}
 }
 
-// commit saves a submission before its ack, within ctx's deadline. When the database did not
-// answer in time the commit may still have happened, so it asks once more with the same
-// idempotency key, briefly: that finds the saved expense, or saves it now, or fails for good.
-// A failure's message says the expense was not saved.
+// commit saves a submission before its ack, within ctx's deadline. The first try leaves
+// recheckTime of the deadline: when the database did not answer in time the commit may still have
+// happened, so it asks once more with the same idempotency key, which finds the saved expense, or
+// saves it now, or fails for good. A failure's message says the expense was not saved.
 func (a *App) commit(ctx context.Context, e expensebot.Expense) (expensebot.Expense, error) {
-	saved, _, err := a.flow.Submit(ctx, e)
-	if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
-		again, cancel := context.WithTimeout(context.WithoutCancel(ctx), recheckTimeout)
-		saved, _, err = a.flow.Submit(again, e)
-		cancel()
+	first := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		first, cancel = context.WithDeadline(ctx, deadline.Add(-recheckTime))
+		defer cancel()
+	}
+	saved, _, err := a.flow.Submit(first, e)
+	if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL && ctx.Err() == nil {
+		saved, _, err = a.flow.Submit(ctx, e)
 	}
 	if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
 		a.log.Error("submit", "user_id", e.SubmitterID, "err", err)
@@ -90,6 +94,5 @@ func (a *App) commit(ctx context.Context, e expensebot.Expense) (expensebot.Expe
 	return saved, err
 }
 
-// recheckTimeout bounds the second try of a commit: with the first try's 2 seconds it stays inside
-// Slack's 3.
-const recheckTimeout = 500 * time.Millisecond
+// recheckTime is what a commit keeps of its deadline for the second try.
+const recheckTime = 500 * time.Millisecond
