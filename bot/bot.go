@@ -133,6 +133,11 @@ var ErrFatal = errors.New("fatal")
 func (b *Bot) Run(ctx context.Context) error {
 	auth, err := b.api.AuthTestContext(ctx)
 	if err != nil {
+		var se slack.SlackErrorResponse
+		if !errors.As(err, &se) {
+			// No answer from Slack at all: the network, a proxy or SLACK_API_URL, not the token.
+			return fmt.Errorf("cannot reach Slack at %s: %v (check the network, a proxy, or SLACK_API_URL)", b.cfg.APIURL, err)
+		}
 		return fmt.Errorf("%w: SLACK_BOT_TOKEN was refused by Slack (auth.test: %s)", ErrFatal, slackErr(err))
 	}
 	b.log.Info("connected to Slack", "workspace", auth.Team, "team_id", auth.TeamID, "bot", auth.User, "bot_user", auth.UserID)

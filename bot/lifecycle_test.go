@@ -63,3 +63,17 @@ func TestBadTokensStopWithAClearError(t *testing.T) {
 		}
 	}
 }
+
+// TestSlackUnreachableIsNotABadToken: with no answer from Slack the error says so, and does not
+// send the operator to regenerate a token that is fine.
+func TestSlackUnreachableIsNotABadToken(t *testing.T) {
+	db := newHarness(t, "sqlite").db
+	b := bot.Assemble(bot.Options{Slack: bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: "http://127.0.0.1:1/api/"},
+		Workflow: approval.Config{Rules: testRules}, Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := b.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "cannot reach Slack at http://127.0.0.1:1/api/") || strings.Contains(err.Error(), "refused by Slack") || strings.Contains(err.Error(), fakeslack.BotToken) {
+		t.Errorf("got %v", err)
+	}
+}

@@ -175,11 +175,19 @@ func (p *fileParser) routes(n *yaml.Node, path string) []RouteRule {
 			case "channel":
 				before := len(p.problems)
 				rt.Channel = p.scalar(e.value, at+".channel", "a channel id such as C0123")
+				if rt.Channel != "" {
+					if err := CheckChannel(rt.Channel); err != nil {
+						p.addf(e.value, at+".channel", "%v", err)
+					}
+				}
 				named = named || rt.Channel != "" || len(p.problems) > before
 			case "reviewers":
 				before := len(p.problems)
 				for j, id := range p.sequence(e.value, at+".reviewers", "a list of user or group ids such as [U0123, S0456]") {
 					if s := p.scalar(id, fmt.Sprintf("%s.reviewers[%d]", at, j), "a user or group id"); s != "" {
+						if err := CheckReviewer(s); err != nil {
+							p.addf(id, fmt.Sprintf("%s.reviewers[%d]", at, j), "%v", err)
+						}
 						rt.Reviewers = append(rt.Reviewers, s)
 					}
 				}

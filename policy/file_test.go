@@ -160,3 +160,13 @@ func TestPolicyFileEmptyForms(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyFileNamesAreNotIDs: a route naming people or a channel by name is refused at start.
+func TestPolicyFileNamesAreNotIDs(t *testing.T) {
+	r := Rules{Currency: "USD"}
+	err := r.parseFile([]byte("categories:\n  travel:\n    routes:\n      - over: 500\n        channel: \"#travel-approvals\"\n        reviewers: [rita]\n"), "p.yaml")
+	if err == nil || !strings.Contains(err.Error(), `p.yaml:5: categories.travel.routes[0].channel: "#travel-approvals" is a name`) ||
+		!strings.Contains(err.Error(), `p.yaml:6: categories.travel.routes[0].reviewers[0]: "rita" is a name`) {
+		t.Errorf("got %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/policy"
 	"github.com/kelseyhightower/envconfig"
 )
 
@@ -120,6 +121,17 @@ func (e *environment) validate() {
 	}
 	if n := e.Workers.n; n < 1 || n > 256 {
 		e.Workers.fail("must be between 1 and 256")
+	}
+	if ch := e.ApprovalsChannel.raw; ch != "" {
+		if err := policy.CheckChannel(ch); err != nil {
+			e.ApprovalsChannel.fail("%v", err)
+		}
+	}
+	for _, id := range e.Reviewers.ids {
+		if err := policy.CheckReviewer(id); err != nil {
+			e.Reviewers.fail("%v", err)
+			break
+		}
 	}
 	if f := e.LogFormat.raw; f != "text" && f != "json" {
 		e.LogFormat.fail("must be text or json")

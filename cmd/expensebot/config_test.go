@@ -61,6 +61,14 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 			},
 		},
 		{
+			name: "names where ids belong",
+			env:  []string{"EXPENSEBOT_REVIEWERS", "@rita,finance-team", "EXPENSEBOT_APPROVALS_CHANNEL", "#expense-approvals"},
+			want: []string{
+				`EXPENSEBOT_APPROVALS_CHANNEL="#expense-approvals": "#expense-approvals" is a name, not an id: open the channel, click its name, and copy the Channel ID at the bottom of the About tab (C…)`,
+				`EXPENSEBOT_REVIEWERS="@rita,finance-team": "@rita" is a name, not an id: in Slack open the person's profile, choose ⋮ (More) → Copy member ID (U…); a user group's id (S…) is in its URL under People → User groups`,
+			},
+		},
+		{
 			name: "secrets next to a problem are not echoed",
 			env:  append([]string{"EXPENSEBOT_LOG_FORMAT", "JSON"}, secrets...),
 			want: []string{`EXPENSEBOT_LOG_FORMAT="JSON": must be text or json`},
