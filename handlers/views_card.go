@@ -107,8 +107,16 @@ func outcomeLine(e expensebot.Expense) string {
 // App Home queue.
 func reviewButtons(blockID string, e expensebot.Expense) *slack.ActionBlock {
 	value := strconv.FormatInt(e.ID, 10)
+	approve := button(ActionID(ActionApprove, e.ID), "Approve", value, slack.StylePrimary)
+	if e.ApprovalsRequired == 2 {
+		// Above the two-approver limit a click is confirmed, naming the amount: a high-value
+		// approval is never a slip of the mouse.
+		approve.Confirm = slack.NewConfirmationBlockObject(plain("Approve a high-value expense?"),
+			plain(fmt.Sprintf("Approve expense #%d of %s? It is above the limit that needs two different reviewers.", e.ID, e.Amount)),
+			plain("Approve"), plain("Cancel"))
+	}
 	return slack.NewActionBlock(blockID,
-		button(ActionID(ActionApprove, e.ID), "Approve", value, slack.StylePrimary),
+		approve,
 		button(ActionID(ActionReject, e.ID), "Reject", value, slack.StyleDanger),
 		button(ActionID(ActionComment, e.ID), "Comment", value, slack.StyleDefault),
 	)

@@ -63,7 +63,9 @@ function mrkdwn(text) {
 
 function textObj(t) {
   if (!t) return "";
-  return t.type === "mrkdwn" ? mrkdwn(t.text) : esc(t.text).replace(/:([a-z0-9_+\-]+):/g, (m, c) => EMOJI[c] || m);
+  if (t.type === "mrkdwn") return mrkdwn(t.text);
+  // plain_text shows emoji codes as emoji only when the object asks for it.
+  return t.emoji === false ? esc(t.text) : esc(t.text).replace(/:([a-z0-9_+\-]+):/g, (m, c) => EMOJI[c] || m);
 }
 
 function unknown(kind, type) { return `<span class="unknown" data-test="unknown">[${esc(kind)} not shown here: ${esc(type)}]</span>`; }
@@ -72,7 +74,9 @@ function unknown(kind, type) { return `<span class="unknown" data-test="unknown"
 function element(el, ctx) {
   switch (el.type) {
     case "button":
-      return `<button class="bk ${esc(el.style || "")}" data-action-id="${esc(el.action_id)}" ${ctx.where}>${textObj(el.text)}</button>`;
+      // A confirm object asks first, as Slack's dialog does.
+      const confirm = el.confirm ? ` data-confirm="${esc((el.confirm.title || {}).text || "")}\n\n${esc((el.confirm.text || {}).text || "")}"` : "";
+      return `<button class="bk ${esc(el.style || "")}" data-action-id="${esc(el.action_id)}"${confirm} ${ctx.where}>${textObj(el.text)}</button>`;
     case "image":
       return `<img src="${esc(el.image_url)}" alt="${esc(el.alt_text || "")}" width="24" height="24">`;
     case "mrkdwn": case "plain_text":
@@ -237,6 +241,7 @@ document.addEventListener("click", async (ev) => {
   if (nav) { choose(nav.dataset.view); return; }
   const btn = ev.target.closest("button[data-action-id]");
   if (btn) {
+    if (btn.dataset.confirm && !window.confirm(btn.dataset.confirm)) return;
     btn.disabled = true;
     const body = { action_id: btn.dataset.actionId };
     if (btn.dataset.viewId) body.view_id = btn.dataset.viewId; else { body.channel = btn.dataset.channel; body.ts = btn.dataset.ts; }
