@@ -26,6 +26,7 @@ const (
 	EventRefused       = "refused"        // someone tried to decide and was not allowed
 	EventReviewPosted  = "review_posted"  // the approvals message exists in Slack
 	EventNotified      = "notified"       // the submitter was told the outcome
+	EventReviewBlocked = "review_blocked" // the card could not be posted until an administrator acts
 )
 
 // AuditEvent is one line of the append-only audit trail.

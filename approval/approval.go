@@ -35,6 +35,8 @@ type Store interface {
 	NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent) error
 	NoticeRetry(ctx context.Context, id int64, after time.Duration, reason string) error
 	NoticeFailed(ctx context.Context, id int64, reason string) error
+	NoticeBlocked(ctx context.Context, n expensebot.Notice, channel, reason string, retry time.Duration, tell bool) error
+	ReleaseBlocked(ctx context.Context, channel string) (int, error)
 	FirstSeen(ctx context.Context, key string) (bool, error)
 }
 
@@ -60,6 +62,9 @@ type Messenger interface {
 	PostComment(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error
 	// PublishHome shows user their App Home.
 	PublishHome(ctx context.Context, user string, h Home) error
+	// CheckChannel reports why cards cannot be posted to channel, in words for an operator, or
+	// nil when they can.
+	CheckChannel(ctx context.Context, channel string) error
 }
 
 // Groups expands a user group into its members.

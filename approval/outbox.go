@@ -32,6 +32,17 @@ type RetryAfterError struct {
 func (e *RetryAfterError) Error() string { return fmt.Sprintf("retry after %s: %v", e.Wait, e.Err) }
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
+// BlockedError is a delivery refused for a reason only an administrator can fix: the bot is not
+// in the channel, the channel is archived or gone, the token was revoked. Retrying soon cannot
+// help; a channel check releases it once the channel works.
+type BlockedError struct{ Err error }
+
+func (e *BlockedError) Error() string { return e.Err.Error() }
+func (e *BlockedError) Unwrap() error { return e.Err }
+
+// blockedRetry is how long a blocked notice waits when no check releases it earlier.
+const blockedRetry = time.Hour
+
 // PermanentError is a delivery that will fail however often it is tried.
 type PermanentError struct{ Err error }
 
@@ -128,10 +139,20 @@ func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice) {
 	}
 	var ra *RetryAfterError
 	var perm *PermanentError
+	var blocked *BlockedError
 	delay := min(time.Duration(1<<min(n.Attempts, 12))*time.Second, maxBackoff)
 	switch {
 	case errors.As(err, &ra):
 		delay = ra.Wait
+	case errors.As(err, &blocked):
+		channel := s.noticeChannel(rec, n)
+		s.log.Error("Slack refused a notice until an administrator acts; it waits for the channel to work", "notice_id", n.ID, "kind", n.Kind,
+			"expense_id", n.ExpenseID, "channel", channel, "err", err)
+		tell := n.Kind == expensebot.NoticePostReview // the submitter hears once that the card waits
+		if err := s.store.NoticeBlocked(rec, n, channel, err.Error(), blockedRetry, tell); err != nil {
+			s.log.Error("block notice", "notice_id", n.ID, "err", err)
+		}
+		return
 	case errors.As(err, &perm) && n.Attempts+1 >= 3, n.Attempts+1 >= giveUpAfter:
 		s.log.Error("notice given up", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "attempts", n.Attempts+1, "err", err)
 		if err := s.store.NoticeFailed(rec, n.ID, err.Error()); err != nil {
@@ -188,6 +209,18 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice) (*expensebot
 		return notified(e, n), nil
 	}
 	return nil, &PermanentError{fmt.Errorf("unknown notice kind %q", n.Kind)}
+}
+
+// noticeChannel is the channel a notice posts to, for naming what blocks it.
+func (s *Service) noticeChannel(ctx context.Context, n expensebot.Notice) string {
+	if n.Kind == expensebot.NoticeTellSubmitter {
+		return ""
+	}
+	e, err := s.store.Expense(ctx, n.ExpenseID)
+	if err != nil || e.ReviewChannel == "" {
+		return s.cfg.ApprovalsChannel
+	}
+	return e.ReviewChannel
 }
 
 func notified(e expensebot.Expense, n expensebot.Notice) *expensebot.AuditEvent {

@@ -33,6 +33,7 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { s.deliverLoop(ctx, work) })
 	wg.Go(func() { s.homeLoop(ctx, work) })
 	wg.Go(func() { s.sweepLoop(ctx) })
+	wg.Go(func() { s.channelLoop(ctx) })
 	<-ctx.Done()
 
 	done := make(chan struct{})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/internal/fakeopenai"
+	"github.com/expensebot/expensebot/internal/fakeslack"
 	"github.com/expensebot/expensebot/store/storetest"
 )
 
@@ -563,5 +564,50 @@ func TestStuckDatabase(t *testing.T) {
 		}
 		h.command(emp, "12 Taxi after the outage")
 		h.dm(emp, "Taxi after the outage")
+	})
+}
+
+// TestBotNotInApprovalsChannel: the bot was never invited to the approvals channel. Start-up says
+// which channel and how to fix it; a submission stays pending and visible in the reviewer's App
+// Home, its submitter hears once that it waits for an administrator; once the bot is invited the
+// card is posted, once.
+func TestBotNotInApprovalsChannel(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.slack.AddChannel(approvals, "expense-approvals", rev1, rev2) // no bot
+		in := h.start()
+		h.eventually("the start-up check names the channel and the fix", func() bool {
+			logs := h.logs.String()
+			return strings.Contains(logs, "cannot post to an approvals channel") && strings.Contains(logs, "the bot is not in channel "+approvals) &&
+				strings.Contains(logs, "/invite @expensebot")
+		})
+		h.command(emp, "2500 Conference hotel")
+		e := h.latest(emp, expensebot.StatusPendingReview)
+		h.dm(emp, "is waiting for an administrator")
+		h.slack.OpenHome(rev1)
+		h.eventually("the expense in the reviewer's App Home", func() bool {
+			v, ok := h.slack.Home(rev1)
+			return ok && strings.Contains(v.Visible(), "Conference hotel")
+		})
+		if err := in.stop(); err != nil {
+			t.Fatal(err)
+		}
+		h.slack.Join(approvals, fakeslack.BotUser) // /invite @expensebot
+		h.start()
+		h.approvalMessage(e.ID, "Conference hotel")
+		time.Sleep(300 * time.Millisecond) // time enough to say anything twice
+		cards, waiting := 0, 0
+		for _, m := range h.slack.Messages(approvals, "") {
+			if m.ThreadTS == "" && strings.Contains(m.Visible(), "Expense #"+itoa(e.ID)+" ·") {
+				cards++
+			}
+		}
+		for _, m := range h.slack.Messages(emp, emp) {
+			if strings.Contains(m.Text, "waiting for an administrator") {
+				waiting++
+			}
+		}
+		if cards != 1 || waiting != 1 {
+			t.Errorf("%d cards, %d 'waiting' DMs; want 1 and 1", cards, waiting)
+		}
 	})
 }

@@ -16,6 +16,9 @@ import (
 // permanent are Slack errors that no retry will cure.
 var permanent = []string{"invalid_blocks", "invalid_blocks_format", "invalid_arguments", "msg_too_long", "no_text", "cant_update_message"}
 
+// blocked are Slack errors only an administrator can cure: the notice waits for them.
+var blocked = []string{"not_in_channel", "channel_not_found", "is_archived", "not_authed", "invalid_auth", "account_inactive", "token_revoked", "missing_scope"}
+
 // classify tells the workflow how to retry a failed Slack call.
 func classify(err error) error {
 	if err == nil {
@@ -25,11 +28,37 @@ func classify(err error) error {
 	if errors.As(err, &rl) {
 		return &approval.RetryAfterError{Wait: rl.RetryAfter, Err: err}
 	}
+	code := err.Error()
 	var se slack.SlackErrorResponse
-	if (errors.As(err, &se) && slices.Contains(permanent, se.Err)) || slices.Contains(permanent, err.Error()) {
+	if errors.As(err, &se) {
+		code = se.Err
+	}
+	switch {
+	case slices.Contains(blocked, code):
+		return &approval.BlockedError{Err: err}
+	case slices.Contains(permanent, code):
 		return &approval.PermanentError{Err: err}
 	}
 	return err
+}
+
+// CheckChannel reports, in words for an operator, why the bot cannot post cards to channel.
+func (m *Messenger) CheckChannel(ctx context.Context, channel string) error {
+	c, err := m.slack.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+	var se slack.SlackErrorResponse
+	switch {
+	case errors.As(err, &se) && se.Err == "channel_not_found":
+		return fmt.Errorf("there is no channel %s, or it is private and the bot is not in it: check the id, or type /invite @expensebot in the channel", channel)
+	case errors.As(err, &se) && se.Err == "missing_scope":
+		return fmt.Errorf("the app lacks the scope to read channel %s: reinstall it from manifest.yml (channels:read, groups:read)", channel)
+	case err != nil:
+		return fmt.Errorf("could not check channel %s: %w", channel, err)
+	case c.IsArchived:
+		return fmt.Errorf("channel %s (#%s) is archived: unarchive it, or set another approvals channel", channel, c.Name)
+	case !c.IsMember:
+		return fmt.Errorf("the bot is not in channel %s (#%s): type /invite @expensebot in it", channel, c.Name)
+	}
+	return nil
 }
 
 // Every post carries message metadata naming the notice it delivers (and which of a notice's

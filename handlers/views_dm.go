@@ -19,6 +19,8 @@ func submitterNotice(e expensebot.Expense, n expensebot.Notice) Message {
 		text = fmt.Sprintf(":white_check_mark: Your expense %s was approved automatically.", s)
 	case expensebot.EventRouted:
 		text = fmt.Sprintf(":eyes: Your expense %s went to a reviewer: %s. I'll tell you when it is decided.", s, inline(strings.Join(e.ReviewReasons, "; "), 1500))
+	case expensebot.EventReviewBlocked:
+		text = fmt.Sprintf(":hourglass: Your expense %s is waiting for an administrator: I cannot post it to the reviewers' channel yet. It stays pending, reviewers can decide it from their App Home, and I'll post it as soon as the channel works.", s)
 	case expensebot.EventFirstApproval:
 		text = fmt.Sprintf(":+1: Your expense %s has 1 of 2 approvals (<@%s>); waiting for a second reviewer.", s, n.Actor)
 	case expensebot.EventApproved:

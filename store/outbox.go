@@ -30,9 +30,10 @@ func (s *DB) addNotices(ctx context.Context, tx *sqlx.Tx, notices ...expensebot.
 	return nil
 }
 
-// ClaimNotices leases up to limit notices that are due, oldest first, for lease. A notice waits
-// while an older one for the same expense is undelivered, so a review message is posted before it
-// is updated. One conditional UPDATE claims the batch: of two instances racing, each notice goes
+// ClaimNotices leases up to limit notices that are due, oldest first, for lease. Each expense has
+// two queues, its card's (post, update, comment) and its submitter's DMs: a notice waits while an
+// older one in its queue is undelivered, so a card is posted before it is updated, and the DMs
+// arrive in order, while a card that cannot be posted does not hold up the submitter's news. One conditional UPDATE claims the batch: of two instances racing, each notice goes
 // to one of them.
 func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]expensebot.Notice, error) {
 	now := s.now()
@@ -48,10 +49,12 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 	err := s.db.SelectContext(ctx, &rows, s.q(`UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM outbox o
 			WHERE done_at IS NULL AND next_attempt <= ? AND (claimed_until IS NULL OR claimed_until < ?)
-			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.expense_id = o.expense_id AND p.id < o.id AND p.done_at IS NULL)
+			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.expense_id = o.expense_id AND p.id < o.id AND p.done_at IS NULL
+				AND (p.kind = ?) = (o.kind = ?))
 			ORDER BY id LIMIT ?)
 		AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)
-		RETURNING id, kind, expense_id, event, actor, text, attempts`), now.Add(lease), now, now, limit, now)
+		RETURNING id, kind, expense_id, event, actor, text, attempts`), now.Add(lease), now, now,
+		expensebot.NoticeTellSubmitter, expensebot.NoticeTellSubmitter, limit, now)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim notices: %w", err)
 	}
@@ -103,6 +106,48 @@ func (s *DB) NoticeRetry(ctx context.Context, id int64, after time.Duration, rea
 		return fmt.Errorf("store: retry notice %d: %w", id, err)
 	}
 	return nil
+}
+
+// NoticeBlocked sets a notice aside that Slack refused for a reason only an administrator can fix
+// (the bot is not in channel, the channel is archived or gone, the token was revoked): it is tried
+// again after retry, or as soon as ReleaseBlocked says channel works. With tell, the first time an
+// expense's card is blocked is recorded in the audit trail and its submitter is told, once.
+func (s *DB) NoticeBlocked(ctx context.Context, n expensebot.Notice, channel, reason string, retry time.Duration, tell bool) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE outbox SET next_attempt = ?, claimed_until = NULL, last_error = ?, blocked_channel = ? WHERE id = ?"),
+			s.now().Add(retry), truncate(reason, 500), channel, n.ID); err != nil {
+			return err
+		}
+		if !tell {
+			return nil
+		}
+		var told int
+		if err := tx.GetContext(ctx, &told, s.q("SELECT count(*) FROM audit_events WHERE expense_id = ? AND kind = ?"), n.ExpenseID, expensebot.EventReviewBlocked); err != nil {
+			return err
+		}
+		if told > 0 {
+			return nil
+		}
+		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(n.ExpenseID, expensebot.EventReviewBlocked, expensebot.ActorSystem,
+			map[string]string{"channel": channel, "reason": reason})); err != nil {
+			return err
+		}
+		return s.addNotices(ctx, tx, expensebot.Notice{Kind: expensebot.NoticeTellSubmitter, ExpenseID: n.ExpenseID, Event: expensebot.EventReviewBlocked, Actor: expensebot.ActorSystem})
+	})
+	if err != nil {
+		return fmt.Errorf("store: block notice %d: %w", n.ID, err)
+	}
+	return nil
+}
+
+// ReleaseBlocked makes the notices blocked on channel due now, and returns how many there were.
+func (s *DB) ReleaseBlocked(ctx context.Context, channel string) (int, error) {
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE outbox SET next_attempt = ?, blocked_channel = '' WHERE blocked_channel = ? AND done_at IS NULL"), s.now(), channel)
+	if err != nil {
+		return 0, fmt.Errorf("store: release notices blocked on %s: %w", channel, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }
 
 // NoticeFailed gives up on a notice that can never be delivered, keeping it for an operator.

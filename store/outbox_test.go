@@ -20,9 +20,9 @@ func noticeKinds(ns []expensebot.Notice) string {
 func TestOutboxFollowsStateChanges(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
 		p := pending(t, db, "o", 1)
-		// Only the oldest notice per expense is due: the review message is posted before anything else.
+		// An expense has two queues, its card's and its submitter's DMs: the oldest of each is due.
 		got, err := db.ClaimNotices(ctx, 10, time.Minute)
-		if err != nil || noticeKinds(got) != "post_review/routed" {
+		if err != nil || noticeKinds(got) != "post_review/routed,tell_submitter/routed" {
 			t.Fatalf("first claim = %s, %v", noticeKinds(got), err)
 		}
 		if again, _ := db.ClaimNotices(ctx, 10, time.Minute); len(again) != 0 {
@@ -32,10 +32,7 @@ func TestOutboxFollowsStateChanges(t *testing.T) {
 		if err := db.NoticeDone(ctx, got[0].ID, &ev); err != nil {
 			t.Fatal(err)
 		}
-		next, _ := db.ClaimNotices(ctx, 10, time.Minute)
-		if noticeKinds(next) != "tell_submitter/routed" {
-			t.Fatalf("second claim = %s", noticeKinds(next))
-		}
+		next := got[1:]
 		// A failed delivery comes back after its delay, counting the attempt.
 		db.NoticeRetry(ctx, next[0].ID, -time.Second, "ratelimited")
 		retried, _ := db.ClaimNotices(ctx, 10, time.Minute)
@@ -54,7 +51,8 @@ func TestOutboxFollowsStateChanges(t *testing.T) {
 				db.NoticeDone(ctx, n.ID, nil)
 			}
 		}
-		if got := strings.Join(all, ","); got != "update_review/approved,post_review/routed,tell_submitter/approved,tell_submitter/routed,comment/commented" {
+		// The comment waits for its card to be posted; nothing else waits.
+		if got := strings.Join(all, ","); got != "update_review/approved,tell_submitter/approved,post_review/routed,tell_submitter/routed,comment/commented" {
 			t.Errorf("notices = %s", got)
 		}
 		if n, _ := db.PendingNotices(ctx); n != 0 {
@@ -80,6 +78,40 @@ func TestFirstSeen(t *testing.T) {
 		again, _ := db.FirstSeen(ctx, "Ev123")
 		if err != nil || !first || again {
 			t.Errorf("first=%v again=%v err=%v", first, again, err)
+		}
+	})
+}
+
+// TestBlockedCardTellsOnceAndWaits: a card Slack refuses until an administrator acts waits,
+// named by its channel; its submitter is told once however often it is blocked; a check that
+// finds the channel working makes it due again.
+func TestBlockedCardTellsOnceAndWaits(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		p := pending(t, db, "b", 1)
+		got, _ := db.ClaimNotices(ctx, 10, time.Minute)
+		card := got[0]
+		db.NoticeDone(ctx, got[1].ID, nil)
+		for range 2 {
+			if err := db.NoticeBlocked(ctx, card, "CAPP", "not_in_channel", time.Hour, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ns, _ := db.ClaimNotices(ctx, 10, time.Minute)
+		if noticeKinds(ns) != "tell_submitter/review_blocked" {
+			t.Fatalf("after blocking: %s", noticeKinds(ns))
+		}
+		db.NoticeDone(ctx, ns[0].ID, nil)
+		if n, _ := db.ReleaseBlocked(ctx, "COTHER"); n != 0 {
+			t.Errorf("another channel released %d", n)
+		}
+		if n, _ := db.ReleaseBlocked(ctx, "CAPP"); n != 1 {
+			t.Errorf("released %d, want 1", n)
+		}
+		if ns, _ := db.ClaimNotices(ctx, 10, time.Minute); noticeKinds(ns) != "post_review/routed" {
+			t.Errorf("after release: %s", noticeKinds(ns))
+		}
+		if k := kinds(t, db, p.ID); strings.Count(k, "review_blocked") != 1 {
+			t.Errorf("audit = %s", k)
 		}
 	})
 }

@@ -53,6 +53,8 @@ type Message struct {
 type Channel struct {
 	ID       string          `json:"id"`
 	Name     string          `json:"name"`
+	Archived bool            `json:"archived,omitempty"`
+	Private  bool            `json:"private,omitempty"`
 	Members  map[string]bool `json:"-"`
 	Messages []*Message      `json:"messages"`
 }
@@ -179,6 +181,15 @@ func (s *Server) AddChannel(id, name string, members ...string) {
 		c.Members[m] = true
 	}
 	s.channels[id] = c
+}
+
+// Join adds user (BotUser for the bot, as /invite @expensebot does) to channel.
+func (s *Server) Join(channel, user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.channels[channel]; c != nil {
+		c.Members[user] = true
+	}
 }
 
 // AddUserGroup defines a user group (S…) and its members.

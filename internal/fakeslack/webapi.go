@@ -171,6 +171,13 @@ func (s *Server) call(method string, p map[string]any) (map[string]any, *apiErro
 			return nil, errf("message_not_found")
 		}
 		return map[string]any{"channel": ch, "permalink": s.URL + "archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")}, nil
+	case "conversations.info":
+		c := s.channels[s.resolveChannel(str(p, "channel"))]
+		if c == nil || (c.Private && !c.Members[BotUser]) {
+			return nil, errf("channel_not_found")
+		}
+		return map[string]any{"channel": map[string]any{"id": c.ID, "name": c.Name, "is_channel": true,
+			"is_member": c.Members[BotUser], "is_archived": c.Archived, "is_private": c.Private}}, nil
 	case "conversations.history", "conversations.replies":
 		return s.history(method, p)
 	case "conversations.open":
@@ -213,6 +220,8 @@ func (s *Server) postMessage(p map[string]any) (map[string]any, *apiError) {
 	switch {
 	case c == nil:
 		return nil, errf("channel_not_found")
+	case c.Archived:
+		return nil, errf("is_archived")
 	case !c.Members[BotUser]:
 		return nil, errf("not_in_channel")
 	}
