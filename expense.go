@@ -72,6 +72,8 @@ type Expense struct {
 	ApprovalsRequired int         // 1 or 2 distinct approvals when routed to review
 	ReviewChannel     string      // where the approvals message was posted
 	ReviewMessageTS   string      // Slack ts of the approvals message, "" until posted
+	Reviewers         []string    // who may decide it (user and group ids), fixed when routed
+	RulesVersion      string      // the version of the rules that routed it
 
 	// Set by reviewers.
 	FirstApprover   string // the first of two approvals, "" if none yet
@@ -253,6 +255,7 @@ type Route struct {
 	Reasons           []string // why: for the reviewer, or why it was safe to auto-approve
 	Channel           string   // approvals channel chosen by a policy-file rule; "" for the default
 	Reviewers         []string // reviewers chosen by a policy-file rule; nil for the default
+	Version           string   // the version of the rules that chose this route
 }
 
 // Notice is something people must be told once a state change is committed: it is written in the

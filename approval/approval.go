@@ -94,6 +94,7 @@ type Service struct {
 	log       *slog.Logger
 	reviewers *reviewerSet
 	homes     *homes
+	version   string // of the rules in effect
 
 	wake       chan struct{} // kicks the notice deliverer after a commit
 	queue      chan int64    // expenses to assess
@@ -124,6 +125,7 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	s := &Service{store: st, assessor: assessor, msg: m, cfg: cfg, log: log,
 		wake: make(chan struct{}, 1), queue: make(chan int64, 4096), sweepEvery: 5 * time.Second}
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
+	s.version = policy.Version(cfg.Rules, cfg.ApprovalsChannel, cfg.Reviewers)
 	s.homes = newHomes(cfg.Now)
 	return s
 }
@@ -145,11 +147,27 @@ func (s *Service) kick() {
 	}
 }
 
-// route applies the policy, filling in the default approvals channel.
+// route applies the policy, filling in the default approvals channel and reviewers, and names
+// the rules' version: all of it is stored with the expense.
 func (s *Service) route(e expensebot.Expense, a *expensebot.Assessment) expensebot.Route {
 	r := policy.Decide(e, a, s.cfg.Rules)
-	if r.Channel == "" && !r.AutoApprove {
-		r.Channel = s.cfg.ApprovalsChannel
+	if !r.AutoApprove {
+		if r.Channel == "" {
+			r.Channel = s.cfg.ApprovalsChannel
+		}
+		if len(r.Reviewers) == 0 {
+			r.Reviewers = s.cfg.Reviewers
+		}
 	}
+	r.Version = s.version
 	return r
+}
+
+// deciders are who may decide e: the reviewers stored with its route (expenses routed before
+// routes were stored have none, and fall back to the configured reviewers).
+func (s *Service) deciders(e expensebot.Expense) []string {
+	if len(e.Reviewers) > 0 {
+		return e.Reviewers
+	}
+	return s.cfg.Reviewers
 }

@@ -30,8 +30,9 @@ func (s *Service) Authorize(ctx context.Context, user string, id int64, action s
 		}
 		return e, err
 	}
-	route := s.route(e, e.Assessment)
-	ok, err := s.reviewers.allowed(ctx, user, route.Reviewers)
+	// The stored route decides, not today's configuration: a policy edited since the expense was
+	// routed applies to new expenses only. Group membership is still looked up now.
+	ok, err := s.reviewers.allowed(ctx, user, s.deciders(e))
 	if err != nil {
 		// Fail closed: a member list that cannot be refreshed is not trusted.
 		s.log.Warn("reviewer lookup failed; refusing", "user_id", user, "err", err)

@@ -138,18 +138,25 @@ func (s *Service) publishHome(ctx context.Context, user string) {
 		s.log.Error("home: totals", "user_id", user, "err", err)
 		return
 	}
+	// The queue holds exactly what user may decide, by each expense's stored route: a reviewer
+	// of one policy route sees its expenses, and nobody is offered a button that would be refused.
 	h.Reviewer, _ = s.reviewers.allowed(ctx, user, nil)
-	if h.Reviewer {
-		all, err := s.store.Pending(ctx, 500)
-		if err != nil {
-			s.log.Error("home: queue", "user_id", user, "err", err)
-			return
+	all, err := s.store.Pending(ctx, 500)
+	if err != nil {
+		s.log.Error("home: queue", "user_id", user, "err", err)
+		return
+	}
+	for _, e := range all {
+		if e.SubmitterID == user {
+			continue
 		}
-		h.QueueTotal = len(all)
-		for _, e := range all {
-			if e.SubmitterID != user && len(h.Queue) < HomeQueue {
-				h.Queue = append(h.Queue, e)
-			}
+		if ok, _ := s.reviewers.allowed(ctx, user, s.deciders(e)); !ok {
+			continue
+		}
+		h.Reviewer = true
+		h.QueueTotal++
+		if len(h.Queue) < HomeQueue {
+			h.Queue = append(h.Queue, e)
 		}
 	}
 	if err := s.msg.PublishHome(ctx, user, h); err != nil {

@@ -47,7 +47,7 @@ func homeView(h approval.Home) slack.HomeTabViewRequest {
 					line += " · needs 2 approvals"
 				}
 			}
-			bs = append(bs, section(line), reviewButtons(fmt.Sprintf("home-%d", e.ID), e))
+			bs = append(bs, section(line), contextBlock(whyLine(e)), reviewButtons(fmt.Sprintf("home-%d", e.ID), e))
 		}
 		if queueTotal > len(queue) {
 			bs = append(bs, contextBlock(fmt.Sprintf("…and %d more in the approvals channel.", queueTotal-len(queue))))
@@ -68,4 +68,17 @@ func totalsLine(ts []expensebot.Total) string {
 		parts = append(parts, fmt.Sprintf("%s: %d (%s)", t.Status.Label(), t.Count, t.Sum))
 	}
 	return "Totals · " + strings.Join(parts, " · ")
+}
+
+// whyLine says, under a queued expense, why a person decides it and what the AI flagged, so that
+// no Approve in the App Home is blind.
+func whyLine(e expensebot.Expense) string {
+	line := "Why: " + inline(strings.Join(e.ReviewReasons, "; "), 1500)
+	if len(e.ReviewReasons) == 0 {
+		line = "Why: sent to a person"
+	}
+	if a := e.Assessment; a != nil && len(a.Flags) > 0 {
+		line += " · AI flags: " + inline(strings.Join(a.Flags, ", "), 200)
+	}
+	return line
 }

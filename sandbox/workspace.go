@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -81,14 +82,20 @@ func Demo(sl *fakeslack.Server) error {
 		{Bob, "1200 27-inch monitor #equipment", approve(Rita)},
 	}
 	for _, s := range steps {
-		before := len(sl.Messages(Approvals, ""))
-		if _, err := sl.Command(s.who, General, "/expense", s.text); err != nil {
+		ack, err := sl.Command(s.who, General, "/expense", s.text)
+		if err != nil {
 			return fmt.Errorf("demo: %s: %w", s.text, err)
 		}
 		if s.then == nil {
 			continue
 		}
-		ts, err := waitForPost(sl, before)
+		// The card to act on is this expense's, named by the id the ack gave: an earlier step's
+		// card may well be posted after this step's command.
+		m := regexp.MustCompile(`Received your expense #(\d+)`).FindSubmatch(ack.Payload)
+		if m == nil {
+			return fmt.Errorf("demo: %s: not received: %s", s.text, ack.Payload)
+		}
+		ts, err := waitForCard(sl, string(m[1]))
 		if err != nil {
 			return fmt.Errorf("demo: %s: %w", s.text, err)
 		}
@@ -99,22 +106,18 @@ func Demo(sl *fakeslack.Server) error {
 	return nil
 }
 
-// waitForPost waits for a new top-level message in the approvals channel.
-func waitForPost(sl *fakeslack.Server, before int) (string, error) {
+// waitForCard waits for the approval card of expense id and returns its ts.
+func waitForCard(sl *fakeslack.Server, id string) (string, error) {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		var top []fakeslack.Message
 		for _, m := range sl.Messages(Approvals, "") {
-			if m.ThreadTS == "" && m.EphemeralTo == "" {
-				top = append(top, m)
+			if m.ThreadTS == "" && m.EphemeralTo == "" && strings.HasPrefix(m.Text, "Expense #"+id+" from") {
+				return m.TS, nil
 			}
-		}
-		if len(top) > 0 && len(sl.Messages(Approvals, "")) > before {
-			return top[len(top)-1].TS, nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return "", fmt.Errorf("no approvals message appeared")
+	return "", fmt.Errorf("no approval card for expense #%s appeared", id)
 }
 
 // click presses the action button (approve, reject, comment) on an approvals message.

@@ -34,13 +34,15 @@ type expenseRow struct {
 	DecidedBy         string         `db:"decided_by"`
 	DecidedAt         sql.NullTime   `db:"decided_at"`
 	DecisionReason    string         `db:"decision_reason"`
+	RouteReviewers    string         `db:"route_reviewers"`
+	RulesVersion      string         `db:"rules_version"`
 	CreatedAt         time.Time      `db:"created_at"`
 	UpdatedAt         time.Time      `db:"updated_at"`
 }
 
 const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, category, description, incurred_on,
 	receipt_file_ids, status, idempotency_key, assessment, review_reasons, approvals_required, review_channel,
-	review_message_ts, first_approver, first_approved_at, decided_by, decided_at, decision_reason, created_at, updated_at`
+	review_message_ts, first_approver, first_approved_at, decided_by, decided_at, decision_reason, route_reviewers, rules_version, created_at, updated_at`
 
 func (r expenseRow) expense() expensebot.Expense {
 	e := expensebot.Expense{
@@ -50,9 +52,10 @@ func (r expenseRow) expense() expensebot.Expense {
 		Status: expensebot.Status(r.Status), IdempotencyKey: r.IdempotencyKey,
 		ApprovalsRequired: r.ApprovalsRequired, ReviewChannel: r.ReviewChannel, ReviewMessageTS: r.ReviewMessageTS,
 		FirstApprover: r.FirstApprover, DecidedBy: r.DecidedBy, DecisionReason: r.DecisionReason,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		RulesVersion: r.RulesVersion, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	_ = json.Unmarshal([]byte(r.ReceiptFileIDs), &e.ReceiptFileIDs)
+	_ = json.Unmarshal([]byte(r.RouteReviewers), &e.Reviewers)
 	_ = json.Unmarshal([]byte(r.ReviewReasons), &e.ReviewReasons)
 	if r.Assessment.Valid {
 		var a expensebot.Assessment
@@ -249,9 +252,9 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 		}
 		var err error
 		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessment = ?, review_reasons = ?,
-			approvals_required = ?, review_channel = ?, decided_by = ?, decided_at = ?, updated_at = ?
+			approvals_required = ?, review_channel = ?, route_reviewers = ?, rules_version = ?, decided_by = ?, decided_at = ?, updated_at = ?
 			WHERE id = ? AND status IN (?, ?) RETURNING `+expenseColumns),
-			status, assessment, jsonText(r.Reasons), required, r.Channel, decidedBy, decidedAt, now,
+			status, assessment, jsonText(r.Reasons), required, r.Channel, jsonText(r.Reviewers), r.Version, decidedBy, decidedAt, now,
 			id, expensebot.StatusSubmitted, expensebot.StatusAssessing)
 		if isNoRows(err) {
 			if e, err = s.byID(ctx, tx, id); err != nil {
@@ -266,6 +269,7 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 			expensebot.NewEvent(id, expensebot.EventAssessed, expensebot.ActorAI, a),
 			expensebot.NewEvent(id, expensebot.EventRouted, expensebot.ActorPolicy, map[string]any{
 				"auto_approve": r.AutoApprove, "approvals_required": required, "reasons": r.Reasons, "channel": r.Channel,
+				"reviewers": r.Reviewers, "rules_version": r.Version,
 			}),
 		}
 		notices := []expensebot.Notice{{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy}}

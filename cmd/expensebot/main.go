@@ -47,6 +47,7 @@ Usage:
   expensebot migrate      apply database migrations and exit
   expensebot export [--since YYYY-MM-DD] [--format csv|jsonl]
                           write the audit trail, one row per event, to stdout
+  expensebot policy       print the routing rules in effect and their version
   expensebot version      print the version
   expensebot help         this text
 
@@ -91,6 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return export(ctx, cfg, rest, stdout)
 	case "sandbox":
 		return runSandbox(ctx, cfg, rest, stdout, stderr)
+	case "policy":
+		return printPolicy(cfg, rest, stdout)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -162,4 +164,26 @@ func (w *syncWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// TestPolicyCommand: `expensebot policy` prints the rules and a version that changes with them.
+func TestPolicyCommand(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(file, []byte("categories:\n  travel:\n    routes:\n      - over: 3000\n        channel: CTRAVEL\n        reviewers: [S0TRAVEL]\n"), 0o644)
+	print := func(env ...string) string {
+		setenv(t, append([]string{"EXPENSEBOT_APPROVALS_CHANNEL", "CAPP", "EXPENSEBOT_REVIEWERS", "UREV"}, env...)...)
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"expensebot", "policy"}, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	plain, withFile := print(), print("EXPENSEBOT_POLICY_FILE", file)
+	if !strings.Contains(withFile, "travel: over 3,000.00 USD to channel CTRAVEL, reviewers S0TRAVEL") || !strings.Contains(plain, "auto-approve below 1,000.00 USD") {
+		t.Errorf("policy output:\n%s\n%s", plain, withFile)
+	}
+	version := func(s string) string { return strings.Fields(s)[2] }
+	if version(plain) == version(withFile) || version(plain) != version(print()) {
+		t.Errorf("versions %s, %s: want equal for equal rules, different otherwise", version(plain), version(withFile))
+	}
 }
