@@ -1,3 +1,8 @@
+// Package openai is the AI check: it asks any OpenAI-compatible model (OpenAI, Azure, Ollama,
+// vLLM), through go-openai, for advice on one expense, and turns the answer into an
+// expensebot.Assessment. It never decides: the answer is advice that policy.Decide weighs, and an
+// error, a timeout or an answer it cannot read comes back as an assessment that carries the
+// error, which sends the expense to a person. The key never appears in errors or prompts.
 package openai
 
 import (
