@@ -66,6 +66,14 @@ type Expense struct {
 	Status         Status
 	IdempotencyKey string // Slack trigger_id or envelope id; the same key never creates twice
 
+	// Set at routing, before the policy decides: Amount in the home currency, rounded up, and the
+	// rate that converted it (the zero Rate for an amount already in the home currency).
+	// HomeAmount.Minor is 0 when no usable rate was known; Rate then describes the newest rate
+	// there was if it was too old to use, and is not stored. HomeAmount.Currency is "" for an
+	// expense routed before conversion existed.
+	HomeAmount Money
+	Rate       Rate
+
 	// Set once routed.
 	Assessment        *Assessment // the AI's advice, nil while not yet assessed
 	ReviewReasons     []string    // why a human must look, in the reviewer's words
@@ -256,6 +264,8 @@ type Route struct {
 	Channel           string   // approvals channel chosen by a policy-file rule; "" for the default
 	Reviewers         []string // reviewers chosen by a policy-file rule; nil for the default
 	Version           string   // the version of the rules that chose this route
+	HomeAmount        Money    // the amount the limits were compared with; Minor 0 when no rate was known
+	Rate              Rate     // the rate that converted it; the zero Rate when none was used
 }
 
 // Notice is something people must be told once a state change is committed: it is written in the

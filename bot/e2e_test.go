@@ -278,7 +278,7 @@ func TestModal(t *testing.T) {
 		if e.Amount != (expensebot.Money{Minor: 123456, Currency: "EUR"}) || e.Category != "travel" || e.IncurredOn.Format(time.DateOnly) != "2026-11-20" || len(e.ReceiptFileIDs) != 1 {
 			t.Errorf("stored %+v", e)
 		}
-		m := h.approvalMessage(e.ID, "not the home currency USD")
+		m := h.approvalMessage(e.ID, "no exchange rate from EUR to USD is known")
 		if !strings.Contains(m.Visible(), "/files/F0RECEIPT|receipt>") {
 			t.Errorf("receipt link missing: %s", m.Blocks)
 		}

@@ -14,7 +14,7 @@ import (
 
 // Rules are the limits that bind every expense, in the home currency.
 type Rules struct {
-	Currency            string           // home currency; others always need a human
+	Currency            string           // home currency; other currencies are compared converted
 	AutoApproveMax      expensebot.Money // auto-approval only strictly below this
 	ReviewMax           expensebot.Money // strictly above this, two different reviewers
 	ReceiptRequiredOver expensebot.Money // strictly above this, a missing receipt needs a human
@@ -40,26 +40,36 @@ type RouteRule struct {
 
 // Decide returns the route for e given the AI's assessment (nil when the AI check is off). It
 // auto-approves only when every rule agrees; it never rejects.
+//
+// Every limit is in the home currency. An expense in another currency is compared by
+// e.HomeAmount, converted by the caller beforehand and rounded up, so that a limit is reached
+// early, never late; it is then routed by the same rules as a home one. Without a usable rate
+// (e.HomeAmount.Minor 0) the amount counts as above every limit: never approved automatically,
+// two different reviewers, a receipt required, and the category's first route applies.
 func Decide(e expensebot.Expense, a *expensebot.Assessment, r Rules) expensebot.Route {
 	lim := r.limits(e.Category)
 	var reasons []string
 	route := expensebot.Route{ApprovalsRequired: 1}
-	home := e.Amount.Currency == r.Currency
-	amount := e.Amount
-	if !home {
-		reasons = append(reasons, fmt.Sprintf("in %s, not the home currency %s: a reviewer checks the conversion", e.Amount.Currency, r.Currency))
-		// No exchange rates are guessed: the amount is compared nominally, which asks for the
-		// second approval early for currencies worth less than the home one.
-		amount = rescale(e.Amount, r.Currency)
-	}
-	if !amount.Less(lim.auto) {
-		reasons = append(reasons, fmt.Sprintf("%s is at or above the auto-approve limit of %s", e.Amount, lim.auto))
-	}
-	if lim.review.Less(amount) {
+	amount, shown, known := inHome(e, r.Currency)
+	route.HomeAmount = amount
+	above := func(limit expensebot.Money) bool { return !known || limit.Less(amount) }
+	if known {
+		if e.Amount.Currency != r.Currency {
+			route.Rate = e.Rate
+		}
+		if !amount.Less(lim.auto) {
+			reasons = append(reasons, fmt.Sprintf("%s is at or above the auto-approve limit of %s", shown, lim.auto))
+		}
+		if lim.review.Less(amount) {
+			route.ApprovalsRequired = 2
+			reasons = append(reasons, fmt.Sprintf("over %s: two different reviewers must approve", lim.review))
+		}
+	} else {
 		route.ApprovalsRequired = 2
-		reasons = append(reasons, fmt.Sprintf("over %s: two different reviewers must approve", lim.review))
+		reasons = append(reasons, fmt.Sprintf("%s: the amount counts as over %s, so it is never approved automatically and two different reviewers must approve",
+			noRate(e, r.Currency), lim.review))
 	}
-	if len(e.ReceiptFileIDs) == 0 && lim.receipt.Less(amount) {
+	if len(e.ReceiptFileIDs) == 0 && above(lim.receipt) {
 		reasons = append(reasons, fmt.Sprintf("receipt missing (required over %s)", lim.receipt))
 	}
 	if lim.never {
@@ -67,7 +77,7 @@ func Decide(e expensebot.Expense, a *expensebot.Assessment, r Rules) expensebot.
 	}
 	reasons = append(reasons, aiReasons(a, r.MinConfidence)...)
 	for _, rr := range lim.routes {
-		if rr.Over.Less(amount) {
+		if above(rr.Over) {
 			route.Channel, route.Reviewers = rr.Channel, rr.Reviewers
 			reasons = append(reasons, fmt.Sprintf("%s over %s goes to %s", e.Category, rr.Over, routeTarget(rr)))
 			break
@@ -75,10 +85,34 @@ func Decide(e expensebot.Expense, a *expensebot.Assessment, r Rules) expensebot.
 	}
 	if len(reasons) == 0 {
 		route.AutoApprove = true
-		reasons = []string{fmt.Sprintf("below %s, AI approved with confidence %.2f and raised no flag", lim.auto, a.Confidence)}
+		why := fmt.Sprintf("below %s, AI approved with confidence %.2f and raised no flag", lim.auto, a.Confidence)
+		if route.Rate.Value != "" {
+			why += fmt.Sprintf("; %s ≈ %s at %s", e.Amount, amount, route.Rate)
+		}
+		reasons = []string{why}
 	}
 	route.Reasons = reasons
 	return route
+}
+
+// inHome returns the amount of e to compare with the limits, how to show it in a reason, and
+// whether it is known: the amount itself in the home currency, else its conversion.
+func inHome(e expensebot.Expense, home string) (amount expensebot.Money, shown string, known bool) {
+	switch {
+	case e.Amount.Currency == home:
+		return e.Amount, e.Amount.String(), true
+	case e.HomeAmount.Currency == home && e.HomeAmount.Minor > 0:
+		return e.HomeAmount, fmt.Sprintf("%s (%s)", e.Amount, e.HomeAmount), true
+	}
+	return expensebot.Money{Currency: home}, e.Amount.String(), false
+}
+
+// noRate says why an amount in another currency could not be converted.
+func noRate(e expensebot.Expense, home string) string {
+	if e.Rate.Value != "" {
+		return fmt.Sprintf("the newest %s to %s rate (%s) is too old to use", e.Amount.Currency, home, e.Rate)
+	}
+	return fmt.Sprintf("no exchange rate from %s to %s is known", e.Amount.Currency, home)
 }
 
 // aiReasons says why the AI's advice does not allow auto-approval, or nothing when it does.
@@ -142,21 +176,6 @@ func (r Rules) limits(category string) limits {
 	}
 	l.never, l.routes = c.NeverAutoApprove, c.Routes
 	return l
-}
-
-// rescale expresses m's nominal value in the minor units of currency, so that 1,500 JPY compares
-// as 1,500.00 against limits in USD.
-func rescale(m expensebot.Money, currency string) expensebot.Money {
-	from, _ := expensebot.CurrencyDigits(m.Currency)
-	to, _ := expensebot.CurrencyDigits(currency)
-	v := m.Minor
-	for ; from < to; from++ {
-		v *= 10
-	}
-	for ; from > to; from-- {
-		v = (v + 9) / 10 // round up: never under-state an amount against a limit
-	}
-	return expensebot.Money{Minor: v, Currency: currency}
 }
 
 func knownFlag(f string) bool { return slices.Contains(expensebot.Flags, f) }
