@@ -38,11 +38,17 @@ type expenseRow struct {
 	RulesVersion      string         `db:"rules_version"`
 	CreatedAt         time.Time      `db:"created_at"`
 	UpdatedAt         time.Time      `db:"updated_at"`
+	HomeCurrency      string         `db:"home_currency"`
+	HomeAmountMinor   sql.NullInt64  `db:"home_amount_minor"`
+	Rate              string         `db:"rate"`
+	RateSource        string         `db:"rate_source"`
+	RateDate          sql.NullTime   `db:"rate_date"`
 }
 
 const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, category, description, incurred_on,
 	receipt_file_ids, status, idempotency_key, assessment, review_reasons, approvals_required, review_channel,
-	review_message_ts, first_approver, first_approved_at, decided_by, decided_at, decision_reason, route_reviewers, rules_version, created_at, updated_at`
+	review_message_ts, first_approver, first_approved_at, decided_by, decided_at, decision_reason, route_reviewers, rules_version, created_at, updated_at,
+	home_currency, home_amount_minor, rate, rate_source, rate_date`
 
 func (r expenseRow) expense() expensebot.Expense {
 	e := expensebot.Expense{
@@ -68,6 +74,10 @@ func (r expenseRow) expense() expensebot.Expense {
 	}
 	if r.DecidedAt.Valid {
 		e.DecidedAt = r.DecidedAt.Time.UTC()
+	}
+	e.HomeAmount = expensebot.Money{Minor: r.HomeAmountMinor.Int64, Currency: r.HomeCurrency}
+	if r.Rate != "" {
+		e.Rate = expensebot.Rate{From: r.Currency, To: r.HomeCurrency, Value: r.Rate, Source: r.RateSource, Date: r.RateDate.Time.UTC()}
 	}
 	return e
 }
@@ -250,11 +260,14 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 			b, _ := json.Marshal(a)
 			assessment = sql.NullString{String: string(b), Valid: true}
 		}
+		home, rate := conversion(r)
 		var err error
 		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessment = ?, review_reasons = ?,
-			approvals_required = ?, review_channel = ?, route_reviewers = ?, rules_version = ?, decided_by = ?, decided_at = ?, updated_at = ?
+			approvals_required = ?, review_channel = ?, route_reviewers = ?, rules_version = ?, decided_by = ?, decided_at = ?, updated_at = ?,
+			home_currency = ?, home_amount_minor = ?, rate = ?, rate_source = ?, rate_date = ?
 			WHERE id = ? AND status IN (?, ?) RETURNING `+expenseColumns),
 			status, assessment, jsonText(r.Reasons), required, r.Channel, jsonText(r.Reviewers), r.Version, decidedBy, decidedAt, now,
+			r.HomeAmount.Currency, home, r.Rate.Value, r.Rate.Source, rate,
 			id, expensebot.StatusSubmitted, expensebot.StatusAssessing)
 		if isNoRows(err) {
 			if e, err = s.byID(ctx, tx, id); err != nil {
@@ -265,12 +278,12 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 		if err != nil {
 			return err
 		}
+		routed := map[string]any{"auto_approve": r.AutoApprove, "approvals_required": required, "reasons": r.Reasons, "channel": r.Channel,
+			"reviewers": r.Reviewers, "rules_version": r.Version}
+		addConversion(routed, r)
 		events := []expensebot.AuditEvent{
 			expensebot.NewEvent(id, expensebot.EventAssessed, expensebot.ActorAI, a),
-			expensebot.NewEvent(id, expensebot.EventRouted, expensebot.ActorPolicy, map[string]any{
-				"auto_approve": r.AutoApprove, "approvals_required": required, "reasons": r.Reasons, "channel": r.Channel,
-				"reviewers": r.Reviewers, "rules_version": r.Version,
-			}),
+			expensebot.NewEvent(id, expensebot.EventRouted, expensebot.ActorPolicy, routed),
 		}
 		notices := []expensebot.Notice{{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy}}
 		if r.AutoApprove {
@@ -296,6 +309,34 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 		return e, fmt.Errorf("store: route expense %d: %w", id, err)
 	}
 	return e, nil
+}
+
+// conversion returns the columns of a route's home amount and rate date: NULL when no usable
+// rate was known, or none was used.
+func conversion(r expensebot.Route) (home sql.NullInt64, rateDate sql.NullTime) {
+	if r.HomeAmount.Minor > 0 {
+		home = sql.NullInt64{Int64: r.HomeAmount.Minor, Valid: true}
+	}
+	if r.Rate.Value != "" {
+		rateDate = sql.NullTime{Time: r.Rate.Date.UTC(), Valid: true}
+	}
+	return home, rateDate
+}
+
+// addConversion records in a routed event's detail the amount the policy compared with its limits
+// and the rate that converted it, as finance reads them back.
+func addConversion(detail map[string]any, r expensebot.Route) {
+	if r.HomeAmount.Currency == "" {
+		return
+	}
+	detail["home_currency"] = r.HomeAmount.Currency
+	detail["home_amount_minor"] = nil // no usable rate was known
+	if r.HomeAmount.Minor > 0 {
+		detail["home_amount_minor"] = r.HomeAmount.Minor
+	}
+	if r.Rate.Value != "" {
+		detail["rate"], detail["rate_source"], detail["rate_date"] = r.Rate.Value, r.Rate.Source, r.Rate.Date.Format(time.DateOnly)
+	}
 }
 
 // SetReviewMessage remembers where the approvals message for an expense was posted.
