@@ -67,6 +67,14 @@ type Messenger interface {
 	CheckChannel(ctx context.Context, channel string) error
 }
 
+// Rates expresses amounts in the home currency (*rates.Book is one). Convert reports false when
+// it knows no usable rate; the Rate it returns then describes the newest rate it had, if that was
+// too old. Run keeps the rates current until ctx ends; [Service.Run] runs it.
+type Rates interface {
+	Convert(m expensebot.Money) (expensebot.Money, expensebot.Rate, bool)
+	Run(ctx context.Context)
+}
+
 // Groups expands a user group into its members.
 type Groups interface {
 	GroupMembers(ctx context.Context, group string) ([]string, error)
@@ -77,6 +85,7 @@ type Config struct {
 	ApprovalsChannel string
 	Reviewers        []string // user ids and user-group ids
 	Rules            policy.Rules
+	Rates            Rates         // nil: no exchange rates, so other currencies have no known rate
 	Workers          int           // assessments at once (default 4)
 	DrainTimeout     time.Duration // how long Run lets work in flight finish after ctx ends (default 25s)
 	GroupTTL         time.Duration // how old a user group's member list may be (default 2m)
@@ -147,9 +156,11 @@ func (s *Service) kick() {
 	}
 }
 
-// route applies the policy, filling in the default approvals channel and reviewers, and names
-// the rules' version: all of it is stored with the expense.
+// route converts the amount to the home currency and applies the policy, filling in the default
+// approvals channel and reviewers, and names the rules' version: all of it is stored with the
+// expense.
 func (s *Service) route(e expensebot.Expense, a *expensebot.Assessment) expensebot.Route {
+	e.HomeAmount, e.Rate = s.convert(e.Amount)
 	r := policy.Decide(e, a, s.cfg.Rules)
 	if !r.AutoApprove {
 		if r.Channel == "" {
@@ -170,4 +181,24 @@ func (s *Service) deciders(e expensebot.Expense) []string {
 		return e.Reviewers
 	}
 	return s.cfg.Reviewers
+}
+
+// convert expresses m in the home currency for the policy: m itself in the home currency, else
+// its conversion, else an amount of 0 (no usable rate) with the rate that was too old, if any.
+func (s *Service) convert(m expensebot.Money) (expensebot.Money, expensebot.Rate) {
+	home := s.cfg.Rules.Currency
+	if m.Currency == home {
+		return m, expensebot.Rate{}
+	}
+	if s.cfg.Rates == nil {
+		return expensebot.Money{Currency: home}, expensebot.Rate{From: m.Currency, To: home}
+	}
+	h, r, ok := s.cfg.Rates.Convert(m)
+	switch {
+	case !ok:
+		return expensebot.Money{Currency: home}, r
+	case h.Currency != home || h.Minor <= 0: // a converter for another home currency: no use
+		return expensebot.Money{Currency: home}, expensebot.Rate{From: m.Currency, To: home}
+	}
+	return h, r
 }

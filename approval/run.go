@@ -34,6 +34,9 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { s.homeLoop(ctx, work) })
 	wg.Go(func() { s.sweepLoop(ctx) })
 	wg.Go(func() { s.channelLoop(ctx) })
+	if s.cfg.Rates != nil {
+		wg.Go(func() { s.cfg.Rates.Run(ctx) })
+	}
 	<-ctx.Done()
 
 	done := make(chan struct{})

@@ -48,6 +48,8 @@ type harness struct {
 	runs  []*instance
 	rules policy.Rules // what instances started from now on apply
 	noAI  bool         // start instances with no AI configured, as without OPENAI_API_KEY
+
+	rates approval.Rates // exchange rates of instances started from now on; nil for none
 }
 
 type instance struct {
@@ -125,7 +127,7 @@ func (h *harness) start() *instance {
 	// The same assembly as `expensebot run`, with the test workspace's settings.
 	b := bot.Assemble(bot.Options{
 		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
-		Workflow: approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Workers: 8, DrainTimeout: 5 * time.Second},
+		Workflow: approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8, DrainTimeout: 5 * time.Second},
 		Store:    db, Assessor: assessor, Log: log,
 	})
 	connectsBefore := h.slack.Connects()

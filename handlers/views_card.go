@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/expensebot/expensebot"
 	"github.com/slack-go/slack"
@@ -34,9 +35,22 @@ func aiLine(a *expensebot.Assessment) string {
 
 func expenseFields(e expensebot.Expense) []*slack.TextBlockObject {
 	return []*slack.TextBlockObject{
-		mrkdwn("*Submitted by*\n<@" + e.SubmitterID + ">"), mrkdwn("*Amount*\n" + e.Amount.String()),
+		mrkdwn("*Submitted by*\n<@" + e.SubmitterID + ">"), mrkdwn("*Amount*\n" + amountLine(e)),
 		mrkdwn("*Category*\n" + e.Category), mrkdwn("*Date*\n" + e.IncurredOn.Format("Mon 2 Jan 2006")),
 	}
+}
+
+// amountLine is the amount as submitted and, in another currency, what it came to in the home
+// currency and at what rate: "9,900.00 EUR ≈ 10,741.50 USD at 1.0850, ECB 2026-11-24".
+func amountLine(e expensebot.Expense) string {
+	home := e.HomeAmount
+	switch {
+	case home.Currency == "" || home.Currency == e.Amount.Currency:
+		return e.Amount.String()
+	case home.Minor == 0 || e.Rate.Value == "":
+		return fmt.Sprintf("%s · no known exchange rate to %s", e.Amount, home.Currency)
+	}
+	return fmt.Sprintf("%s ≈ %s at %s, %s %s", e.Amount, home, inline(e.Rate.Value, 40), inline(e.Rate.Source, 100), e.Rate.Date.Format(time.DateOnly))
 }
 
 func receiptLine(e expensebot.Expense, links map[string]string) string {

@@ -78,6 +78,17 @@ func TestViewsGolden(t *testing.T) {
 		"approval_rejected": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Status, e.DecidedBy, e.DecidedAt, e.DecisionReason = expensebot.StatusRejected, "UREV1", decided, "Personal <trip>"
 		}), links),
+		"approval_converted": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Amount, e.ApprovalsRequired = expensebot.Money{Minor: 990000, Currency: "EUR"}, 2
+			e.HomeAmount = expensebot.Money{Minor: 1074150, Currency: "USD"}
+			e.Rate = expensebot.Rate{From: "EUR", To: "USD", Value: "1.0850", Source: "ECB", Date: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}
+			e.ReviewReasons = []string{"9,900.00 EUR (10,741.50 USD) is at or above the auto-approve limit of 1,000.00 USD", "over 10,000.00 USD: two different reviewers must approve"}
+		}), links),
+		"approval_no_rate": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Amount, e.ApprovalsRequired = expensebot.Money{Minor: 990000, Currency: "EUR"}, 2
+			e.HomeAmount = expensebot.Money{Currency: "USD"}
+			e.ReviewReasons = []string{"no exchange rate from EUR to USD is known: the amount counts as over 10,000.00 USD, so it is never approved automatically and two different reviewers must approve"}
+		}), links),
 		"received":            receivedMessage(base, true),
 		"help":                helpMessage("USD"),
 		"history":             historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
