@@ -108,7 +108,8 @@ func Open(ctx context.Context, cfg Config, st Store, log *slog.Logger) (*Book, e
 		}
 	}
 	if cfg.File == "" && cfg.URL == "" {
-		log.WarnContext(ctx, "no exchange rates configured (EXPENSEBOT_RATES_FILE, EXPENSEBOT_RATES_URL): expenses in other currencies always need two reviewers")
+		// Info, not a warning: without rates the bot is strict, not wrong (the sandbox runs so).
+		log.InfoContext(ctx, "no exchange rates configured (EXPENSEBOT_RATES_FILE, EXPENSEBOT_RATES_URL): expenses in other currencies always need two reviewers")
 	}
 	return b, nil
 }

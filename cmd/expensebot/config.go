@@ -36,6 +36,9 @@ type Config struct {
 	MinConfidence       float64
 	ReceiptRequiredOver expensebot.Money
 	PolicyFile          string
+	RatesFile           string
+	RatesURL            string
+	RatesMaxAge         time.Duration
 	Workers             int
 	LogFormat           string
 }
@@ -57,12 +60,15 @@ type environment struct {
 	AITimeout           duration `envconfig:"EXPENSEBOT_AI_TIMEOUT" default:"10s" desc:"time limit for one AI assessment, all tries included"`
 	ApprovalsChannel    text     `envconfig:"EXPENSEBOT_APPROVALS_CHANNEL" desc:"channel id where reviewers see expenses to decide (C…)"`
 	Reviewers           idList   `envconfig:"EXPENSEBOT_REVIEWERS" desc:"comma-separated reviewer user ids (U…) and/or user-group ids (S…)"`
-	Currency            text     `envconfig:"EXPENSEBOT_CURRENCY" default:"USD" desc:"home currency (ISO 4217); others always go to a reviewer"`
+	Currency            text     `envconfig:"EXPENSEBOT_CURRENCY" default:"USD" desc:"home currency (ISO 4217); every limit is in it, other currencies are converted"`
 	AutoApproveMax      amount   `envconfig:"EXPENSEBOT_AUTO_APPROVE_MAX" default:"1000" desc:"auto-approval only below this amount"`
 	ReviewMax           amount   `envconfig:"EXPENSEBOT_REVIEW_MAX" default:"10000" desc:"above this amount two different reviewers must approve"`
 	MinConfidence       number   `envconfig:"EXPENSEBOT_MIN_CONFIDENCE" default:"0.95" desc:"least AI confidence (0..1) for auto-approval"`
 	ReceiptRequiredOver amount   `envconfig:"EXPENSEBOT_RECEIPT_REQUIRED_OVER" default:"75" desc:"above this amount an expense without receipt goes to a reviewer"`
 	PolicyFile          text     `envconfig:"EXPENSEBOT_POLICY_FILE" desc:"optional YAML file with per-category rules"`
+	RatesFile           text     `envconfig:"EXPENSEBOT_RATES_FILE" desc:"optional CSV or YAML file of exchange rates to the home currency"`
+	RatesURL            text     `envconfig:"EXPENSEBOT_RATES_URL" desc:"optional URL of the ECB's reference rates (eurofxref-daily.xml), fetched at start and daily"`
+	RatesMaxAge         duration `envconfig:"EXPENSEBOT_RATES_MAX_AGE" default:"168h" desc:"an exchange rate quoted longer ago than this is not used"`
 	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests are worked on at once"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
 }
@@ -119,6 +125,12 @@ func (e *environment) validate() {
 	if e.AITimeout.d <= 0 {
 		e.AITimeout.fail("must be positive")
 	}
+	if u := e.RatesURL.raw; u != "" && !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
+		e.RatesURL.fail("must be an http(s) URL")
+	}
+	if e.RatesMaxAge.d <= 0 {
+		e.RatesMaxAge.fail("must be positive, e.g. 168h for a week")
+	}
 	if n := e.Workers.n; n < 1 || n > 256 {
 		e.Workers.fail("must be between 1 and 256")
 	}
@@ -159,6 +171,9 @@ func (e *environment) config() Config {
 		MinConfidence:       e.MinConfidence.v,
 		ReceiptRequiredOver: e.ReceiptRequiredOver.m,
 		PolicyFile:          e.PolicyFile.raw,
+		RatesFile:           e.RatesFile.raw,
+		RatesURL:            e.RatesURL.raw,
+		RatesMaxAge:         e.RatesMaxAge.d,
 		Workers:             e.Workers.n,
 		LogFormat:           e.LogFormat.raw,
 	}

@@ -148,6 +148,7 @@ var defaults = Config{
 	ReviewMax:           expensebot.Money{Minor: 1000000, Currency: "USD"},
 	MinConfidence:       0.95,
 	ReceiptRequiredOver: expensebot.Money{Minor: 7500, Currency: "USD"},
+	RatesMaxAge:         168 * time.Hour,
 	Workers:             8,
 	LogFormat:           "text",
 }
@@ -173,6 +174,9 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"EXPENSEBOT_MIN_CONFIDENCE", "0.9",
 		"EXPENSEBOT_RECEIPT_REQUIRED_OVER", "25 EUR",
 		"EXPENSEBOT_POLICY_FILE", "policy.yaml",
+		"EXPENSEBOT_RATES_FILE", "rates.yaml",
+		"EXPENSEBOT_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml",
+		"EXPENSEBOT_RATES_MAX_AGE", "96h",
 		"EXPENSEBOT_WORKERS", "16",
 		"EXPENSEBOT_LOG_FORMAT", "json",
 	)
@@ -187,6 +191,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		OpenAIModel: "llama3", AITimeout: 90 * time.Second, ApprovalsChannel: "C1", Reviewers: []string{"U1", "S2"},
 		Currency: "EUR", AutoApproveMax: eur(123450), ReviewMax: eur(2000000), MinConfidence: 0.9,
 		ReceiptRequiredOver: eur(2500), PolicyFile: "policy.yaml", Workers: 16, LogFormat: "json",
+		RatesFile: "rates.yaml", RatesURL: "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml", RatesMaxAge: 96 * time.Hour,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

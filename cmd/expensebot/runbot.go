@@ -13,6 +13,7 @@ import (
 	"github.com/expensebot/expensebot/bot"
 	"github.com/expensebot/expensebot/policy"
 	"github.com/expensebot/expensebot/policy/openai"
+	"github.com/expensebot/expensebot/rates"
 	"github.com/expensebot/expensebot/store"
 )
 
@@ -82,6 +83,12 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 		logger.Warn("OPENAI_API_KEY is not set: the AI check is off and every expense goes to a reviewer")
 	}
 	logger.Info("database ready", "dialect", db.Dialect())
+	// Reads the file and the cached rates now; the URL is fetched by the workflow's Run, so that
+	// start-up never waits for the network.
+	book, err := rates.Open(ctx, rates.Config{Home: cfg.Currency, File: cfg.RatesFile, URL: cfg.RatesURL, MaxAge: cfg.RatesMaxAge}, db, logger)
+	if err != nil {
+		return fmt.Errorf("EXPENSEBOT_RATES_FILE: %w", err)
+	}
 	// An assessment holds its expense for as long as it may take, so that a crashed instance's
 	// expenses are taken over soon after, and a live one's never.
 	lease := 5 * time.Second
@@ -90,7 +97,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	}
 	return bot.Assemble(bot.Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
-		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Workers: cfg.Workers,
+		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
 			AssessLease: lease},
 		Store: db, Assessor: assessor, Log: logger,
 	}).Run(ctx)
