@@ -75,7 +75,12 @@ func (s *Service) deliverLoop(ctx, work context.Context) {
 // deliverDue delivers the notices due now, several at a time, and returns how many it claimed.
 func (s *Service) deliverDue(ctx, work context.Context) int {
 	lease := s.cfg.NoticeLease
-	notices, err := s.store.ClaimNotices(ctx, noticeBatch, lease)
+	if ctx.Err() != nil {
+		return 0
+	}
+	// The claim runs on work, not ctx: a claim cancelled half way could commit without its
+	// notices reaching us, and they would wait a whole lease for another instance.
+	notices, err := s.store.ClaimNotices(work, noticeBatch, lease)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("claim notices", "err", err)
