@@ -13,12 +13,14 @@ import (
 	"net/url"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"  // PostgreSQL driver
-	_ "modernc.org/sqlite" // pure-Go SQLite driver
+	_ "github.com/lib/pq" // PostgreSQL driver
+	"modernc.org/sqlite"  // pure-Go SQLite driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations
@@ -66,6 +68,12 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if dialect == SQLite {
+		if err := s.useWAL(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -83,6 +91,43 @@ func (s *DB) ping(ctx context.Context) error {
 		return fmt.Errorf("store: cannot use the %s database: %w", s.dialect, err)
 	}
 	return nil
+}
+
+// useWAL puts the SQLite file in write-ahead-log mode. The mode is kept in the file, so it is set
+// once here rather than by every new connection.
+//
+// Switching a file to WAL is the one wait that busy_timeout does not cover. SQLite reads the file
+// header under a read lock, then upgrades to the write lock to change it; a connection that already
+// holds a read lock and meets another writer gets SQLITE_BUSY at once, without calling the busy
+// handler, because two such upgraders waiting for each other would deadlock (btreeBeginTrans in
+// sqlite3.c). Two processes opening one new file together meet exactly that: the loser used to fail
+// with "database is locked" while its busy_timeout was still 5s away. SQLite's answer is to end the
+// transaction and try again, which is what this does, for as long as busy_timeout would have
+// waited. On a file already in WAL mode the statement is a read and takes no write lock.
+func (s *DB) useWAL(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, sqliteBusyTimeout)
+	defer cancel()
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		var mode string
+		err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		if err == nil {
+			return nil
+		}
+		if !isBusy(err) {
+			return fmt.Errorf("store: sqlite: switch to WAL mode: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: sqlite: switch to WAL mode: still locked by another connection after %v: %w", sqliteBusyTimeout, err)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY, in any of its extended forms.
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 func (s *DB) catalog() string {
@@ -117,6 +162,9 @@ func parseURL(raw string) (dialect, driver, dsn string, err error) {
 	return "", "", "", fmt.Errorf("store: DATABASE_URL scheme %q is not supported; use postgres://…, sqlite://PATH or file:PATH", scheme)
 }
 
+// sqliteBusyTimeout is how long an SQLite connection waits for a lock another connection holds.
+const sqliteBusyTimeout = 5 * time.Second
+
 func sqliteDSN(file string) string {
 	file, query, _ := strings.Cut(file, "?")
 	if file == "" {
@@ -126,10 +174,11 @@ func sqliteDSN(file string) string {
 	// Immediate transactions take the write lock at BEGIN, so two processes sharing a file wait
 	// (busy_timeout) instead of failing half-way through a transaction.
 	v.Set("_txlock", "immediate")
-	// WAL with synchronous=NORMAL survives a crash of the process (commits are in the WAL before
-	// Commit returns); only an OS crash or power cut can lose the last commits. SQLite is the
-	// laptop and sandbox engine: production runs on PostgreSQL.
-	v["_pragma"] = append(v["_pragma"], "busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)")
+	// WAL (set once per file by useWAL, not here) with synchronous=NORMAL survives a crash of the
+	// process (commits are in the WAL before Commit returns); only an OS crash or power cut can
+	// lose the last commits. SQLite is the laptop and sandbox engine: production runs on PostgreSQL.
+	busy := "busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")"
+	v["_pragma"] = append(v["_pragma"], busy, "synchronous(NORMAL)", "foreign_keys(1)")
 	return "file:" + file + "?" + v.Encode()
 }
 
