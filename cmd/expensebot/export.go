@@ -38,7 +38,8 @@ func export(ctx context.Context, cfg Config, args []string, stdout io.Writer) er
 	if *format != "csv" && *format != "jsonl" {
 		return usageError{fmt.Sprintf("export: --format %q: use csv or jsonl", *format)}
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	// Only reading: a wrong DATABASE_URL must be an error, not a new empty database to export.
+	db, err := store.OpenExisting(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}

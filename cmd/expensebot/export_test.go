@@ -5,6 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -82,6 +86,32 @@ func TestExportCSVDetailIsJSON(t *testing.T) {
 			}
 			if detail.Reason != reason {
 				t.Errorf("rejection reason read back = %q, want %q", detail.Reason, reason)
+			}
+		})
+	}
+}
+
+// TestExportRefusesMissingDatabase guards against the export, pointed at the wrong place, creating
+// an empty database and printing an empty trail as if there were nothing to report. A new case is
+// a DATABASE_URL and the file it must not create.
+func TestExportRefusesMissingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, tt := range []struct{ name, url, file string }{
+		{"DATABASE_URL unset", "", filepath.Join(dir, store.DefaultSQLiteFile)},
+		{"wrong path", "sqlite://" + filepath.Join(dir, "typo.db"), filepath.Join(dir, "typo.db")},
+		{"relative file: URL", "file:data/expensebot.db", filepath.Join(dir, "data", "expensebot.db")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runExport(t, tt.url)
+			if err == nil || !strings.Contains(err.Error(), "no SQLite database at "+tt.file) || !strings.Contains(err.Error(), "DATABASE_URL") {
+				t.Errorf("export: err = %v, want it to name %s and DATABASE_URL", err, tt.file)
+			}
+			if out != "" {
+				t.Errorf("export printed %q before failing", out)
+			}
+			if _, err := os.Stat(tt.file); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("export created %s (stat: %v)", tt.file, err)
 			}
 		})
 	}
