@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/expensebot/expensebot/internal/loudskip"
 	"github.com/expensebot/expensebot/store"
 	_ "github.com/lib/pq" // PostgreSQL driver
 )
@@ -72,8 +73,8 @@ func reachPostgres() error {
 }
 
 // URL returns a database URL for a fresh, empty database of the given dialect that is removed when
-// the test ends. Unreachable PostgreSQL skips the test loudly, or fails it when
-// EXPENSEBOT_REQUIRE_POSTGRES=1.
+// the test ends. Unreachable PostgreSQL skips the test, with one line per package that even a plain
+// go test ./... shows, or fails it when EXPENSEBOT_REQUIRE_POSTGRES=1.
 func URL(t testing.TB, dialect string) string {
 	t.Helper()
 	if dialect == store.SQLite {
@@ -84,7 +85,10 @@ func URL(t testing.TB, dialect string) string {
 		if os.Getenv("EXPENSEBOT_REQUIRE_POSTGRES") == "1" {
 			t.Fatal(msg)
 		}
-		t.Skip("SKIPPING POSTGRES HALF: " + msg)
+		// One line per package even in a plain `go test ./...`, which otherwise says only "ok".
+		// The result is cached like any pass, and starting PostgreSQL does not invalidate it.
+		loudskip.Skip(t, "the PostgreSQL half", msg+" (EXPENSEBOT_REQUIRE_POSTGRES=1 fails instead; "+
+			"go test caches this result: use -count=1 once PostgreSQL is up)")
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
