@@ -11,14 +11,19 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"  // PostgreSQL driver
-	_ "modernc.org/sqlite" // pure-Go SQLite driver
+	_ "github.com/lib/pq" // PostgreSQL driver
+	"modernc.org/sqlite"  // pure-Go SQLite driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations
@@ -40,19 +45,93 @@ type DB struct {
 	now     func() time.Time
 }
 
-// Open connects to databaseURL and applies pending migrations. An empty URL opens the SQLite file
-// expensebot.db in the working directory; postgres:// and postgresql:// use PostgreSQL; sqlite://PATH
-// and file:PATH use SQLite.
+// Open connects to databaseURL and applies pending migrations, creating the SQLite file if it
+// does not exist: it is for the commands that set up and write the database (run, migrate,
+// sandbox). An empty URL opens the SQLite file expensebot.db in the working directory; postgres://
+// and postgresql:// use PostgreSQL; sqlite://PATH and file:PATH use SQLite.
 func Open(ctx context.Context, databaseURL string) (*DB, error) {
-	dialect, driver, dsn, err := parseURL(databaseURL)
+	src, err := parseURL(databaseURL)
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlx.Open(driver, dsn)
+	s, err := connect(ctx, src)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
+		return nil, err
 	}
-	if dialect == SQLite {
+	if s.dialect == SQLite {
+		if err := s.useWAL(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenExisting connects to a database that expensebot has already set up, for the commands that
+// only read it (export). It takes the same URLs as Open but creates nothing and applies no
+// migration: a missing SQLite file, a database without expensebot's tables, or one that lacks a
+// migration this binary has, is an error that says what to fix. Open would instead create an
+// empty database, and the command would read nothing from it without a word.
+func OpenExisting(ctx context.Context, databaseURL string) (*DB, error) {
+	src, err := parseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if src.dialect == SQLite {
+		if err := sqliteFileExists(src.file, databaseURL); err != nil {
+			return nil, err
+		}
+		// SQLite's mode=rw opens the file read-write but never creates it, should it vanish
+		// between the check above and the first connection.
+		if !src.query.Has("mode") {
+			src.query.Set("mode", "rw")
+		}
+	}
+	s, err := connect(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkMigrated(ctx, src.describe()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteFileExists returns an error naming the file, and saying how to name the right one, unless
+// the SQLite database file exists.
+func sqliteFileExists(file, databaseURL string) error {
+	_, err := os.Stat(file)
+	if err == nil {
+		return nil
+	}
+	abs, absErr := filepath.Abs(file)
+	if absErr != nil {
+		abs = file
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: cannot use the SQLite database %s: %w", abs, err)
+	}
+	// The URL of an SQLite file holds no password, so it may be shown.
+	from := "from DATABASE_URL=" + databaseURL
+	if databaseURL == "" {
+		from = "DATABASE_URL is not set, so that is " + DefaultSQLiteFile + " in the current directory"
+	}
+	return fmt.Errorf("store: there is no SQLite database at %s (%s); set DATABASE_URL=sqlite:///path/to/%s to the file the bot uses",
+		abs, from, DefaultSQLiteFile)
+}
+
+// connect opens a pool on src and checks that the database answers.
+func connect(ctx context.Context, src dataSource) (*DB, error) {
+	db, err := sqlx.Open(src.driverName())
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", src.dialect, err)
+	}
+	if src.dialect == SQLite {
 		// One connection: SQLite serialises writers anyway, and a single connection never meets
 		// SQLITE_BUSY from itself.
 		db.SetMaxOpenConns(1)
@@ -61,12 +140,8 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
 	}
-	s := &DB{db: db, dialect: dialect, now: func() time.Time { return time.Now().UTC() }}
+	s := &DB{db: db, dialect: src.dialect, now: func() time.Time { return time.Now().UTC() }}
 	if err := s.ping(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -85,6 +160,43 @@ func (s *DB) ping(ctx context.Context) error {
 	return nil
 }
 
+// useWAL puts the SQLite file in write-ahead-log mode. The mode is kept in the file, so it is set
+// once here rather than by every new connection.
+//
+// Switching a file to WAL is the one wait that busy_timeout does not cover. SQLite reads the file
+// header under a read lock, then upgrades to the write lock to change it; a connection that already
+// holds a read lock and meets another writer gets SQLITE_BUSY at once, without calling the busy
+// handler, because two such upgraders waiting for each other would deadlock (btreeBeginTrans in
+// sqlite3.c). Two processes opening one new file together meet exactly that: the loser used to fail
+// with "database is locked" while its busy_timeout was still 5s away. SQLite's answer is to end the
+// transaction and try again, which is what this does, for as long as busy_timeout would have
+// waited. On a file already in WAL mode the statement is a read and takes no write lock.
+func (s *DB) useWAL(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, sqliteBusyTimeout)
+	defer cancel()
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		var mode string
+		err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		if err == nil {
+			return nil
+		}
+		if !isBusy(err) {
+			return fmt.Errorf("store: sqlite: switch to WAL mode: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: sqlite: switch to WAL mode: still locked by another connection after %v: %w", sqliteBusyTimeout, err)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY, in any of its extended forms.
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 func (s *DB) catalog() string {
 	if s.dialect == SQLite {
 		return "sqlite_master"
@@ -92,14 +204,49 @@ func (s *DB) catalog() string {
 	return "pg_catalog.pg_namespace"
 }
 
-func parseURL(raw string) (dialect, driver, dsn string, err error) {
+// dataSource is what a DATABASE_URL names.
+type dataSource struct {
+	dialect string
+	url     string     // PostgreSQL: the URL for lib/pq
+	file    string     // SQLite: the file as given, relative to the working directory or absolute
+	query   url.Values // SQLite: settings for modernc.org/sqlite and SQLite's own URI parameters
+}
+
+// driverName returns the database/sql driver and data source name of src.
+func (src dataSource) driverName() (driver, name string) {
+	if src.dialect == SQLite {
+		return "sqlite", "file:" + src.file + "?" + src.query.Encode()
+	}
+	return "postgres", src.url
+}
+
+// describe names the database for a message, without the password a PostgreSQL URL may hold.
+func (src dataSource) describe() string {
+	if src.dialect == SQLite {
+		if abs, err := filepath.Abs(src.file); err == nil {
+			return "the SQLite database " + abs
+		}
+		return "the SQLite database " + src.file
+	}
+	u, err := url.Parse(src.url)
+	if err != nil {
+		return "the PostgreSQL database"
+	}
+	d := fmt.Sprintf("the PostgreSQL database %q on %s", strings.TrimPrefix(u.Path, "/"), u.Host)
+	if sp := u.Query().Get("search_path"); sp != "" {
+		d += " (search_path " + sp + ")"
+	}
+	return d
+}
+
+func parseURL(raw string) (dataSource, error) {
 	switch {
 	case raw == "":
-		return SQLite, "sqlite", sqliteDSN(DefaultSQLiteFile), nil
+		return sqliteSource(DefaultSQLiteFile), nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		u, err := url.Parse(raw)
 		if err != nil {
-			return "", "", "", fmt.Errorf("store: DATABASE_URL is not a valid URL (check its quoting)")
+			return dataSource{}, fmt.Errorf("store: DATABASE_URL is not a valid URL (check its quoting)")
 		}
 		// lib/pq sends a statement with parameters in two round trips (parse, then bind) unless
 		// binary_parameters is on; every statement of the bot has parameters.
@@ -107,17 +254,22 @@ func parseURL(raw string) (dialect, driver, dsn string, err error) {
 			q.Set("binary_parameters", "yes")
 			u.RawQuery = q.Encode()
 		}
-		return Postgres, "postgres", u.String(), nil
+		return dataSource{dialect: Postgres, url: u.String()}, nil
 	case strings.HasPrefix(raw, "sqlite://"):
-		return SQLite, "sqlite", sqliteDSN(strings.TrimPrefix(raw, "sqlite://")), nil
+		return sqliteSource(strings.TrimPrefix(raw, "sqlite://")), nil
 	case strings.HasPrefix(raw, "file:"):
-		return SQLite, "sqlite", sqliteDSN(strings.TrimPrefix(raw, "file:")), nil
+		return sqliteSource(strings.TrimPrefix(raw, "file:")), nil
 	}
 	scheme, _, _ := strings.Cut(raw, ":")
-	return "", "", "", fmt.Errorf("store: DATABASE_URL scheme %q is not supported; use postgres://…, sqlite://PATH or file:PATH", scheme)
+	return dataSource{}, fmt.Errorf("store: DATABASE_URL scheme %q is not supported; use postgres://…, sqlite://PATH or file:PATH", scheme)
 }
 
-func sqliteDSN(file string) string {
+// sqliteBusyTimeout is how long an SQLite connection waits for a lock another connection holds.
+const sqliteBusyTimeout = 5 * time.Second
+
+// sqliteSource is the SQLite file PATH[?QUERY], with the connection settings the store relies on
+// added to the query.
+func sqliteSource(file string) dataSource {
 	file, query, _ := strings.Cut(file, "?")
 	if file == "" {
 		file = DefaultSQLiteFile
@@ -126,11 +278,12 @@ func sqliteDSN(file string) string {
 	// Immediate transactions take the write lock at BEGIN, so two processes sharing a file wait
 	// (busy_timeout) instead of failing half-way through a transaction.
 	v.Set("_txlock", "immediate")
-	// WAL with synchronous=NORMAL survives a crash of the process (commits are in the WAL before
-	// Commit returns); only an OS crash or power cut can lose the last commits. SQLite is the
-	// laptop and sandbox engine: production runs on PostgreSQL.
-	v["_pragma"] = append(v["_pragma"], "busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)")
-	return "file:" + file + "?" + v.Encode()
+	// WAL (set once per file by useWAL, not here) with synchronous=NORMAL survives a crash of the
+	// process (commits are in the WAL before Commit returns); only an OS crash or power cut can
+	// lose the last commits. SQLite is the laptop and sandbox engine: production runs on PostgreSQL.
+	busy := "busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")"
+	v["_pragma"] = append(v["_pragma"], busy, "synchronous(NORMAL)", "foreign_keys(1)")
+	return dataSource{dialect: SQLite, file: file, query: v}
 }
 
 // SetClock makes s stamp rows and events with now instead of the wall clock: tests move time
@@ -167,24 +320,77 @@ func (s *DB) Migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	dir := path.Join("migrations", s.dialect)
-	entries, err := fs.ReadDir(migrations, dir)
+	ms, err := migrationsOf(s.dialect)
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
+	for _, m := range ms {
+		if err := applyMigration(ctx, conn, s.db.Rebind, m.version, m.name, m.body); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// migration is one embedded migration file, named NNNN_what.sql.
+type migration struct {
+	version    int
+	name, body string
+}
+
+// migrationsOf returns the embedded migrations of a dialect, in order.
+func migrationsOf(dialect string) ([]migration, error) {
+	dir := path.Join("migrations", dialect)
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return nil, err
+	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	ms := make([]migration, 0, len(entries))
 	for _, e := range entries {
 		var version int
 		if _, err := fmt.Sscanf(e.Name(), "%d_", &version); err != nil {
-			return fmt.Errorf("store: migrate: bad migration name %q", e.Name())
+			return nil, fmt.Errorf("bad migration name %q", e.Name())
 		}
 		body, err := fs.ReadFile(migrations, path.Join(dir, e.Name()))
 		if err != nil {
-			return fmt.Errorf("store: migrate: %w", err)
+			return nil, err
 		}
-		if err := applyMigration(ctx, conn, s.db.Rebind, version, e.Name(), string(body)); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", e.Name(), err)
+		ms = append(ms, migration{version: version, name: e.Name(), body: string(body)})
+	}
+	return ms, nil
+}
+
+// checkMigrated returns an error unless the database has expensebot's tables, with every
+// migration this binary embeds applied. what names the database in the message.
+func (s *DB) checkMigrated(ctx context.Context, what string) error {
+	q := "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+	if s.dialect == Postgres {
+		q = "SELECT to_regclass('schema_migrations') IS NOT NULL" // in the search_path, as the queries
+	}
+	var set bool
+	if err := s.db.GetContext(ctx, &set, q); err != nil {
+		return fmt.Errorf("store: check the migrations of %s: %w", what, err)
+	}
+	if !set {
+		return fmt.Errorf("store: %s has no expensebot tables; check that DATABASE_URL names the bot's database (a new one is set up by 'expensebot migrate')", what)
+	}
+	var applied []int
+	if err := s.db.SelectContext(ctx, &applied, "SELECT version FROM schema_migrations"); err != nil {
+		return fmt.Errorf("store: check the migrations of %s: %w", what, err)
+	}
+	ms, err := migrationsOf(s.dialect)
+	if err != nil {
+		return fmt.Errorf("store: check the migrations of %s: %w", what, err)
+	}
+	var missing []string
+	for _, m := range ms {
+		if !slices.Contains(applied, m.version) {
+			missing = append(missing, m.name)
 		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("store: %s lacks migration %s; run 'expensebot migrate' first", what, strings.Join(missing, ", "))
 	}
 	return nil
 }

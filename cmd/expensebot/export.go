@@ -38,7 +38,8 @@ func export(ctx context.Context, cfg Config, args []string, stdout io.Writer) er
 	if *format != "csv" && *format != "jsonl" {
 		return usageError{fmt.Sprintf("export: --format %q: use csv or jsonl", *format)}
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	// Only reading: a wrong DATABASE_URL must be an error, not a new empty database to export.
+	db, err := store.OpenExisting(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func export(ctx context.Context, cfg Config, args []string, stdout io.Writer) er
 		rec := exportRecord(r)
 		row := make([]string, len(exportColumns))
 		for i, c := range exportColumns {
-			row[i] = csvSafe(fmt.Sprint(rec[c]))
+			row[i] = csvCell(rec[c])
 		}
 		return cw.Write(row)
 	})
@@ -78,6 +79,17 @@ func exportRecord(r store.ExportRow) map[string]any {
 		"category": e.Category, "description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
 		"status": string(e.Status), "detail": r.Event.Detail,
 	}
+}
+
+// csvCell is one value as the CSV shows it. The detail column is JSON text, as in the jsonl export:
+// fmt.Sprint would print a json.RawMessage as a list of bytes. It is left as it is, because JSON
+// cannot start a spreadsheet formula (an object starts with "{"; a leading "-" is only a number) and
+// a quote added in front would make it unreadable as JSON.
+func csvCell(v any) string {
+	if raw, ok := v.(json.RawMessage); ok {
+		return string(raw)
+	}
+	return csvSafe(fmt.Sprint(v))
 }
 
 // csvSafe stops a spreadsheet from running a description as a formula when finance opens the file.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/expensebot/expensebot/internal/loudskip"
 )
 
 // startSandbox runs `expensebot sandbox` in this process, with no configuration from the
@@ -76,7 +77,7 @@ func chromium(t *testing.T) string {
 	if os.Getenv("EXPENSEBOT_REQUIRE_BROWSER") == "1" {
 		t.Fatal("no Chromium found (apt-get install chromium)")
 	}
-	t.Skip("SKIPPING BROWSER TEST: no Chromium found (apt-get install chromium)")
+	loudskip.Skip(t, "the browser test", "no Chromium found: apt-get install chromium (EXPENSEBOT_REQUIRE_BROWSER=1 fails instead)")
 	return ""
 }
 
