@@ -391,7 +391,8 @@ func TestRestartResumesWork(t *testing.T) {
 		in := h.start()
 		h.dm(emp, "#"+itoa(e1.ID)+" (12.00 USD, Taxi) was approved automatically")
 		h.approvalMessage(e2.ID, "approve:")
-		// A clean shutdown, then a restart: nothing is repeated.
+		h.dm(emp, "#"+itoa(e2.ID)+" (2,500.00 USD, Flight) went to a reviewer")
+		// A clean shutdown once everything was said, then a restart: nothing is repeated.
 		if err := in.stop(); err != nil {
 			t.Fatal(err)
 		}
