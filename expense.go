@@ -180,6 +180,14 @@ func Truncate(s string, n int) string {
 // MaxDescription bounds a description so that it always fits a Slack section.
 const MaxDescription = 1000
 
+// Submission is one expense handed over to be saved and, once saved, what became of it.
+type Submission struct {
+	Expense Expense
+	Saved   Expense // the stored expense: this one, or the earlier one with its idempotency key
+	Created bool    // false when an expense with the same idempotency key existed
+	Err     error   // EINVALID when this expense breaks a rule; nothing of it is stored
+}
+
 // Assessment is the AI's advice on one expense, with what it cost and how far to trust it.
 type Assessment struct {
 	Decision         string   `json:"decision,omitempty"` // approve | reject | review
@@ -278,6 +286,12 @@ type Notice struct {
 	Actor     string // who caused it
 	Text      string // a comment's text
 	Attempts  int    // deliveries tried before this one
+}
+
+// Delivered is a notice that got through, with the audit event that records it, if any.
+type Delivered struct {
+	NoticeID int64
+	Event    *AuditEvent
 }
 
 // Kinds of notice.

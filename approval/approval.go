@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -18,7 +19,7 @@ import (
 
 // Store is what the workflow needs of persistence (*store.DB has it).
 type Store interface {
-	Submit(ctx context.Context, e expensebot.Expense) (expensebot.Expense, bool, error)
+	SubmitAll(ctx context.Context, subs []expensebot.Submission, hold time.Duration) error
 	Expense(ctx context.Context, id int64) (expensebot.Expense, error)
 	StartAssessment(ctx context.Context, id int64, lease time.Duration) (expensebot.Expense, error)
 	Route(ctx context.Context, id int64, a *expensebot.Assessment, r expensebot.Route) (expensebot.Expense, error)
@@ -32,7 +33,7 @@ type Store interface {
 	Unfinished(ctx context.Context) ([]expensebot.Expense, error)
 	ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]expensebot.Notice, error)
 	RenewNotices(ctx context.Context, ids []int64, lease time.Duration) error
-	NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent) error
+	NoticesDone(ctx context.Context, done []expensebot.Delivered) error
 	NoticeRetry(ctx context.Context, id int64, after time.Duration, reason string) error
 	NoticeFailed(ctx context.Context, id int64, reason string) error
 	NoticeBlocked(ctx context.Context, n expensebot.Notice, channel, reason string, retry time.Duration, tell bool) error
@@ -106,8 +107,10 @@ type Service struct {
 	version   string // of the rules in effect
 
 	wake       chan struct{} // kicks the notice deliverer after a commit
-	queue      chan int64    // expenses to assess
-	inflight   sync.Map      // expense id → queued or being assessed
+	queue      chan queued   // expenses to assess
+	submits    chan *submission
+	committing atomic.Bool // the committer runs: Submit hands over, else it commits itself
+	inflight   sync.Map    // expense id → queued or being assessed
 	sweepEvery time.Duration
 }
 
@@ -132,7 +135,7 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 		cfg.Now = time.Now
 	}
 	s := &Service{store: st, assessor: assessor, msg: m, cfg: cfg, log: log,
-		wake: make(chan struct{}, 1), queue: make(chan int64, 4096), sweepEvery: 5 * time.Second}
+		wake: make(chan struct{}, 1), queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup), sweepEvery: 5 * time.Second}
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
 	s.version = policy.Version(cfg.Rules, cfg.ApprovalsChannel, cfg.Reviewers)
 	s.homes = newHomes(cfg.Now)

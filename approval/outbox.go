@@ -117,31 +117,44 @@ func (s *Service) deliverDue(ctx, work context.Context) int {
 	// expense's order.
 	sem := make(chan struct{}, deliverWorker)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var done []expensebot.Delivered
 	for _, n := range notices {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			s.deliverOne(work, n)
+			if d, ok := s.deliverOne(work, n); ok {
+				mu.Lock()
+				done = append(done, d)
+				mu.Unlock()
+			}
 		})
 	}
 	wg.Wait()
+	// The batch's deliveries are recorded together, one commit for many; a crash before it
+	// leaves them to be found in Slack by the next attempt, not posted twice.
+	if len(done) > 0 {
+		rec, cancel := context.WithTimeout(context.WithoutCancel(work), recordTimeout)
+		if err := s.store.NoticesDone(rec, done); err != nil {
+			s.log.Error("notices done", "notices", len(done), "err", err)
+		}
+		cancel()
+	}
 	return len(notices)
 }
 
-func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice) {
+// deliverOne delivers n and returns it as delivered, for the caller to record; a failure is
+// recorded here, with its retry.
+func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice) (expensebot.Delivered, bool) {
 	start := time.Now()
 	ev, err := s.deliver(ctx, n)
-	// Recording the outcome must happen even when ctx was cancelled at the drain timeout: a post
-	// that reached Slack and is not recorded would be posted again.
+	if err == nil {
+		s.log.Debug("notice delivered", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "latency_ms", time.Since(start).Milliseconds())
+		return expensebot.Delivered{NoticeID: n.ID, Event: ev}, true
+	}
+	// Recording the outcome must happen even when ctx was cancelled at the drain timeout.
 	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	if err == nil {
-		if err := s.store.NoticeDone(rec, n.ID, ev); err != nil {
-			s.log.Error("notice done", "notice_id", n.ID, "err", err)
-		}
-		s.log.Debug("notice delivered", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "latency_ms", time.Since(start).Milliseconds())
-		return
-	}
 	var ra *RetryAfterError
 	var perm *PermanentError
 	var blocked *BlockedError
@@ -157,18 +170,19 @@ func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice) {
 		if err := s.store.NoticeBlocked(rec, n, channel, err.Error(), blockedRetry, tell); err != nil {
 			s.log.Error("block notice", "notice_id", n.ID, "err", err)
 		}
-		return
+		return expensebot.Delivered{}, false
 	case errors.As(err, &perm) && n.Attempts+1 >= 3, n.Attempts+1 >= giveUpAfter:
 		s.log.Error("notice given up", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "attempts", n.Attempts+1, "err", err)
 		if err := s.store.NoticeFailed(rec, n.ID, err.Error()); err != nil {
 			s.log.Error("notice failed", "notice_id", n.ID, "err", err)
 		}
-		return
+		return expensebot.Delivered{}, false
 	}
 	s.log.Warn("notice not delivered; will retry", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "retry_in", delay, "err", err)
 	if err := s.store.NoticeRetry(rec, n.ID, delay, err.Error()); err != nil {
 		s.log.Error("notice retry", "notice_id", n.ID, "err", err)
 	}
+	return expensebot.Delivered{}, false
 }
 
 // deliver sends one notice, drawn from the expense as it is now, and returns the audit event that

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/expensebot/expensebot"
 )
 
 // Run resumes unfinished work, then assesses submitted expenses, delivers notices and refreshes
@@ -23,13 +25,14 @@ func (s *Service) Run(ctx context.Context) error {
 				select {
 				case <-ctx.Done():
 					return
-				case id := <-s.queue:
-					s.process(work, id)
-					s.inflight.Delete(id)
+				case q := <-s.queue:
+					s.process(work, q)
+					s.inflight.Delete(q.id)
 				}
 			}
 		})
 	}
+	wg.Go(func() { s.commitLoop(ctx, work) })
 	wg.Go(func() { s.deliverLoop(ctx, work) })
 	wg.Go(func() { s.homeLoop(ctx, work) })
 	wg.Go(func() { s.sweepLoop(ctx) })
@@ -76,19 +79,27 @@ func (s *Service) sweep(ctx context.Context) {
 		return
 	}
 	for _, e := range list {
-		if s.enqueue(e.ID) {
+		if s.enqueue(e.ID, time.Time{}, expensebot.Expense{}) {
 			s.log.Info("resuming expense", "expense_id", e.ID, "status", e.Status)
 		}
 	}
 }
 
+// queued is an expense to assess; held is when this instance's hold on it ends (zero: not held,
+// take it with StartAssessment).
+type queued struct {
+	id   int64
+	held time.Time
+	e    expensebot.Expense // as committed, when held
+}
+
 // enqueue asks for id to be assessed, unless it already is; it reports whether it queued it.
-func (s *Service) enqueue(id int64) bool {
+func (s *Service) enqueue(id int64, held time.Time, e expensebot.Expense) bool {
 	if _, busy := s.inflight.LoadOrStore(id, true); busy {
 		return false
 	}
 	select {
-	case s.queue <- id:
+	case s.queue <- queued{id, held, e}:
 		return true
 	default:
 		s.inflight.Delete(id) // the sweep will find it

@@ -11,29 +11,126 @@ import (
 // Submit stores an accepted expense and queues its assessment. It reports whether the expense is
 // new: a second submission with the same idempotency key returns the first, and created false.
 // Returns EINVALID for an expense that breaks a rule, and an internal error when it could not be
-// saved.
+// saved (within ctx: when ctx ends first the expense may still be saved, and a second Submit with
+// the same key finds it).
+//
+// While Run runs, submissions are written together: those that arrive while a commit is under
+// way go into the next one, a single transaction (group commit), so a submission waits for at
+// most one commit before its own, and the database does one commit for many.
 func (s *Service) Submit(ctx context.Context, e expensebot.Expense) (expensebot.Expense, bool, error) {
-	saved, created, err := s.store.Submit(ctx, e)
-	if err != nil {
-		if expensebot.ErrorCode(err) == expensebot.EINTERNAL {
-			return saved, false, fmt.Errorf("approval: submit for %s: %w", e.SubmitterID, err)
+	sub := &submission{Submission: expensebot.Submission{Expense: e}, done: make(chan struct{})}
+	if !s.committing.Load() {
+		s.commit(ctx, []*submission{sub}) // no committer: Run is not running
+	} else {
+		select {
+		case s.submits <- sub:
+		case <-ctx.Done():
+			return expensebot.Expense{}, false, fmt.Errorf("approval: submit for %s: %w", e.SubmitterID, ctx.Err())
 		}
-		return saved, false, err
+		select {
+		case <-sub.done:
+		case <-ctx.Done():
+			return expensebot.Expense{}, false, fmt.Errorf("approval: submit for %s: %w", e.SubmitterID, ctx.Err())
+		}
 	}
-	if !created {
-		s.log.Info("duplicate submission ignored", "expense_id", saved.ID)
-		return saved, false, nil
+	if sub.Err != nil {
+		if expensebot.ErrorCode(sub.Err) == expensebot.EINTERNAL {
+			return sub.Saved, false, fmt.Errorf("approval: submit for %s: %w", e.SubmitterID, sub.Err)
+		}
+		return sub.Saved, false, sub.Err
 	}
-	s.log.Info("expense submitted", "expense_id", saved.ID, "user_id", saved.SubmitterID, "amount", saved.Amount.String())
-	s.homes.mark(saved.SubmitterID)
-	s.enqueue(saved.ID)
-	return saved, true, nil
+	return sub.Saved, sub.Created, nil
+}
+
+// submission is one Submit waiting for its commit.
+type submission struct {
+	expensebot.Submission
+	done chan struct{} // closed when Submission holds the outcome
+}
+
+// holdSlack is how long a fresh submission may wait in the queue on the hold its commit took.
+const holdSlack = 2 * time.Second
+
+// maxGroup bounds one group commit: enough to absorb a burst, small enough for one statement of
+// audit events.
+const maxGroup = 64
+
+// commitLoop writes the submissions that queue up while each commit runs, one transaction at a
+// time, until ctx ends; then it writes what is still queued.
+func (s *Service) commitLoop(ctx, work context.Context) {
+	s.committing.Store(true)
+	group := make([]*submission, 0, maxGroup)
+	for {
+		var first *submission
+		select {
+		case first = <-s.submits:
+		case <-ctx.Done():
+			s.committing.Store(false)
+			// A Submit that saw the committer running may still be handing over.
+			for {
+				select {
+				case sub := <-s.submits:
+					s.commit(work, []*submission{sub})
+				case <-time.After(50 * time.Millisecond):
+					return
+				}
+			}
+		}
+		group = append(group[:0], first)
+	more:
+		for len(group) < maxGroup {
+			select {
+			case sub := <-s.submits:
+				group = append(group, sub)
+			default:
+				break more
+			}
+		}
+		s.commit(work, group)
+	}
+}
+
+// commit writes a group of submissions in one transaction and queues the new ones for
+// assessment, already held for it.
+func (s *Service) commit(ctx context.Context, group []*submission) {
+	subs := make([]expensebot.Submission, len(group))
+	for i, g := range group {
+		subs[i] = g.Submission
+	}
+	err := s.store.SubmitAll(ctx, subs, s.cfg.AssessLease)
+	held := s.cfg.Now().Add(s.cfg.AssessLease)
+	for i, g := range group {
+		if err != nil {
+			g.Saved, g.Created, g.Err = expensebot.Expense{}, false, err
+		} else {
+			g.Submission = subs[i]
+		}
+		close(g.done)
+		switch {
+		case g.Err != nil:
+		case !g.Created:
+			s.log.Info("duplicate submission ignored", "expense_id", g.Saved.ID)
+		default:
+			s.log.Info("expense submitted", "expense_id", g.Saved.ID, "user_id", g.Saved.SubmitterID, "amount", g.Saved.Amount.String())
+			s.homes.mark(g.Saved.SubmitterID)
+			s.enqueue(g.Saved.ID, held, g.Saved)
+		}
+	}
 }
 
 // process assesses and routes an accepted expense: the AI's advice, then the policy's route,
 // recorded with its notices in one transaction. It is also how work resumes after a restart.
-func (s *Service) process(ctx context.Context, id int64) {
-	e, err := s.store.StartAssessment(ctx, id, s.cfg.AssessLease)
+func (s *Service) process(ctx context.Context, q queued) {
+	id := q.id
+	var e expensebot.Expense
+	var err error
+	// A fresh submission is held for us since its commit. If it waited in the queue long enough
+	// that the hold may end during the AI call, it is taken again (or found taken by another).
+	if !q.held.IsZero() && s.cfg.Now().Add(s.cfg.AssessLease-holdSlack).Before(q.held) {
+		e = q.e
+	} else {
+		e, err = s.store.StartAssessment(ctx, id, s.cfg.AssessLease)
+	}
 	if err != nil {
 		if expensebot.ErrorCode(err) != expensebot.ECONFLICT {
 			s.log.Error("start assessment", "expense_id", id, "err", err)

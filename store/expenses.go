@@ -90,50 +90,82 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// Submit stores a new expense in status submitted with its "submitted" audit event. A second call
-// with the same IdempotencyKey creates nothing and returns the first expense with created false.
+// Submit stores one expense; see [DB.SubmitAll]. Its status is submitted, and the workflow's
+// sweep assesses it.
 func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot.Expense, created bool, err error) {
-	if err := e.Validate(s.now()); err != nil {
+	subs := []expensebot.Submission{{Expense: e}}
+	if err := s.SubmitAll(ctx, subs, 0); err != nil {
 		return expensebot.Expense{}, false, err
 	}
-	if e.IdempotencyKey == "" {
-		return expensebot.Expense{}, false, fmt.Errorf("store: submit: an idempotency key is required")
-	}
+	return subs[0].Saved, subs[0].Created, subs[0].Err
+}
+
+// SubmitAll stores the submissions in one transaction, each with its audit events: all commit or
+// none. A submission with the IdempotencyKey of a stored expense creates nothing and reports that
+// expense with Created false. With a positive hold, each new expense is stored already assessing,
+// held for hold by the caller (see [DB.StartAssessment]): accepting and starting its assessment are
+// one state change. Returns an error only when the transaction fails; a submission that breaks a
+// rule has its own Err and the others are stored.
+func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold time.Duration) error {
 	now := s.now()
-	if e.IncurredOn.IsZero() {
-		e.IncurredOn = now
+	status, heldUntil := expensebot.StatusSubmitted, sql.NullTime{}
+	if hold > 0 {
+		status, heldUntil = expensebot.StatusAssessing, sql.NullTime{Time: now.Add(hold), Valid: true}
 	}
-	e.IncurredOn = time.Date(e.IncurredOn.Year(), e.IncurredOn.Month(), e.IncurredOn.Day(), 0, 0, 0, 0, time.UTC)
-	if e.Category == "" {
-		e.Category = "other"
-	}
-	err = s.tx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		saved, err = getExpense(ctx, tx, s.q(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
-			description, incurred_on, receipt_file_ids, status, idempotency_key, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+expenseColumns),
-			e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
-			e.IncurredOn, jsonText(e.ReceiptFileIDs), expensebot.StatusSubmitted, e.IdempotencyKey, now, now)
-		if isNoRows(err) {
-			saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key = ?"), e.IdempotencyKey)
-			return err
+	var events []expensebot.AuditEvent
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		events = events[:0]
+		for i := range subs {
+			sub := &subs[i]
+			sub.Saved, sub.Created, sub.Err = expensebot.Expense{}, false, nil
+			e := sub.Expense
+			if err := e.Validate(now); err != nil {
+				sub.Err = err
+				continue
+			}
+			if e.IdempotencyKey == "" {
+				sub.Err = fmt.Errorf("store: submit: an idempotency key is required")
+				continue
+			}
+			if e.IncurredOn.IsZero() {
+				e.IncurredOn = now
+			}
+			e.IncurredOn = time.Date(e.IncurredOn.Year(), e.IncurredOn.Month(), e.IncurredOn.Day(), 0, 0, 0, 0, time.UTC)
+			if e.Category == "" {
+				e.Category = "other"
+			}
+			saved, err := getExpense(ctx, tx, s.q(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
+				description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+expenseColumns),
+				e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
+				e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now)
+			if isNoRows(err) {
+				sub.Saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key = ?"), e.IdempotencyKey)
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			sub.Saved, sub.Created = saved, true
+			events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventSubmitted, e.SubmitterID, map[string]any{
+				"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
+				"description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
+				"receipts": len(e.ReceiptFileIDs), "idempotency_key": e.IdempotencyKey,
+			}))
+			if hold > 0 {
+				events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventAssessing, expensebot.ActorSystem, nil))
+			}
 		}
-		if err != nil {
-			return err
-		}
-		created = true
-		ev := expensebot.NewEvent(saved.ID, expensebot.EventSubmitted, e.SubmitterID, map[string]any{
-			"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
-			"description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
-			"receipts": len(e.ReceiptFileIDs), "idempotency_key": e.IdempotencyKey,
-		})
-		return s.appendEvents(ctx, tx, ev)
+		return s.appendEvents(ctx, tx, events...)
 	})
 	if err != nil {
-		return expensebot.Expense{}, false, fmt.Errorf("store: submit expense for %s: %w", e.SubmitterID, err)
+		return fmt.Errorf("store: submit %d expenses: %w", len(subs), err)
 	}
-	return saved, created, nil
+	return nil
 }
 
 func getExpense(ctx context.Context, q sqlx.QueryerContext, query string, args ...any) (expensebot.Expense, error) {

@@ -66,6 +66,36 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 	return out, nil
 }
 
+// NoticesDone marks notices delivered, with the audit events that record them, in one
+// transaction.
+func (s *DB) NoticesDone(ctx context.Context, done []expensebot.Delivered) error {
+	if len(done) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(done))
+	var evs []expensebot.AuditEvent
+	for i, d := range done {
+		ids[i] = d.NoticeID
+		if d.Event != nil {
+			evs = append(evs, *d.Event)
+		}
+	}
+	q, args, err := sqlx.In("UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = '' WHERE id IN (?)", s.now(), ids)
+	if err != nil {
+		return fmt.Errorf("store: notices done: %w", err)
+	}
+	err = s.tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, evs...)
+	})
+	if err != nil {
+		return fmt.Errorf("store: %d notices done: %w", len(done), err)
+	}
+	return nil
+}
+
 // RenewNotices extends the lease on notices still being delivered.
 func (s *DB) RenewNotices(ctx context.Context, ids []int64, lease time.Duration) error {
 	if len(ids) == 0 {
@@ -81,21 +111,9 @@ func (s *DB) RenewNotices(ctx context.Context, ids []int64, lease time.Duration)
 	return nil
 }
 
-// NoticeDone marks a notice delivered, with the audit event that records it (if any).
+// NoticeDone marks one notice delivered; see [DB.NoticesDone].
 func (s *DB) NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent) error {
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q("UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = '' WHERE id = ?"), s.now(), id); err != nil {
-			return err
-		}
-		if ev != nil {
-			return s.appendEvents(ctx, tx, *ev)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: notice %d done: %w", id, err)
-	}
-	return nil
+	return s.NoticesDone(ctx, []expensebot.Delivered{{NoticeID: id, Event: ev}})
 }
 
 // NoticeRetry releases a notice to be tried again after a delay.

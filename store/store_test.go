@@ -410,3 +410,36 @@ func TestAssessmentIsHeldByOneInstance(t *testing.T) {
 		}
 	})
 }
+
+// TestSubmitAllIsOneGroup: a group commit stores the valid submissions of a group together,
+// already held for assessment; an invalid one is refused on its own, and a key seen twice (in the
+// group or before) creates one expense.
+func TestSubmitAllIsOneGroup(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		db.Submit(ctx, newExpense("g-old", "U1", 100))
+		bad := newExpense("g-bad", "U1", 100)
+		bad.Description = "\u200b"
+		subs := []expensebot.Submission{
+			{Expense: newExpense("g1", "U1", 4250)}, {Expense: bad}, {Expense: newExpense("g2", "U2", 999)},
+			{Expense: newExpense("g1", "U1", 4250)}, {Expense: newExpense("g-old", "U1", 100)},
+		}
+		if err := db.SubmitAll(ctx, subs, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		created := []bool{true, false, true, false, false}
+		for i, s := range subs {
+			if s.Created != created[i] {
+				t.Errorf("submission %d created = %v", i, s.Created)
+			}
+		}
+		if expensebot.ErrorCode(subs[1].Err) != expensebot.EINVALID || subs[3].Saved.ID != subs[0].Saved.ID {
+			t.Errorf("invalid: %v; duplicate got #%d, first #%d", subs[1].Err, subs[3].Saved.ID, subs[0].Saved.ID)
+		}
+		if subs[0].Saved.Status != expensebot.StatusAssessing || kinds(t, db, subs[0].Saved.ID) != "submitted,assessing" {
+			t.Errorf("new expense %s with events %s, want assessing with submitted,assessing", subs[0].Saved.Status, kinds(t, db, subs[0].Saved.ID))
+		}
+		if list, _ := db.Unfinished(ctx); len(list) != 1 || list[0].IdempotencyKey != "g-old" {
+			t.Errorf("held expenses offered to the sweep: %+v", list)
+		}
+	})
+}
