@@ -43,12 +43,16 @@ type expenseRow struct {
 	Rate              string         `db:"rate"`
 	RateSource        string         `db:"rate_source"`
 	RateDate          sql.NullTime   `db:"rate_date"`
+	SubmittedBy       string         `db:"submitted_by"`
+	CallbackURL       string         `db:"callback_url"`
+	RequestHash       string         `db:"request_hash"`
 }
 
 const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, category, description, incurred_on,
 	receipt_file_ids, status, idempotency_key, assessment, review_reasons, approvals_required, review_channel,
 	review_message_ts, first_approver, first_approved_at, decided_by, decided_at, decision_reason, route_reviewers, rules_version, created_at, updated_at,
-	home_currency, home_amount_minor, rate, rate_source, rate_date`
+	home_currency, home_amount_minor, rate, rate_source, rate_date,
+	submitted_by, callback_url, request_hash`
 
 func (r expenseRow) expense() expensebot.Expense {
 	e := expensebot.Expense{
@@ -59,6 +63,7 @@ func (r expenseRow) expense() expensebot.Expense {
 		ApprovalsRequired: r.ApprovalsRequired, ReviewChannel: r.ReviewChannel, ReviewMessageTS: r.ReviewMessageTS,
 		FirstApprover: r.FirstApprover, DecidedBy: r.DecidedBy, DecisionReason: r.DecisionReason,
 		RulesVersion: r.RulesVersion, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		SubmittedBy: r.SubmittedBy, CallbackURL: r.CallbackURL, RequestHash: r.RequestHash,
 	}
 	_ = json.Unmarshal([]byte(r.ReceiptFileIDs), &e.ReceiptFileIDs)
 	_ = json.Unmarshal([]byte(r.RouteReviewers), &e.Reviewers)
@@ -90,8 +95,9 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// Submit stores a new expense in status submitted with its "submitted" audit event. A second call
-// with the same IdempotencyKey creates nothing and returns the first expense with created false.
+// Submit stores a new expense in status submitted with its "submitted" audit event, whose actor is
+// e.SubmittedBy when a system submitted it. A second call with the same IdempotencyKey creates
+// nothing and returns the first expense with created false.
 func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot.Expense, created bool, err error) {
 	if err := e.Validate(s.now()); err != nil {
 		return expensebot.Expense{}, false, err
@@ -110,11 +116,13 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 	err = s.tx(ctx, func(tx *sqlx.Tx) error {
 		var err error
 		saved, err = getExpense(ctx, tx, s.q(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
-			description, incurred_on, receipt_file_ids, status, idempotency_key, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			description, incurred_on, receipt_file_ids, status, idempotency_key, created_at, updated_at,
+			submitted_by, callback_url, request_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+expenseColumns),
 			e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
-			e.IncurredOn, jsonText(e.ReceiptFileIDs), expensebot.StatusSubmitted, e.IdempotencyKey, now, now)
+			e.IncurredOn, jsonText(e.ReceiptFileIDs), expensebot.StatusSubmitted, e.IdempotencyKey, now, now,
+			e.SubmittedBy, e.CallbackURL, e.RequestHash)
 		if isNoRows(err) {
 			saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key = ?"), e.IdempotencyKey)
 			return err
@@ -123,11 +131,15 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 			return err
 		}
 		created = true
-		ev := expensebot.NewEvent(saved.ID, expensebot.EventSubmitted, e.SubmitterID, map[string]any{
+		actor, detail := e.SubmitterID, map[string]any{
 			"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
 			"description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
 			"receipts": len(e.ReceiptFileIDs), "idempotency_key": e.IdempotencyKey,
-		})
+		}
+		if e.SubmittedBy != "" {
+			actor, detail["submitter_id"], detail["callback"] = e.SubmittedBy, e.SubmitterID, e.CallbackURL != ""
+		}
+		ev := expensebot.NewEvent(saved.ID, expensebot.EventSubmitted, actor, detail)
 		return s.appendEvents(ctx, tx, ev)
 	})
 	if err != nil {
@@ -288,6 +300,7 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 		notices := []expensebot.Notice{{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy}}
 		if r.AutoApprove {
 			events = append(events, expensebot.NewEvent(id, expensebot.EventAutoApproved, expensebot.ActorPolicy, map[string]any{"reasons": r.Reasons}))
+			notices = append(notices, expensebot.CallbackNotices(e, expensebot.EventAutoApproved, expensebot.ActorPolicy)...)
 		} else {
 			notices = []expensebot.Notice{
 				{Kind: expensebot.NoticePostReview, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},

@@ -81,11 +81,17 @@ func (s *DB) RenewNotices(ctx context.Context, ids []int64, lease time.Duration)
 	return nil
 }
 
-// NoticeDone marks a notice delivered, with the audit event that records it (if any).
+// NoticeDone marks a notice delivered, with the audit event that records it (if any). A notice
+// already marked done (delivered twice after its lease ran out) records nothing more, so each
+// notice has at most one delivery in the audit trail.
 func (s *DB) NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent) error {
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q("UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = '' WHERE id = ?"), s.now(), id); err != nil {
+		res, err := tx.ExecContext(ctx, s.q("UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = '' WHERE id = ? AND done_at IS NULL"), s.now(), id)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
 		}
 		if ev != nil {
 			return s.appendEvents(ctx, tx, *ev)
