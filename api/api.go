@@ -56,9 +56,10 @@ type Config struct {
 	WebhookSecret Secret   // signs callbacks; unset: a callback_url is refused
 	CallbackAllow []string // hosts callbacks may reach over http:// or at private addresses
 
-	Rate    float64       // requests per second per client (default 5)
-	Burst   int           // requests a client may make at once (default 20)
-	MaxWait time.Duration // the longest ?wait (default 60s)
+	Rate     float64       // requests per second per client (default 5)
+	Burst    int           // requests a client may make at once (default 20)
+	MaxWait  time.Duration // the longest ?wait (default 60s)
+	MaxWaits int           // a client's requests waiting at once; more are answered 429 (default 20)
 
 	CallbackTimeout    time.Duration // for one POST, answer included (default 10s)
 	CallbackBackoff    time.Duration // wait after the first failure, doubling (default 5s)
@@ -79,6 +80,9 @@ func (c *Config) defaults() {
 		c.Burst = 20
 	}
 	def(&c.MaxWait, 60*time.Second)
+	if c.MaxWaits <= 0 {
+		c.MaxWaits = 20
+	}
 	def(&c.CallbackTimeout, 10*time.Second)
 	def(&c.CallbackBackoff, 5*time.Second)
 	def(&c.CallbackMaxBackoff, time.Hour)
@@ -110,7 +114,7 @@ func New(st Store, dir Directory, cfg Config, log *slog.Logger) *Server {
 	allow := newAllowList(cfg.CallbackAllow)
 	return &Server{
 		store: st, dir: newDirectory(dir), cfg: cfg, log: log,
-		clients: newClients(cfg.Clients, cfg.Rate, cfg.Burst), allow: allow,
+		clients: newClients(cfg.Clients, cfg.Rate, cfg.Burst, cfg.MaxWaits), allow: allow,
 		hooks: newHookClient(allow, cfg.CallbackTimeout), stopping: make(chan struct{}),
 	}
 }

@@ -66,11 +66,14 @@ func ParseClients(entries []string) ([]Client, error) {
 	return out, nil
 }
 
-// clients authenticates requests and limits each client's rate.
+// clients authenticates requests and limits each client's rate, and how many of its requests
+// wait at once: a long poll costs a database read every second, which the rate alone does not
+// bound.
 type clients struct {
-	list  []*client
-	rate  float64
-	burst float64
+	list     []*client
+	rate     float64
+	burst    float64
+	maxWaits int
 }
 
 type client struct {
@@ -81,10 +84,11 @@ type client struct {
 	mu     sync.Mutex
 	tokens float64
 	last   time.Time
+	waits  int
 }
 
-func newClients(list []Client, rate float64, burst int) *clients {
-	cs := &clients{rate: rate, burst: float64(burst)}
+func newClients(list []Client, rate float64, burst, maxWaits int) *clients {
+	cs := &clients{rate: rate, burst: float64(burst), maxWaits: maxWaits}
 	for _, c := range list {
 		cs.list = append(cs.list, &client{Client: c, actor: "api:" + c.Name, hash: sha256.Sum256([]byte(c.Token)), tokens: float64(burst)})
 	}
@@ -118,4 +122,21 @@ func (cs *clients) take(c *client, now time.Time) (ok bool, wait time.Duration) 
 		return true, 0
 	}
 	return false, time.Duration((1 - c.tokens) / cs.rate * float64(time.Second))
+}
+
+// startWait admits one more waiting request of c, or says it has as many as it may.
+func (cs *clients) startWait(c *client) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.waits >= cs.maxWaits {
+		return false
+	}
+	c.waits++
+	return true
+}
+
+func (cs *clients) endWait(c *client) {
+	c.mu.Lock()
+	c.waits--
+	c.mu.Unlock()
 }

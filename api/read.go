@@ -38,7 +38,13 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request, c *client) {
 	if err == nil && !c.visible(e) {
 		err = expensebot.Errorf(expensebot.ENOTFOUND, "There is no expense #%d.", id)
 	}
-	if err == nil && wait > 0 {
+	if err == nil && wait > 0 && !e.Status.Final() {
+		if !h.clients.startWait(c) {
+			w.Header().Set("Retry-After", "1")
+			fail(w, http.StatusTooManyRequests, codeRateLimited, fmt.Sprintf("This client already has %d requests waiting; wait for one to end.", h.cfg.MaxWaits))
+			return
+		}
+		defer h.clients.endWait(c)
 		e, err = h.wait(r, e, wait)
 	}
 	if err != nil {

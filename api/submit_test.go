@@ -270,3 +270,27 @@ func TestParseClients(t *testing.T) {
 		t.Errorf("a Secret prints as %s", s)
 	}
 }
+
+func TestWaitsPerClientAreBounded(t *testing.T) {
+	e := newEnv(t, func(c *api.Config) { c.MaxWaits = 1 })
+	n := id(t, e.submit(billingToken, lunch))
+	done := make(chan response)
+	go func() { done <- e.call("GET", "/v1/expenses/"+itoa(n)+"?wait=5s", billingToken, "") }()
+	time.Sleep(100 * time.Millisecond)
+	if r := e.call("GET", "/v1/expenses/"+itoa(n)+"?wait=5s", billingToken, ""); r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Errorf("a second wait = %d %s", r.status, r.body)
+	}
+	theirs := make(chan response)
+	go func() { theirs <- e.call("GET", "/v1/expenses/"+itoa(n)+"?wait=5s", auditToken, "") }()
+	if r := e.call("GET", "/v1/expenses/"+itoa(n), billingToken, ""); r.status != http.StatusOK {
+		t.Errorf("a read without wait = %d", r.status)
+	}
+	time.Sleep(100 * time.Millisecond)
+	e.srv.Drain()
+	if r := <-theirs; r.status != http.StatusOK {
+		t.Errorf("another client's wait = %d: the bound is per client", r.status)
+	}
+	if r := <-done; r.status != http.StatusOK {
+		t.Errorf("the first wait = %d", r.status)
+	}
+}
