@@ -294,3 +294,19 @@ func TestWaitsPerClientAreBounded(t *testing.T) {
 		t.Errorf("the first wait = %d", r.status)
 	}
 }
+
+// TestHomeAmountShown: an expense in another currency shows what it was converted to at routing.
+func TestHomeAmountShown(t *testing.T) {
+	e := newEnv(t)
+	n := id(t, e.submit(billingToken, `{"submitter":"UJANE","amount":"2500","currency":"EUR","description":"Hotel in Berlin"}`))
+	rate := expensebot.Rate{From: "EUR", To: "USD", Value: "1.0850", Source: "ECB", Date: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}
+	if _, err := e.db.Route(context.Background(), n, nil, expensebot.Route{ApprovalsRequired: 1,
+		HomeAmount: expensebot.Money{Minor: 271250, Currency: "USD"}, Rate: rate}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.call("GET", "/v1/expenses/"+itoa(n), billingToken, "")
+	home, _ := got.json()["home_amount"].(map[string]any)
+	if home["amount"] != "2712.50" || home["currency"] != "USD" || home["rate"] != "1.0850" || home["rate_date"] != "2026-11-24" || got.json()["amount"] != "2500.00" {
+		t.Errorf("got %s", got.body)
+	}
+}

@@ -20,6 +20,7 @@ type expenseView struct {
 	Amount            string      `json:"amount"`
 	Currency          string      `json:"currency"`
 	AmountMinor       int64       `json:"amount_minor"`
+	HomeAmount        *homeV      `json:"home_amount,omitempty"`
 	Category          string      `json:"category"`
 	Description       string      `json:"description"`
 	IncurredOn        string      `json:"incurred_on"`
@@ -33,6 +34,17 @@ type expenseView struct {
 	CreatedAt         time.Time   `json:"created_at"`
 	UpdatedAt         time.Time   `json:"updated_at"`
 	Links             linksV      `json:"links"`
+}
+
+// homeV is the amount in the home currency, with the rate that converted it, once an expense in
+// another currency was routed with a usable rate.
+type homeV struct {
+	Amount      string `json:"amount"`
+	Currency    string `json:"currency"`
+	AmountMinor int64  `json:"amount_minor"`
+	Rate        string `json:"rate"` // an exact decimal, never a float
+	RateSource  string `json:"rate_source"`
+	RateDate    string `json:"rate_date"`
 }
 
 type approvalV struct {
@@ -62,6 +74,10 @@ func (s *Server) view(ctx context.Context, e expensebot.Expense, full bool) expe
 		Category: e.Category, Description: e.Description, IncurredOn: e.IncurredOn.Format(time.DateOnly),
 		ApprovalsRequired: e.ApprovalsRequired, RouteReasons: e.ReviewReasons, Approvals: []approvalV{},
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Links: linksV{Self: selfLink(e.ID)},
+	}
+	if h := e.HomeAmount; h.Minor > 0 && h.Currency != "" && h.Currency != e.Amount.Currency {
+		v.HomeAmount = &homeV{Amount: h.Major(), Currency: h.Currency, AmountMinor: h.Minor,
+			Rate: e.Rate.Value, RateSource: e.Rate.Source, RateDate: e.Rate.Date.Format(time.DateOnly)}
 	}
 	if v.RouteReasons == nil {
 		v.RouteReasons = []string{}
