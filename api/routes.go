@@ -73,6 +73,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, route := h.mux.Handler(r)
 	defer func() {
 		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p) // net/http's way to abort a response: not ours to recover
+			}
 			h.log.ErrorContext(r.Context(), "panic in API request", "route", route, "panic", p, "stack", string(debug.Stack()))
 			if !rec.wrote {
 				fail(rec, http.StatusInternalServerError, codeInternal, "Something went wrong on our side; it has been logged. Please try again.")
