@@ -27,7 +27,13 @@ const (
 	EventReviewPosted  = "review_posted"  // the approvals message exists in Slack
 	EventNotified      = "notified"       // the submitter was told the outcome
 	EventReviewBlocked = "review_blocked" // the card could not be posted until an administrator acts
+
+	EventCallbackDelivered = "callback_delivered" // an API client's callback URL took an outcome
+	EventCallbackFailed    = "callback_failed"    // one try to reach a callback URL failed
 )
+
+// ActorAPI is the actor for an approval API client called name.
+func ActorAPI(name string) string { return "api:" + name }
 
 // AuditEvent is one line of the append-only audit trail.
 type AuditEvent struct {

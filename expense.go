@@ -74,6 +74,11 @@ type Expense struct {
 	HomeAmount Money
 	Rate       Rate
 
+	// Set when a system submitted the expense for the submitter through the approval API.
+	SubmittedBy string // the client as an actor, "api:<name>"; "" when the submitter did
+	CallbackURL string // where each final outcome is POSTed; "" for none
+	RequestHash string // hash of the API request, so that a reused Idempotency-Key with another body is refused
+
 	// Set once routed.
 	Assessment        *Assessment // the AI's advice, nil while not yet assessed
 	ReviewReasons     []string    // why a human must look, in the reviewer's words
@@ -280,7 +285,7 @@ type Route struct {
 // same transaction as the change and delivered afterwards, retried until it gets through.
 type Notice struct {
 	ID        int64
-	Kind      string // NoticePostReview, NoticeUpdateReview, NoticeTellSubmitter, NoticeComment
+	Kind      string // NoticePostReview, NoticeUpdateReview, NoticeTellSubmitter, NoticeComment, NoticeCallback
 	ExpenseID int64
 	Event     string // the audit event it tells of, e.g. EventApproved
 	Actor     string // who caused it
@@ -300,4 +305,15 @@ const (
 	NoticeUpdateReview  = "update_review"  // redraw the approvals message after a decision
 	NoticeTellSubmitter = "tell_submitter" // DM the submitter what happened
 	NoticeComment       = "comment"        // a reviewer's comment: thread reply and DM to the submitter
+	NoticeCallback      = "callback"       // POST an outcome to the expense's CallbackURL (API submissions)
 )
+
+// CallbackNotices are the notices that POST the outcome event (an audit event kind, such as
+// EventApproved) of e to its callback URL: none when e has no callback URL. A store queues them
+// in the transaction that records the outcome.
+func CallbackNotices(e Expense, event, actor string) []Notice {
+	if e.CallbackURL == "" {
+		return nil
+	}
+	return []Notice{{Kind: NoticeCallback, ExpenseID: e.ID, Event: event, Actor: actor}}
+}

@@ -76,6 +76,13 @@ type Rates interface {
 	Run(ctx context.Context)
 }
 
+// Callbacks tells the system that submitted an expense through the approval API about an outcome
+// (notice n), at the expense's CallbackURL, and returns the audit event that records the
+// delivery. Its errors may be wrapped as a [Messenger]'s are.
+type Callbacks interface {
+	Callback(ctx context.Context, e expensebot.Expense, n expensebot.Notice) (expensebot.AuditEvent, error)
+}
+
 // Groups expands a user group into its members.
 type Groups interface {
 	GroupMembers(ctx context.Context, group string) ([]string, error)
@@ -92,6 +99,7 @@ type Config struct {
 	GroupTTL         time.Duration // how old a user group's member list may be (default 2m)
 	NoticeLease      time.Duration // how long a claimed notice is another instance's, renewed while it is worked on (default 10s)
 	AssessLease      time.Duration // how long one assessment holds its expense: more than the AI timeout (default 1m)
+	Callbacks        Callbacks     // delivers API callbacks; nil: they wait until one is configured
 	Now              func() time.Time
 }
 

@@ -226,6 +226,16 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice) (*expensebot
 			return nil, fmt.Errorf("comment: %w", err)
 		}
 		return notified(e, n), nil
+	case expensebot.NoticeCallback:
+		if s.cfg.Callbacks == nil {
+			// Kept, not failed: the operator may yet configure callbacks and restart.
+			return nil, &RetryAfterError{Wait: maxBackoff, Err: errors.New("API callbacks are not configured")}
+		}
+		ev, err := s.cfg.Callbacks.Callback(ctx, e, n)
+		if err != nil {
+			return nil, fmt.Errorf("callback: %w", err)
+		}
+		return &ev, nil
 	}
 	return nil, &PermanentError{fmt.Errorf("unknown notice kind %q", n.Kind)}
 }

@@ -2,7 +2,9 @@ package bot
 
 import (
 	"log/slog"
+	"net"
 
+	"github.com/expensebot/expensebot/api"
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/handlers"
 )
@@ -12,18 +14,32 @@ import (
 type Options struct {
 	Slack    Config
 	Workflow approval.Config
-	Store    approval.Store
+	Store    Store
 	Assessor approval.Assessor // nil: the AI check is off
 	Log      *slog.Logger
+
+	API  api.Config   // clients, webhook secret and callback rules of the approval API
+	HTTP net.Listener // serves the approval API when set; Run shuts it down with the rest
+}
+
+// Store is what the program needs of persistence (*store.DB has it).
+type Store interface {
+	approval.Store
+	api.Store
 }
 
 // Assemble wires the program: the Web API client, the Slack edge, the approval workflow over
-// o.Store, and the Socket Mode connection. Run the returned bot to start it all.
+// o.Store, the approval API, and the Socket Mode connection. Run the returned bot to start it all.
 func Assemble(o Options) *Bot {
 	api := NewAPI(o.Slack)
 	msg := handlers.NewMessenger(api, o.Log)
+	// The approval API delivers the workflow's callbacks even with no listener: notices queued
+	// while it served must still go out.
+	apiServer := newAPI(o.Store, directory{api}, o.API, o.Log)
+	o.Workflow.Callbacks = apiServer
 	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
 	b := New(o.Slack, api, handlers.New(flow, api, o.Log), o.Log)
 	b.flow = flow
+	b.apiServer, b.apiHandler, b.ln = apiServer, apiServer.Handler(flow), o.HTTP
 	return b
 }

@@ -13,11 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"sync"
 	"time"
 
+	"github.com/expensebot/expensebot/api"
 	"github.com/expensebot/expensebot/handlers"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -78,6 +80,11 @@ type Bot struct {
 	commitsWG sync.WaitGroup
 	flow      interface{ Run(context.Context) error } // the workflow Run also owns; nil in New's bots
 
+	// The approval API, served on ln when set (assembled bots only).
+	apiServer  *api.Server
+	apiHandler http.Handler
+	ln         net.Listener
+
 	// Ack latencies, for the benchmark and the log.
 	mu      sync.Mutex
 	acks    []time.Duration
@@ -128,9 +135,14 @@ var ErrFatal = errors.New("fatal")
 
 // Run connects and works until ctx ends, then drains: it stops reading envelopes, lets the
 // workers finish what they hold for up to Config.DrainTimeout, cancels what is left, and (for an
-// assembled bot) then stops the workflow the same way. It returns once every goroutine it started
-// has returned, with an error wrapping ErrFatal when Slack refuses the tokens.
+// assembled bot) then stops the workflow the same way. The approval API, when it has a listener,
+// is served from the connection until the same stop, and drained alongside the workers. It returns
+// once every goroutine it started has returned, with an error wrapping ErrFatal when Slack refuses
+// the tokens.
 func (b *Bot) Run(ctx context.Context) error {
+	if b.ln != nil {
+		defer b.ln.Close() // if Run ends before serving on it
+	}
 	auth, err := b.api.AuthTestContext(ctx)
 	if err != nil {
 		var se slack.SlackErrorResponse
@@ -149,6 +161,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		go func() { defer close(flowDone); b.flow.Run(flowCtx) }()
 		defer func() { stopFlow(); <-flowDone }()
 	}
+	// The approval API stops with the Slack connection and before the workflow: a request in
+	// flight may still submit.
+	defer b.serveHTTP(ctx)()
 
 	// Work already acked is finished even during shutdown, so it runs on a context that outlives
 	// ctx until the drain timeout.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/api"
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
 	"github.com/expensebot/expensebot/internal/fakeopenai"
@@ -48,6 +50,7 @@ type harness struct {
 	runs  []*instance
 	rules policy.Rules // what instances started from now on apply
 	noAI  bool         // start instances with no AI configured, as without OPENAI_API_KEY
+	api   *api.Config  // start instances serving the approval API so configured, on 127.0.0.1:0
 
 	rates approval.Rates // exchange rates of instances started from now on; nil for none
 }
@@ -56,6 +59,7 @@ type instance struct {
 	bot    *bot.Bot
 	cancel context.CancelFunc
 	done   chan error
+	apiURL string // the approval API's base URL, when the harness serves it
 }
 
 type syncBuffer struct {
@@ -80,7 +84,7 @@ func (s *syncBuffer) String() string {
 func newHarness(t testing.TB, engine string) *harness {
 	t.Helper()
 	sl, err := fakeslack.New(
-		fakeslack.User{ID: emp, Name: "alice", RealName: "Alice Employee"},
+		fakeslack.User{ID: emp, Name: "alice", RealName: "Alice Employee", Email: "alice@example.com"},
 		fakeslack.User{ID: rev1, Name: "rita", RealName: "Rita Reviewer"},
 		fakeslack.User{ID: rev2, Name: "ravi", RealName: "Ravi Reviewer"},
 		fakeslack.User{ID: outsider, Name: "olga", RealName: "Olga Outsider"},
@@ -124,15 +128,27 @@ func (h *harness) start() *instance {
 	if h.noAI {
 		assessor = nil
 	}
+	var apiCfg api.Config
+	var ln net.Listener
+	if h.api != nil {
+		apiCfg = *h.api
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			h.t.Fatal(err)
+		}
+	}
 	// The same assembly as `expensebot run`, with the test workspace's settings.
 	b := bot.Assemble(bot.Options{
 		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
 		Workflow: approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8, DrainTimeout: 5 * time.Second},
 		Store:    db, Assessor: assessor, Log: log,
+		API: apiCfg, HTTP: ln,
 	})
 	connectsBefore := h.slack.Connects()
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{bot: b, cancel: cancel, done: make(chan error, 1)}
+	if ln != nil {
+		in.apiURL = "http://" + ln.Addr().String()
+	}
 	go func() {
 		err := b.Run(ctx)
 		db.Close() // safe: Run has returned, and with it every goroutine it started

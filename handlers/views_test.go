@@ -94,6 +94,7 @@ func TestViewsGolden(t *testing.T) {
 		"history":             historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
 		"history_empty":       historyMessage(nil),
 		"dm_routed":           submitterNotice(base, expensebot.Notice{Event: expensebot.EventRouted}),
+		"dm_routed_api":       submitterNotice(with(func(e *expensebot.Expense) { e.SubmittedBy = "api:travel-desk" }), expensebot.Notice{Event: expensebot.EventRouted}),
 		"dm_approved":         submitterNotice(base, expensebot.Notice{Event: expensebot.EventApproved, Actor: "UREV1"}),
 		"dm_rejected":         submitterNotice(with(func(e *expensebot.Expense) { e.DecisionReason = "Personal" }), expensebot.Notice{Event: expensebot.EventRejected, Actor: "UREV1"}),
 		"dm_first_approval":   submitterNotice(base, expensebot.Notice{Event: expensebot.EventFirstApproval, Actor: "UREV1"}),

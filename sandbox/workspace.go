@@ -39,7 +39,8 @@ var Reviewers = []string{Rita, ReviewerGroup}
 func NewWorkspace() (*fakeslack.Server, error) {
 	var users []fakeslack.User
 	for _, p := range People {
-		users = append(users, fakeslack.User{ID: p.ID, Name: strings.ToLower(strings.Fields(p.Name)[0]), RealName: p.Name})
+		name := strings.ToLower(strings.Fields(p.Name)[0])
+		users = append(users, fakeslack.User{ID: p.ID, Name: name, RealName: p.Name, Email: name + "@example.com"})
 	}
 	sl, err := fakeslack.New(users...)
 	if err != nil {

@@ -94,7 +94,8 @@ func (s *DB) decide(ctx context.Context, tx *sqlx.Tx, d expensebot.Decision) (e 
 	if err := s.appendEvents(ctx, tx, expensebot.NewEvent(e.ID, kind, d.Reviewer, detail)); err != nil {
 		return e, false, err
 	}
-	if err := s.addNotices(ctx, tx, decisionNotices(e.ID, kind, d.Reviewer)...); err != nil {
+	notices := append(decisionNotices(e.ID, kind, d.Reviewer), expensebot.CallbackNotices(e, kind, d.Reviewer)...)
+	if err := s.addNotices(ctx, tx, notices...); err != nil {
 		return e, false, err
 	}
 	e.Status, e.DecidedBy, e.DecidedAt, e.DecisionReason, e.UpdatedAt = status, d.Reviewer, now, strings.TrimSpace(d.Reason), now

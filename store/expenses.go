@@ -43,12 +43,16 @@ type expenseRow struct {
 	Rate              string         `db:"rate"`
 	RateSource        string         `db:"rate_source"`
 	RateDate          sql.NullTime   `db:"rate_date"`
+	SubmittedBy       string         `db:"submitted_by"`
+	CallbackURL       string         `db:"callback_url"`
+	RequestHash       string         `db:"request_hash"`
 }
 
 const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, category, description, incurred_on,
 	receipt_file_ids, status, idempotency_key, assessment, review_reasons, approvals_required, review_channel,
 	review_message_ts, first_approver, first_approved_at, decided_by, decided_at, decision_reason, route_reviewers, rules_version, created_at, updated_at,
-	home_currency, home_amount_minor, rate, rate_source, rate_date`
+	home_currency, home_amount_minor, rate, rate_source, rate_date,
+	submitted_by, callback_url, request_hash`
 
 func (r expenseRow) expense() expensebot.Expense {
 	e := expensebot.Expense{
@@ -59,6 +63,7 @@ func (r expenseRow) expense() expensebot.Expense {
 		ApprovalsRequired: r.ApprovalsRequired, ReviewChannel: r.ReviewChannel, ReviewMessageTS: r.ReviewMessageTS,
 		FirstApprover: r.FirstApprover, DecidedBy: r.DecidedBy, DecisionReason: r.DecisionReason,
 		RulesVersion: r.RulesVersion, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		SubmittedBy: r.SubmittedBy, CallbackURL: r.CallbackURL, RequestHash: r.RequestHash,
 	}
 	_ = json.Unmarshal([]byte(r.ReceiptFileIDs), &e.ReceiptFileIDs)
 	_ = json.Unmarshal([]byte(r.RouteReviewers), &e.Reviewers)
@@ -102,15 +107,17 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 
 // SubmitAll stores the submissions in one transaction, each with its audit events: all commit or
 // none. A submission with the IdempotencyKey of a stored expense creates nothing and reports that
-// expense with Created false. With a positive hold, each new expense is stored already assessing,
-// held for hold by the caller (see [DB.StartAssessment]): accepting and starting its assessment are
-// one state change. Returns an error only when the transaction fails; a submission that breaks a
+// expense with Created false. With a positive hold, each new expense is stored with its assessment
+// begun, held for hold by the caller (see [DB.StartAssessment]): accepting and starting its
+// assessment are one state change. Returns an error only when the transaction fails; a submission that breaks a
 // rule has its own Err and the others are stored.
 func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold time.Duration) error {
 	now := s.now()
+	// Held, an expense keeps the status submitted (what its submitter is told) while its
+	// assessment has begun: the hold is what keeps other instances off it.
 	status, heldUntil := expensebot.StatusSubmitted, sql.NullTime{}
 	if hold > 0 {
-		status, heldUntil = expensebot.StatusAssessing, sql.NullTime{Time: now.Add(hold), Valid: true}
+		heldUntil = sql.NullTime{Time: now.Add(hold), Valid: true}
 	}
 	var events []expensebot.AuditEvent
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
@@ -135,11 +142,13 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 				e.Category = "other"
 			}
 			saved, err := getExpense(ctx, tx, s.q(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
-				description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
+				submitted_by, callback_url, request_hash)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+expenseColumns),
 				e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
-				e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now)
+				e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now,
+				e.SubmittedBy, e.CallbackURL, e.RequestHash)
 			if isNoRows(err) {
 				sub.Saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key = ?"), e.IdempotencyKey)
 				if err != nil {
@@ -151,11 +160,16 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 				return err
 			}
 			sub.Saved, sub.Created = saved, true
-			events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventSubmitted, e.SubmitterID, map[string]any{
+			// The actor is the system that submitted for the person, when one did.
+			actor, detail := e.SubmitterID, map[string]any{
 				"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
 				"description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
 				"receipts": len(e.ReceiptFileIDs), "idempotency_key": e.IdempotencyKey,
-			}))
+			}
+			if e.SubmittedBy != "" {
+				actor, detail["submitter_id"], detail["callback"] = e.SubmittedBy, e.SubmitterID, e.CallbackURL != ""
+			}
+			events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventSubmitted, actor, detail))
 			if hold > 0 {
 				events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventAssessing, expensebot.ActorSystem, nil))
 			}
@@ -244,7 +258,7 @@ func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration)
 		now := s.now()
 		var err error
 		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessing_until = ?, updated_at = ?
-			WHERE id = ? AND (status = ? OR (status = ? AND (assessing_until IS NULL OR assessing_until < ?))) RETURNING `+expenseColumns),
+			WHERE id = ? AND status IN (?, ?) AND (assessing_until IS NULL OR assessing_until < ?) RETURNING `+expenseColumns),
 			expensebot.StatusAssessing, now.Add(lease), now, id, expensebot.StatusSubmitted, expensebot.StatusAssessing, now)
 		if isNoRows(err) {
 			e, err = s.byID(ctx, tx, id) // held by another instance, or long past it
@@ -263,7 +277,7 @@ func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration)
 		return e, fmt.Errorf("store: start assessment of expense %d: %w", id, err)
 	}
 	if !took {
-		if e.Status == expensebot.StatusAssessing {
+		if e.Status == expensebot.StatusAssessing || e.Status == expensebot.StatusSubmitted {
 			return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is being assessed.", id)
 		}
 		return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is already %s.", id, e.Status.Label())
@@ -320,6 +334,7 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 		notices := []expensebot.Notice{{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy}}
 		if r.AutoApprove {
 			events = append(events, expensebot.NewEvent(id, expensebot.EventAutoApproved, expensebot.ActorPolicy, map[string]any{"reasons": r.Reasons}))
+			notices = append(notices, expensebot.CallbackNotices(e, expensebot.EventAutoApproved, expensebot.ActorPolicy)...)
 		} else {
 			notices = []expensebot.Notice{
 				{Kind: expensebot.NoticePostReview, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},

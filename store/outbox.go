@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -30,10 +31,16 @@ func (s *DB) addNotices(ctx context.Context, tx *sqlx.Tx, notices ...expensebot.
 	return nil
 }
 
+// lane is the SQL for a notice's queue within its expense (see ClaimNotices).
+func lane(alias string) string {
+	return "(CASE " + alias + ".kind WHEN '" + expensebot.NoticeTellSubmitter + "' THEN 1 WHEN '" + expensebot.NoticeCallback + "' THEN 2 ELSE 0 END)"
+}
+
 // ClaimNotices leases up to limit notices that are due, oldest first, for lease. Each expense has
-// two queues, its card's (post, update, comment) and its submitter's DMs: a notice waits while an
-// older one in its queue is undelivered, so a card is posted before it is updated, and the DMs
-// arrive in order, while a card that cannot be posted does not hold up the submitter's news. One conditional UPDATE claims the batch: of two instances racing, each notice goes
+// three queues: its card's (post, update, comment), its submitter's DMs, and its API callbacks. A
+// notice waits while an older one in its queue is undelivered, so a card is posted before it is
+// updated and DMs and callbacks arrive in order, while a card that cannot be posted holds up
+// neither the submitter's news nor the calling system, and a receiver that is down holds up no DM. One conditional UPDATE claims the batch: of two instances racing, each notice goes
 // to one of them.
 func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]expensebot.Notice, error) {
 	now := s.now()
@@ -50,11 +57,11 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 		WHERE id IN (SELECT id FROM outbox o
 			WHERE done_at IS NULL AND next_attempt <= ? AND (claimed_until IS NULL OR claimed_until < ?)
 			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.expense_id = o.expense_id AND p.id < o.id AND p.done_at IS NULL
-				AND (p.kind = ?) = (o.kind = ?))
+				AND `+lane("p")+` = `+lane("o")+`)
 			ORDER BY id LIMIT ?)
 		AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)
 		RETURNING id, kind, expense_id, event, actor, text, attempts`), now.Add(lease), now, now,
-		expensebot.NoticeTellSubmitter, expensebot.NoticeTellSubmitter, limit, now)
+		limit, now)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim notices: %w", err)
 	}
@@ -67,26 +74,30 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 }
 
 // NoticesDone marks notices delivered, with the audit events that record them, in one
-// transaction.
+// transaction. A notice already marked done (delivered twice after its lease ran out) records
+// nothing more, so each notice has at most one delivery in the audit trail.
 func (s *DB) NoticesDone(ctx context.Context, done []expensebot.Delivered) error {
 	if len(done) == 0 {
 		return nil
 	}
 	ids := make([]int64, len(done))
-	var evs []expensebot.AuditEvent
 	for i, d := range done {
 		ids[i] = d.NoticeID
-		if d.Event != nil {
-			evs = append(evs, *d.Event)
-		}
 	}
-	q, args, err := sqlx.In("UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = '' WHERE id IN (?)", s.now(), ids)
+	q, args, err := sqlx.In("UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = '' WHERE done_at IS NULL AND id IN (?) RETURNING id", s.now(), ids)
 	if err != nil {
 		return fmt.Errorf("store: notices done: %w", err)
 	}
 	err = s.tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+		var marked []int64
+		if err := tx.SelectContext(ctx, &marked, s.q(q), args...); err != nil {
 			return err
+		}
+		var evs []expensebot.AuditEvent
+		for _, d := range done {
+			if d.Event != nil && slices.Contains(marked, d.NoticeID) {
+				evs = append(evs, *d.Event)
+			}
 		}
 		return s.appendEvents(ctx, tx, evs...)
 	})

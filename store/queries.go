@@ -46,7 +46,7 @@ func (s *DB) PendingOlderThan(ctx context.Context, age time.Duration) ([]expense
 // those whose assessment's holder let its lease run out. It is the work to resume after a crash or
 // restart; an assessment another instance is doing is not in it.
 func (s *DB) Unfinished(ctx context.Context) ([]expensebot.Expense, error) {
-	return s.list(ctx, "unfinished expenses", "WHERE status = ? OR (status = ? AND (assessing_until IS NULL OR assessing_until < ?)) ORDER BY id",
+	return s.list(ctx, "unfinished expenses", "WHERE status IN (?, ?) AND (assessing_until IS NULL OR assessing_until < ?) ORDER BY id",
 		expensebot.StatusSubmitted, expensebot.StatusAssessing, s.now())
 }
 

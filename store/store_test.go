@@ -435,8 +435,11 @@ func TestSubmitAllIsOneGroup(t *testing.T) {
 		if expensebot.ErrorCode(subs[1].Err) != expensebot.EINVALID || subs[3].Saved.ID != subs[0].Saved.ID {
 			t.Errorf("invalid: %v; duplicate got #%d, first #%d", subs[1].Err, subs[3].Saved.ID, subs[0].Saved.ID)
 		}
-		if subs[0].Saved.Status != expensebot.StatusAssessing || kinds(t, db, subs[0].Saved.ID) != "submitted,assessing" {
-			t.Errorf("new expense %s with events %s, want assessing with submitted,assessing", subs[0].Saved.Status, kinds(t, db, subs[0].Saved.ID))
+		if subs[0].Saved.Status != expensebot.StatusSubmitted || kinds(t, db, subs[0].Saved.ID) != "submitted,assessing" {
+			t.Errorf("new expense %s with events %s, want submitted (held) with submitted,assessing", subs[0].Saved.Status, kinds(t, db, subs[0].Saved.ID))
+		}
+		if _, err := db.StartAssessment(ctx, subs[0].Saved.ID, time.Minute); expensebot.ErrorCode(err) != expensebot.ECONFLICT {
+			t.Errorf("a held submission was taken: %v", err)
 		}
 		if list, _ := db.Unfinished(ctx); len(list) != 1 || list[0].IdempotencyKey != "g-old" {
 			t.Errorf("held expenses offered to the sweep: %+v", list)

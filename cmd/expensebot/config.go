@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/api"
 	"github.com/expensebot/expensebot/policy"
 	"github.com/kelseyhightower/envconfig"
 )
@@ -41,6 +42,10 @@ type Config struct {
 	RatesMaxAge         time.Duration
 	Workers             int
 	LogFormat           string
+	HTTPAddr            string       // approval API; "" for none
+	APIClients          []api.Client // who may call it
+	WebhookSecret       string       // signs its callbacks; "" for none
+	CallbackAllow       []string     // hosts its callbacks may reach over http:// or at private addresses
 }
 
 // environment is Config as an operator writes it. envconfig fills it and prints the help table
@@ -71,6 +76,10 @@ type environment struct {
 	RatesMaxAge         duration `envconfig:"EXPENSEBOT_RATES_MAX_AGE" default:"168h" desc:"an exchange rate quoted longer ago than this is not used"`
 	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests are worked on at once"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
+	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for the approval API, e.g. 127.0.0.1:8080 (put TLS in front); unset: no listener"`
+	APITokens           clients  `envconfig:"EXPENSEBOT_API_TOKENS" desc:"approval API clients as name=token, comma-separated; name*=token may read every expense"`
+	WebhookSecret       secret   `envconfig:"EXPENSEBOT_WEBHOOK_SECRET" desc:"key that signs the approval API's callbacks (HMAC-SHA256); unset: no callbacks"`
+	CallbackAllow       hosts    `envconfig:"EXPENSEBOT_CALLBACK_ALLOW" desc:"hosts callbacks may reach over http:// or at private addresses, comma-separated"`
 }
 
 // loadConfig reads the process environment and returns every problem in it at once, one line per
@@ -148,6 +157,7 @@ func (e *environment) validate() {
 	if f := e.LogFormat.raw; f != "text" && f != "json" {
 		e.LogFormat.fail("must be text or json")
 	}
+	e.validateAPI()
 	if u := e.SlackAPIURL.raw; !strings.HasSuffix(u, "/") || !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
 		e.SlackAPIURL.fail("must be an http(s) URL ending in /")
 	}
@@ -176,6 +186,10 @@ func (e *environment) config() Config {
 		RatesMaxAge:         e.RatesMaxAge.d,
 		Workers:             e.Workers.n,
 		LogFormat:           e.LogFormat.raw,
+		HTTPAddr:            e.HTTPAddr.raw,
+		APIClients:          e.APITokens.list,
+		WebhookSecret:       e.WebhookSecret.raw,
+		CallbackAllow:       e.CallbackAllow.list,
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/api"
 )
 
 // TestLoadConfigReportsEveryProblem guards the promise that one start shows every mistake in the
@@ -96,7 +97,8 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 // problem with a secret variable names the variable and not the value. To make a new variable
 // secret, give it the type secret and add it here.
 func TestSecretsAreNeverEchoed(t *testing.T) {
-	wantSecret := map[string]bool{"SLACK_APP_TOKEN": true, "SLACK_BOT_TOKEN": true, "DATABASE_URL": true, "OPENAI_API_KEY": true}
+	wantSecret := map[string]bool{"SLACK_APP_TOKEN": true, "SLACK_BOT_TOKEN": true, "DATABASE_URL": true, "OPENAI_API_KEY": true,
+		"EXPENSEBOT_API_TOKENS": true, "EXPENSEBOT_WEBHOOK_SECRET": true}
 	var env environment
 	for v := range env.variables() {
 		if err := v.Decode("hunter2"); err != nil {
@@ -179,6 +181,10 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"EXPENSEBOT_RATES_MAX_AGE", "96h",
 		"EXPENSEBOT_WORKERS", "16",
 		"EXPENSEBOT_LOG_FORMAT", "json",
+		"EXPENSEBOT_HTTP_ADDR", " 127.0.0.1:8080",
+		"EXPENSEBOT_API_TOKENS", "billing=tok-billing-0123456789, audit* = tok-audit-0123456789",
+		"EXPENSEBOT_WEBHOOK_SECRET", "whsec-0123456789abcdef ",
+		"EXPENSEBOT_CALLBACK_ALLOW", " hooks.intranet, 10.0.0.5,",
 	)
 	got, err := loadConfig()
 	if err != nil {
@@ -192,6 +198,9 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		Currency: "EUR", AutoApproveMax: eur(123450), ReviewMax: eur(2000000), MinConfidence: 0.9,
 		ReceiptRequiredOver: eur(2500), PolicyFile: "policy.yaml", Workers: 16, LogFormat: "json",
 		RatesFile: "rates.yaml", RatesURL: "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml", RatesMaxAge: 96 * time.Hour,
+		HTTPAddr: "127.0.0.1:8080", APIClients: []api.Client{{Name: "billing", Token: "tok-billing-0123456789"},
+			{Name: "audit", Token: "tok-audit-0123456789", ReadAll: true}},
+		WebhookSecret: "whsec-0123456789abcdef", CallbackAllow: []string{"hooks.intranet", "10.0.0.5"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

@@ -60,6 +60,7 @@ type crashRig struct {
 	db    *store.DB
 	procs []*exec.Cmd
 	logs  syncWriter
+	env   []string // more variables for the binary
 }
 
 const (
@@ -103,6 +104,7 @@ func (r *crashRig) start() *exec.Cmd {
 	cmd.Env = []string{"SLACK_APP_TOKEN=" + fakeslack.AppToken, "SLACK_BOT_TOKEN=" + fakeslack.BotToken,
 		"SLACK_API_URL=" + r.slack.APIURL(), "DATABASE_URL=" + r.dbURL, "EXPENSEBOT_APPROVALS_CHANNEL=" + crashApp,
 		"EXPENSEBOT_REVIEWERS=" + crashRev, "EXPENSEBOT_LOG_FORMAT=json"}
+	cmd.Env = append(cmd.Env, r.env...)
 	cmd.Stdout, cmd.Stderr = &r.logs, &r.logs
 	before := r.slack.Connects() // a count that only grows: a killed bot's socket closes in its own time
 	if err := cmd.Start(); err != nil {

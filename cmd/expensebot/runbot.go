@@ -89,6 +89,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	if err != nil {
 		return fmt.Errorf("EXPENSEBOT_RATES_FILE: %w", err)
 	}
+	ln, err := listenAPI(cfg, logger)
+	if err != nil {
+		return err
+	}
 	// An assessment holds its expense for as long as it may take, so that a crashed instance's
 	// expenses are taken over soon after, and a live one's never.
 	lease := 5 * time.Second
@@ -100,5 +104,6 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
 			AssessLease: lease},
 		Store: db, Assessor: assessor, Log: logger,
+		API: apiConfig(cfg), HTTP: ln,
 	}).Run(ctx)
 }

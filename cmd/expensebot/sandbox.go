@@ -56,6 +56,10 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 	}
 	cfg.SlackAPIURL, cfg.SlackAppToken, cfg.SlackBotToken = ws.APIURL(), fakeslack.AppToken, fakeslack.BotToken
 	cfg.ApprovalsChannel, cfg.Reviewers = sandbox.Approvals, sandbox.Reviewers
+	apiLine, err := sandboxAPI(&cfg)
+	if err != nil {
+		return err
+	}
 	var assessor approval.Assessor = policy.Offline{}
 	if cfg.OpenAIAPIKey != "" {
 		assessor = newAssessor(cfg)
@@ -88,6 +92,7 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 		}
 	}
 	fmt.Fprintf(stdout, "expensebot sandbox: open http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+	fmt.Fprintln(stdout, apiLine)
 	select {
 	case <-ctx.Done():
 		stop()

@@ -21,6 +21,14 @@ import (
 // environment, and returns its URL.
 func startSandbox(t *testing.T, args ...string) string {
 	t.Helper()
+	page, _ := startSandboxAPI(t, args...)
+	return page
+}
+
+// startSandboxAPI runs `expensebot sandbox` in this process, with no configuration from the
+// environment, and returns its URL and the line telling how to reach its approval API.
+func startSandboxAPI(t *testing.T, args ...string) (page, apiLine string) {
+	t.Helper()
 	setenv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -54,18 +62,22 @@ func startSandbox(t *testing.T, args ...string) string {
 		if u == "" {
 			t.Fatalf("sandbox printed %q, want one URL", line)
 		}
+		apiLine = <-lines
+		if !strings.HasPrefix(apiLine, "approval API: export API=http://127.0.0.1:") {
+			t.Errorf("sandbox printed %q, want the approval API's address", apiLine)
+		}
 		go func() {
 			for l := range lines {
-				t.Errorf("sandbox printed more than one line: %q", l)
+				t.Errorf("sandbox printed more than its URL and the API's: %q", l)
 			}
 		}()
-		return u
+		return u, apiLine
 	case err := <-done:
 		t.Fatalf("sandbox stopped: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("sandbox printed no URL in 30s")
 	}
-	return ""
+	return "", ""
 }
 
 func chromium(t *testing.T) string {

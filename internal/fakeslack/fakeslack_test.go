@@ -98,3 +98,21 @@ func TestTriggersAreSingleUseAndExpire(t *testing.T) {
 		t.Errorf("unknown trigger: %v", err)
 	}
 }
+
+// TestLookupByEmail: users.lookupByEmail finds a person by address, in any case, and answers
+// users_not_found as Slack does for an address nobody in the workspace has.
+func TestLookupByEmail(t *testing.T) {
+	s, err := fakeslack.New(fakeslack.User{ID: "U1", Name: "ann", RealName: "Ann", Email: "ann@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	api := slack.New(fakeslack.BotToken, slack.OptionAPIURL(s.APIURL()))
+	u, err := api.GetUserByEmailContext(context.Background(), "Ann@Example.com")
+	if err != nil || u.ID != "U1" || u.Profile.Email != "ann@example.com" {
+		t.Errorf("lookup = %+v, %v", u, err)
+	}
+	if _, err := api.GetUserByEmailContext(context.Background(), "bob@example.com"); slackErr(err) != "users_not_found" {
+		t.Errorf("unknown address: %v", err)
+	}
+}

@@ -32,6 +32,8 @@ type User struct {
 	Name     string `json:"name"`
 	RealName string `json:"real_name"`
 	IsBot    bool   `json:"is_bot"`
+	Email    string `json:"email,omitempty"` // for users.lookupByEmail
+	Deleted  bool   `json:"deleted,omitempty"`
 }
 
 // Message is a message in a channel, a thread or a DM.

@@ -198,8 +198,16 @@ func (s *Server) call(method string, p map[string]any) (map[string]any, *apiErro
 		if u == nil {
 			return nil, errf("user_not_found")
 		}
-		return map[string]any{"user": map[string]any{"id": u.ID, "name": u.Name, "real_name": u.RealName, "is_bot": u.IsBot,
-			"team_id": TeamID, "tz": "Europe/London", "profile": map[string]any{"real_name": u.RealName, "display_name": u.Name}}}, nil
+		return map[string]any{"user": userJSON(u)}, nil
+	case "users.lookupByEmail":
+		email := str(p, "email")
+		for _, u := range s.users {
+			// Slack matches the address without regard to case.
+			if email != "" && strings.EqualFold(u.Email, email) {
+				return map[string]any{"user": userJSON(u)}, nil
+			}
+		}
+		return nil, errf("users_not_found")
 	case "usergroups.users.list":
 		members, ok := s.groups[str(p, "usergroup")]
 		if !ok {
@@ -212,6 +220,13 @@ func (s *Server) call(method string, p map[string]any) (map[string]any, *apiErro
 			"permalink": s.URL + "files/" + id, "url_private": s.URL + "files/" + id}}, nil
 	}
 	return nil, errf("unknown_method")
+}
+
+// userJSON is a user object as users.info and users.lookupByEmail answer it.
+func userJSON(u *User) map[string]any {
+	return map[string]any{"id": u.ID, "name": u.Name, "real_name": u.RealName, "is_bot": u.IsBot, "deleted": u.Deleted,
+		"team_id": TeamID, "tz": "Europe/London",
+		"profile": map[string]any{"real_name": u.RealName, "display_name": u.Name, "email": u.Email}}
 }
 
 func (s *Server) postMessage(p map[string]any) (map[string]any, *apiError) {

@@ -1,0 +1,342 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/api"
+	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/policy"
+	"github.com/expensebot/expensebot/store"
+	"github.com/expensebot/expensebot/store/storetest"
+)
+
+// These tests run the API's real handlers over the real workflow and a real SQLite store; only
+// Slack's directory is a fake. Every answer a test receives is checked against openapi.json
+// (see spec below): an undocumented status, a member the schema does not list, or a missing
+// required one fails the test that met it. To cover a new route or status, call it through
+// env.call and the check comes with it.
+
+const (
+	billingToken = "tok-billing-0123456789"
+	ledgerToken  = "tok-ledger-0123456789a"
+	auditToken   = "tok-audit-0123456789ab"
+)
+
+type fakeDirectory struct {
+	mu     sync.Mutex
+	emails map[string]string
+	calls  int
+}
+
+func (d *fakeDirectory) UserByEmail(_ context.Context, email string) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls++
+	if id, ok := d.emails[email]; ok {
+		return id, nil
+	}
+	return "", expensebot.Errorf(expensebot.ENOTFOUND, "No one in Slack has the address %s.", email)
+}
+
+func (d *fakeDirectory) User(_ context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, known := range d.emails {
+		if known == id {
+			return nil
+		}
+	}
+	return expensebot.Errorf(expensebot.ENOTFOUND, "There is no Slack user %s.", id)
+}
+
+func (d *fakeDirectory) Permalink(_ context.Context, channel, ts string) (string, error) {
+	return "https://fake.slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", ""), nil
+}
+
+type env struct {
+	t    *testing.T
+	srv  *api.Server
+	http *httptest.Server
+	db   *store.DB
+	dir  *fakeDirectory
+}
+
+var rules = policy.Rules{Currency: "USD", AutoApproveMax: expensebot.Money{Minor: 100000, Currency: "USD"},
+	ReviewMax: expensebot.Money{Minor: 1000000, Currency: "USD"}, ReceiptRequiredOver: expensebot.Money{Minor: 7500, Currency: "USD"}, MinConfidence: 0.95}
+
+func newEnv(t *testing.T, adjust ...func(*api.Config)) *env {
+	t.Helper()
+	clients, err := api.ParseClients([]string{"billing=" + billingToken, "ledger=" + ledgerToken, "audit*=" + auditToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := api.Config{Clients: clients, WebhookSecret: "whsec-test", CallbackAllow: []string{"127.0.0.1"}, Rate: 1000, Burst: 1000}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	db := storetest.Open(t, store.SQLite)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir := &fakeDirectory{emails: map[string]string{"jane@example.com": "UJANE", "omar@example.com": "UOMAR"}}
+	srv := api.New(db, dir, cfg, log)
+	flow := approval.New(db, nil, nil, nil, approval.Config{Rules: rules, Callbacks: srv}, log)
+	hs := httptest.NewServer(srv.Handler(flow))
+	t.Cleanup(hs.Close)
+	return &env{t: t, srv: srv, http: hs, db: db, dir: dir}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json() map[string]any {
+	var m map[string]any
+	json.Unmarshal(r.body, &m)
+	return m
+}
+
+// call makes a request and checks the answer against the OpenAPI description.
+func (e *env) call(method, path, token, body string, headers ...string) response {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.http.URL+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, body: b}
+	checkAgainstSpec(e.t, method, req.URL.Path, r)
+	return r
+}
+
+func (e *env) submit(token, body string, headers ...string) response {
+	e.t.Helper()
+	return e.call("POST", "/v1/expenses", token, body, headers...)
+}
+
+func id(t *testing.T, r response) int64 {
+	t.Helper()
+	n, ok := r.json()["id"].(float64)
+	if !ok {
+		t.Fatalf("no id in %d %s", r.status, r.body)
+	}
+	return int64(n)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// spec is openapi.json, decoded once.
+var spec = func() map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal(api.OpenAPI, &m); err != nil {
+		panic("openapi.json: " + err.Error())
+	}
+	return m
+}()
+
+// operation finds the spec's operation for a request path, matching {param} segments.
+func operation(method, path string) (map[string]any, string) {
+	paths := spec["paths"].(map[string]any)
+	for tmpl, item := range paths {
+		ts, ps := strings.Split(tmpl, "/"), strings.Split(path, "/")
+		if len(ts) != len(ps) {
+			continue
+		}
+		match := true
+		for i := range ts {
+			if ts[i] != ps[i] && !strings.HasPrefix(ts[i], "{") {
+				match = false
+			}
+		}
+		if match {
+			op, _ := item.(map[string]any)[strings.ToLower(method)].(map[string]any)
+			return op, tmpl
+		}
+	}
+	return nil, ""
+}
+
+func checkAgainstSpec(t *testing.T, method, path string, r response) {
+	t.Helper()
+	op, tmpl := operation(method, path)
+	if op == nil {
+		if r.status != http.StatusNotFound && r.status != http.StatusMethodNotAllowed {
+			t.Errorf("%s %s answered %d but openapi.json has no such operation", method, path, r.status)
+		}
+		return
+	}
+	resp, ok := op["responses"].(map[string]any)[strconv.Itoa(r.status)].(map[string]any)
+	if !ok {
+		t.Errorf("%s %s answered %d, which openapi.json does not list: %s", method, tmpl, r.status, r.body)
+		return
+	}
+	headers, _ := resp["headers"].(map[string]any)
+	for name := range headers {
+		if name == "Location" && r.header.Get(name) == "" {
+			t.Errorf("%s %s %d: no %s header", method, tmpl, r.status, name)
+		}
+		if name == "Retry-After" && r.header.Get(name) == "" {
+			t.Errorf("%s %s %d: no %s header", method, tmpl, r.status, name)
+		}
+	}
+	ct := strings.Split(r.header.Get("Content-Type"), ";")[0]
+	content, _ := resp["content"].(map[string]any)
+	media, ok := content[ct].(map[string]any)
+	if !ok {
+		t.Errorf("%s %s %d: content type %q is not documented", method, tmpl, r.status, ct)
+		return
+	}
+	var body any
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Errorf("%s %s %d: body is not JSON: %s", method, tmpl, r.status, r.body)
+		return
+	}
+	if problems := validate(media["schema"], body, "$"); len(problems) > 0 {
+		t.Errorf("%s %s %d does not match openapi.json:\n  %s\nbody: %s", method, tmpl, r.status, strings.Join(problems, "\n  "), r.body)
+	}
+}
+
+// validate checks v against the subset of JSON Schema openapi.json uses: $ref, type (one or a
+// list), properties, required, additionalProperties: false, items, enum, const and pattern.
+func validate(schemaAny, v any, at string) []string {
+	schema, _ := schemaAny.(map[string]any)
+	if ref, ok := schema["$ref"].(string); ok {
+		name := strings.TrimPrefix(ref, "#/components/schemas/")
+		return validate(spec["components"].(map[string]any)["schemas"].(map[string]any)[name], v, at)
+	}
+	var out []string
+	if t, ok := schema["type"]; ok {
+		var types []string
+		switch t := t.(type) {
+		case string:
+			types = []string{t}
+		case []any:
+			for _, x := range t {
+				types = append(types, x.(string))
+			}
+		}
+		if !slices.Contains(types, jsonType(v)) {
+			return []string{at + ": is " + jsonType(v) + ", want " + strings.Join(types, " or ")}
+		}
+	}
+	if enum, ok := schema["enum"].([]any); ok && !slices.ContainsFunc(enum, func(x any) bool { return x == v }) {
+		out = append(out, at+": "+toString(v)+" is not one of the enum")
+	}
+	if c, ok := schema["const"]; ok && c != v {
+		out = append(out, at+": "+toString(v)+" is not "+toString(c))
+	}
+	if p, ok := schema["pattern"].(string); ok {
+		if s, isStr := v.(string); isStr && !regexp.MustCompile(p).MatchString(s) {
+			out = append(out, at+": "+s+" does not match "+p)
+		}
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		props, _ := schema["properties"].(map[string]any)
+		for _, r := range toStrings(schema["required"]) {
+			if _, ok := v[r]; !ok {
+				out = append(out, at+": lacks required "+r)
+			}
+		}
+		for k, x := range v {
+			if ps, ok := props[k]; ok {
+				out = append(out, validate(ps, x, at+"."+k)...)
+			} else if schema["additionalProperties"] == false {
+				out = append(out, at+": has "+k+", which the schema does not list")
+			}
+		}
+	case []any:
+		for i, x := range v {
+			out = append(out, validate(schema["items"], x, at+"["+strconv.Itoa(i)+"]")...)
+		}
+	}
+	return out
+}
+
+func jsonType(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		if v == float64(int64(v)) {
+			return "integer"
+		}
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	}
+	return "object"
+}
+
+func toString(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func toStrings(v any) []string {
+	var out []string
+	list, _ := v.([]any)
+	for _, x := range list {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+// TestOpenAPIDescribesTheRoutes: every operation openapi.json lists is served (not the 404 or
+// 405 of an unknown route), and every route served is in openapi.json.
+func TestOpenAPIDescribesTheRoutes(t *testing.T) {
+	e := newEnv(t)
+	for path, item := range spec["paths"].(map[string]any) {
+		for method := range item.(map[string]any) {
+			concrete := strings.ReplaceAll(path, "{id}", "1")
+			req, _ := http.NewRequest(strings.ToUpper(method), e.http.URL+concrete, bytes.NewReader(nil))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusMethodNotAllowed || strings.Contains(string(b), "There is nothing at") {
+				t.Errorf("openapi.json lists %s %s, which is not served", method, path)
+			}
+		}
+	}
+	for _, route := range api.Routes() {
+		method, path, _ := strings.Cut(route, " ")
+		if op, _ := operation(method, strings.ReplaceAll(path, "{id}", "1")); op == nil {
+			t.Errorf("%s is served but not in openapi.json", route)
+		}
+	}
+	r := e.call("GET", "/v1/openapi.json", "", "")
+	if r.status != http.StatusOK || !bytes.Equal(r.body, api.OpenAPI) {
+		t.Errorf("GET /v1/openapi.json = %d", r.status)
+	}
+	if spec["openapi"] != "3.1.0" {
+		t.Errorf("openapi = %v, want 3.1.0", spec["openapi"])
+	}
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/expensebot/expensebot/api"
+)
+
+// This file is the approval API's part of the program: its variables' decoders and checks, and
+// the listener serve opens.
+
+// clients is EXPENSEBOT_API_TOKENS: name=token pairs. It is a secret: a problem names the
+// entry by position and client name, never by its token.
+type clients struct {
+	secret
+	list []api.Client
+}
+
+func (c *clients) Decode(s string) error {
+	c.raw = strings.TrimSpace(s)
+	list, err := api.ParseClients(strings.Split(c.raw, ","))
+	if err != nil {
+		c.fail("%v", err)
+	}
+	c.list = list
+	return nil
+}
+
+// hosts is EXPENSEBOT_CALLBACK_ALLOW: host names or IP addresses, comma-separated.
+type hosts struct {
+	field
+	list []string
+}
+
+func (h *hosts) Decode(s string) error {
+	h.raw = strings.TrimSpace(s)
+	h.list = nil
+	for host := range strings.SplitSeq(h.raw, ",") {
+		if host = strings.TrimSpace(host); host != "" {
+			h.list = append(h.list, host)
+		}
+	}
+	if err := api.ParseAllowList(h.list); err != nil {
+		h.fail("%v", err)
+	}
+	return nil
+}
+
+// validateAPI checks what the API's variables need of each other.
+func (e *environment) validateAPI() {
+	if addr := e.HTTPAddr.raw; addr != "" {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			e.HTTPAddr.fail("must be host:port, e.g. 127.0.0.1:8080")
+		} else if len(e.APITokens.list) == 0 && e.APITokens.err == nil {
+			e.HTTPAddr.fail("set EXPENSEBOT_API_TOKENS too (name=token, comma-separated): no client could call the approval API")
+		}
+	}
+	if s := e.WebhookSecret.raw; s != "" && len(s) < api.MinTokenLength {
+		e.WebhookSecret.fail("shorter than %d characters; use a long random one (openssl rand -hex 32)", api.MinTokenLength)
+	}
+}
+
+// apiConfig is the approval API's configuration.
+func apiConfig(cfg Config) api.Config {
+	return api.Config{Clients: cfg.APIClients, WebhookSecret: api.Secret(cfg.WebhookSecret), CallbackAllow: cfg.CallbackAllow}
+}
+
+// listenAPI opens the approval API's listener, or returns nil when EXPENSEBOT_HTTP_ADDR is unset.
+// Opening it before connecting to Slack makes a port in use fail the start, not a later request.
+func listenAPI(cfg Config, logger *slog.Logger) (net.Listener, error) {
+	if cfg.HTTPAddr == "" {
+		if len(cfg.APIClients) > 0 {
+			logger.Warn("EXPENSEBOT_API_TOKENS is set but EXPENSEBOT_HTTP_ADDR is not: the approval API is not served")
+		}
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("EXPENSEBOT_HTTP_ADDR=%q: %w", cfg.HTTPAddr, err)
+	}
+	if cfg.WebhookSecret == "" {
+		logger.Warn("EXPENSEBOT_WEBHOOK_SECRET is not set: the approval API refuses callback_url; clients can poll with ?wait")
+	}
+	return ln, nil
+}
