@@ -83,6 +83,17 @@ type Callbacks interface {
 	Callback(ctx context.Context, e expensebot.Expense, n expensebot.Notice) (expensebot.AuditEvent, error)
 }
 
+// Observer counts what happens, for an operator's dashboard (*metrics.Metrics is one).
+type Observer interface {
+	Outcome(outcome string)
+	Assessed(d time.Duration, failed bool, promptTokens, completionTokens int)
+}
+
+type noObserver struct{}
+
+func (noObserver) Outcome(string)                         {}
+func (noObserver) Assessed(time.Duration, bool, int, int) {}
+
 // Groups expands a user group into its members.
 type Groups interface {
 	GroupMembers(ctx context.Context, group string) ([]string, error)
@@ -101,6 +112,7 @@ type Config struct {
 	AssessLease      time.Duration // how long one assessment holds its expense: more than the AI timeout (default 1m)
 	Callbacks        Callbacks     // delivers API callbacks; nil: they wait until one is configured
 	Now              func() time.Time
+	Observer         Observer // nil: nothing is counted
 }
 
 // Service runs the approval workflow. Its methods are safe for concurrent use.
@@ -138,6 +150,9 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	}
 	if cfg.NoticeLease <= 0 {
 		cfg.NoticeLease = 10 * time.Second
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -63,6 +63,9 @@ func (s *Service) Decide(ctx context.Context, d expensebot.Decision) (expensebot
 		return e, err
 	}
 	s.log.Info("expense decided", "expense_id", e.ID, "user_id", d.Reviewer, "decision", d.Outcome, "status", e.Status)
+	if e.Status.Final() {
+		s.cfg.Observer.Outcome(string(e.Status))
+	}
 	s.kick()
 	s.homes.mark(e.SubmitterID)
 	s.homes.markReviewers()

@@ -112,6 +112,7 @@ func (s *Service) commit(ctx context.Context, group []*submission) {
 			s.log.Info("duplicate submission ignored", "expense_id", g.Saved.ID)
 		default:
 			s.log.Info("expense submitted", "expense_id", g.Saved.ID, "user_id", g.Saved.SubmitterID, "amount", g.Saved.Amount.String())
+			s.cfg.Observer.Outcome(string(expensebot.StatusSubmitted))
 			s.homes.mark(g.Saved.SubmitterID)
 			s.enqueue(g.Saved.ID, held, g.Saved)
 		}
@@ -144,6 +145,11 @@ func (s *Service) process(ctx context.Context, q queued) {
 		if err != nil {
 			s.log.Warn("AI assessment failed; a person will decide", "expense_id", id, "err", err, "latency_ms", time.Since(start).Milliseconds())
 		}
+		var prompt, completion int
+		if assessment != nil {
+			prompt, completion = assessment.PromptTokens, assessment.CompletionTokens
+		}
+		s.cfg.Observer.Assessed(time.Since(start), !assessment.Usable(), prompt, completion)
 	}
 	routed, err := s.store.Route(ctx, id, assessment, s.route(e, assessment))
 	if err != nil {
@@ -153,6 +159,7 @@ func (s *Service) process(ctx context.Context, q queued) {
 		return
 	}
 	s.log.Info("expense routed", "expense_id", id, "status", routed.Status, "approvals_required", routed.ApprovalsRequired)
+	s.cfg.Observer.Outcome(string(routed.Status))
 	s.kick()
 	s.homes.mark(routed.SubmitterID)
 	if routed.Status == expensebot.StatusPendingReview {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,8 +23,14 @@ func (b *Bot) serveHTTP(ctx context.Context) (stop func()) {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", b.health())
+	if b.metrics != nil {
+		mux.Handle("GET /metrics", b.metrics.Handler())
+	}
+	mux.Handle("/", b.apiHandler)
 	srv := &http.Server{
-		Handler:           b.apiHandler,
+		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second, // the longest ?wait is 60 s
@@ -53,6 +60,27 @@ func (b *Bot) serveHTTP(ctx context.Context) (stop func()) {
 	}()
 	b.log.Info("approval API listening", "addr", b.ln.Addr().String())
 	return func() { cancel(); <-stopped }
+}
+
+// health answers /healthz for a supervisor: 200 when Socket Mode is connected and the database
+// answers, 503 otherwise, saying which is wrong.
+func (b *Bot) health() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status := map[string]string{"slack": "connected", "database": "ok"}
+		code := http.StatusOK
+		if !b.connected.Load() {
+			status["slack"], code = "not connected", http.StatusServiceUnavailable
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if b.store == nil || b.store.Ping(ctx) != nil {
+			status["database"], code = "not answering", http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(status)
+	})
 }
 
 func newAPI(st api.Store, dir api.Directory, cfg api.Config, log *slog.Logger) *api.Server {

@@ -1,12 +1,14 @@
 package bot
 
 import (
+	"context"
 	"log/slog"
 	"net"
 
 	"github.com/expensebot/expensebot/api"
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/handlers"
+	"github.com/expensebot/expensebot/metrics"
 )
 
 // Options is everything the program runs with, built by cmd/expensebot from the configuration and
@@ -18,28 +20,33 @@ type Options struct {
 	Assessor approval.Assessor // nil: the AI check is off
 	Log      *slog.Logger
 
-	API  api.Config   // clients, webhook secret and callback rules of the approval API
-	HTTP net.Listener // serves the approval API when set; Run shuts it down with the rest
+	API     api.Config       // clients, webhook secret and callback rules of the approval API
+	HTTP    net.Listener     // serves the approval API, /healthz and /metrics when set; Run shuts it down with the rest
+	Metrics *metrics.Metrics // nil: nothing is counted and /metrics is not served
 }
 
 // Store is what the program needs of persistence (*store.DB has it).
 type Store interface {
 	approval.Store
 	api.Store
+	Ping(ctx context.Context) error
 }
 
 // Assemble wires the program: the Web API client, the Slack edge, the approval workflow over
 // o.Store, the approval API, and the Socket Mode connection. Run the returned bot to start it all.
 func Assemble(o Options) *Bot {
 	api := NewAPI(o.Slack)
-	msg := handlers.NewMessenger(api, o.Log)
+	msg := handlers.NewMessenger(api, o.Log, o.Metrics)
+	if o.Metrics != nil {
+		o.Workflow.Observer = o.Metrics
+	}
 	// The approval API delivers the workflow's callbacks even with no listener: notices queued
 	// while it served must still go out.
 	apiServer := newAPI(o.Store, directory{api}, o.API, o.Log)
 	o.Workflow.Callbacks = apiServer
 	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
 	b := New(o.Slack, api, handlers.New(flow, api, o.Log), o.Log)
-	b.flow = flow
+	b.flow, b.metrics, b.store = flow, o.Metrics, o.Store
 	b.apiServer, b.apiHandler, b.ln = apiServer, apiServer.Handler(flow), o.HTTP
 	return b
 }

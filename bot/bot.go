@@ -17,10 +17,12 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expensebot/expensebot/api"
 	"github.com/expensebot/expensebot/handlers"
+	"github.com/expensebot/expensebot/metrics"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
@@ -83,6 +85,10 @@ type Bot struct {
 	// The approval API, served on ln when set (assembled bots only).
 	apiServer  *api.Server
 	apiHandler http.Handler
+	metrics    *metrics.Metrics // may be nil
+	store      interface{ Ping(context.Context) error }
+	connected  atomic.Bool // Socket Mode is connected, for /healthz
+	connects   atomic.Int64
 	ln         net.Listener
 
 	// Ack latencies, for the benchmark and the log.
@@ -282,12 +288,18 @@ func (b *Bot) dispatch(evt socketmode.Event) {
 		return
 	case socketmode.EventTypeConnected:
 		b.log.Info("Socket Mode connected")
+		b.connected.Store(true)
+		if b.connects.Add(1) > 1 {
+			b.metrics.Reconnected()
+		}
 		return
 	case socketmode.EventTypeConnectionError:
 		b.log.Warn("Socket Mode connection error; retrying", "err", evt.Data)
+		b.connected.Store(false)
 		return
 	case socketmode.EventTypeDisconnect:
 		b.log.Info("Slack asked to reconnect")
+		b.connected.Store(false)
 		return
 	case socketmode.EventTypeInvalidAuth:
 		b.log.Error("Slack refused SLACK_APP_TOKEN")
@@ -374,6 +386,7 @@ func (b *Bot) run(ctx context.Context, j job) {
 const ackWindow = 1 << 16
 
 func (b *Bot) recordAck(d time.Duration) {
+	b.metrics.Ack(d)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.acks) < ackWindow {

@@ -19,6 +19,7 @@ import (
 	"github.com/expensebot/expensebot/bot"
 	"github.com/expensebot/expensebot/internal/fakeopenai"
 	"github.com/expensebot/expensebot/internal/fakeslack"
+	"github.com/expensebot/expensebot/metrics"
 	"github.com/expensebot/expensebot/policy"
 	"github.com/expensebot/expensebot/policy/openai"
 	"github.com/expensebot/expensebot/store"
@@ -141,7 +142,7 @@ func (h *harness) start() *instance {
 		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
 		Workflow: approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8, DrainTimeout: 5 * time.Second},
 		Store:    db, Assessor: assessor, Log: log,
-		API: apiCfg, HTTP: ln,
+		API: apiCfg, HTTP: ln, Metrics: metrics.New(nil),
 	})
 	connectsBefore := h.slack.Connects()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -72,12 +72,16 @@ func New(flow workflow, sl Slack, log *slog.Logger) *App {
 // Messenger delivers the workflow's news to people in Slack; it implements
 // approval.Messenger and approval.Groups.
 type Messenger struct {
-	slack Slack
-	log   *slog.Logger
+	slack   Slack
+	log     *slog.Logger
+	observe interface{ RateLimited(method string) } // may be nil
 }
 
-// NewMessenger returns a Messenger that posts through sl.
-func NewMessenger(sl Slack, log *slog.Logger) *Messenger { return &Messenger{slack: sl, log: log} }
+// NewMessenger returns a Messenger that posts through sl and counts Slack's 429s with observe
+// (nil: not counted).
+func NewMessenger(sl Slack, log *slog.Logger, observe interface{ RateLimited(method string) }) *Messenger {
+	return &Messenger{slack: sl, log: log, observe: observe}
+}
 
 var (
 	_ approval.Messenger = (*Messenger)(nil)

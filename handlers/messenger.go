@@ -42,6 +42,15 @@ func classify(err error) error {
 	return err
 }
 
+// classify is classify, counting a 429 from method for the dashboard.
+func (m *Messenger) classify(method string, err error) error {
+	var rl *slack.RateLimitedError
+	if m.observe != nil && errors.As(err, &rl) {
+		m.observe.RateLimited(method)
+	}
+	return classify(err)
+}
+
 // CheckChannel reports, in words for an operator, why the bot cannot post cards to channel.
 func (m *Messenger) CheckChannel(ctx context.Context, channel string) error {
 	c, err := m.slack.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
@@ -102,7 +111,7 @@ func (m *Messenger) post(ctx context.Context, channel, thread string, n expenseb
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
 	ch, ts, err := m.slack.PostMessageContext(ctx, channel, opts...)
-	return ch, ts, classify(err)
+	return ch, ts, m.classify("chat.postMessage", err)
 }
 
 // findPost looks for the post of part of notice n among the latest messages of channel, or of
@@ -147,7 +156,7 @@ func (m *Messenger) PostReview(ctx context.Context, e expensebot.Expense, n expe
 // UpdateReview redraws the approval card.
 func (m *Messenger) UpdateReview(ctx context.Context, e expensebot.Expense) error {
 	_, _, _, err := m.slack.UpdateMessageContext(ctx, e.ReviewChannel, e.ReviewMessageTS, approvalMessage(e, m.receiptLinks(ctx, e)).options()...)
-	return classify(err)
+	return m.classify("chat.update", err)
 }
 
 // TellSubmitter DMs the submitter the news of n.
@@ -174,7 +183,7 @@ func (m *Messenger) PostComment(ctx context.Context, e expensebot.Expense, n exp
 // PublishHome publishes user's App Home.
 func (m *Messenger) PublishHome(ctx context.Context, user string, h approval.Home) error {
 	_, err := m.slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: homeView(h)})
-	return classify(err)
+	return m.classify("views.publish", err)
 }
 
 // GroupMembers lists a user group's members (usergroups.users.list).

@@ -30,6 +30,9 @@ type Person struct {
 
 // UI serves the page and its small JSON API.
 type UI struct {
+	// Ops is the base URL of the bot's /healthz and /metrics, linked from the page ("" for none).
+	Ops string
+
 	slack  *fakeslack.Server
 	people []Person
 	mux    *http.ServeMux
@@ -83,7 +86,8 @@ func (u *UI) state(w http.ResponseWriter, r *http.Request) {
 		Home     *fakeslack.View   `json:"home"`
 		Modal    *fakeslack.View   `json:"modal"`
 		Names    map[string]string `json:"names"`
-	}{People: u.people, Names: map[string]string{}}
+		Ops      string            `json:"ops,omitempty"`
+	}{People: u.people, Names: map[string]string{}, Ops: u.Ops}
 	for _, usr := range u.slack.Users() {
 		out.Names[usr.ID] = usr.RealName
 	}

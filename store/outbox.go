@@ -214,3 +214,43 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// Backlog is the undelivered notices of one channel: the approvals channel of the cards they
+// post or update, "" for DMs and callbacks.
+type Backlog struct {
+	Channel string    `db:"channel"`
+	Count   int       `db:"n"`
+	Oldest  time.Time `db:"oldest"`
+}
+
+// Backlogs counts undelivered notices per channel, with the oldest one's creation time.
+func (s *DB) Backlogs(ctx context.Context) ([]Backlog, error) {
+	var rows []struct {
+		Channel string `db:"channel"`
+		Count   int    `db:"n"`
+		Oldest  string `db:"oldest"`
+	}
+	// MIN over a timestamp comes back as text from SQLite; it is parsed below for both engines.
+	err := s.db.SelectContext(ctx, &rows, s.q(`SELECT CASE WHEN o.kind IN (?, ?) THEN '' ELSE e.review_channel END AS channel,
+		count(*) AS n, CAST(MIN(o.created_at) AS TEXT) AS oldest
+		FROM outbox o JOIN expenses e ON e.id = o.expense_id
+		WHERE o.done_at IS NULL GROUP BY 1 ORDER BY 1`), expensebot.NoticeTellSubmitter, expensebot.NoticeCallback)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox backlog: %w", err)
+	}
+	out := make([]Backlog, len(rows))
+	for i, r := range rows {
+		out[i] = Backlog{Channel: r.Channel, Count: r.Count, Oldest: parseTime(r.Oldest)}
+	}
+	return out, nil
+}
+
+// parseTime reads a timestamp as either engine writes it as text.
+func parseTime(s string) time.Time {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999-07", "2006-01-02 15:04:05.999999999 -0700 MST", "2006-01-02 15:04:05.999999999+00:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}

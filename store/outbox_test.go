@@ -115,3 +115,26 @@ func TestBlockedCardTellsOnceAndWaits(t *testing.T) {
 		}
 	})
 }
+
+// TestBacklogs: the dashboard's outbox backlog per channel, with the age of the oldest notice.
+func TestBacklogs(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		e, _, _ := db.Submit(ctx, newExpense("bl", "U1", 250000))
+		db.StartAssessment(ctx, e.ID, time.Minute)
+		db.Route(ctx, e.ID, nil, expensebot.Route{ApprovalsRequired: 1, Channel: "CAPP", Reasons: []string{"over"}}) // a card and a DM
+		list, err := db.Backlogs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, b := range list {
+			got[b.Channel] = b.Count
+			if b.Oldest.IsZero() || time.Since(b.Oldest) > time.Hour || time.Since(b.Oldest) < -time.Minute {
+				t.Errorf("oldest of %q = %v", b.Channel, b.Oldest)
+			}
+		}
+		if got["CAPP"] != 1 || got[""] != 1 || len(got) != 2 {
+			t.Errorf("backlog = %v", got)
+		}
+	})
+}

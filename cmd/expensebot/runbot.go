@@ -11,6 +11,7 @@ import (
 
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
+	"github.com/expensebot/expensebot/metrics"
 	"github.com/expensebot/expensebot/policy"
 	"github.com/expensebot/expensebot/policy/openai"
 	"github.com/expensebot/expensebot/rates"
@@ -104,6 +105,21 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
 			AssessLease: lease},
 		Store: db, Assessor: assessor, Log: logger,
-		API: apiConfig(cfg), HTTP: ln,
+		API: apiConfig(cfg), HTTP: ln, Metrics: metrics.New(backlog(db)),
 	}).Run(ctx)
+}
+
+// backlog reads the outbox backlog for /metrics.
+func backlog(db *store.DB) metrics.BacklogFunc {
+	return func(ctx context.Context) ([]metrics.Backlog, error) {
+		list, err := db.Backlogs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]metrics.Backlog, len(list))
+		for i, b := range list {
+			out[i] = metrics.Backlog{Channel: b.Channel, Count: b.Count, Oldest: time.Since(b.Oldest)}
+		}
+		return out, nil
+	}
 }

@@ -75,7 +75,9 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 	if err != nil {
 		return fmt.Errorf("sandbox: listen on %s: %w", *addr, err)
 	}
-	page := &http.Server{Handler: sandbox.NewUI(ws, sandbox.People), ReadHeaderTimeout: 5 * time.Second}
+	ui := sandbox.NewUI(ws, sandbox.People)
+	ui.Ops = "http://" + cfg.HTTPAddr
+	page := &http.Server{Handler: ui, ReadHeaderTimeout: 5 * time.Second}
 	go page.Serve(ln)
 	defer page.Close()
 

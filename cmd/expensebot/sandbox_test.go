@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -253,6 +254,20 @@ func TestSandboxDemo(t *testing.T) {
 	}
 	if alice := get("UALICE"); !strings.Contains(alice, "was approved automatically") {
 		t.Errorf("Alice's DMs lack the auto-approval")
+	}
+	// The page links to the bot's health and metrics, which the sandbox serves.
+	var st struct{ Ops string }
+	json.Unmarshal([]byte(rita), &st)
+	for path, want := range map[string]string{"/healthz": `"slack":"connected"`, "/metrics": `expensebot_expenses_total{outcome="auto_approved"}`} {
+		resp, err := http.Get(st.Ops + path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s = %d, lacks %q", st.Ops+path, resp.StatusCode, want)
+		}
 	}
 	resp, _ := http.Get(url + "api/state?user=UNOBODY")
 	if resp.StatusCode != http.StatusBadRequest {

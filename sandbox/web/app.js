@@ -203,6 +203,8 @@ function renderModal() {
 
 function render() {
   if (!state.data) return;
+  const ops = state.data.ops;
+  $("ops").innerHTML = ops ? `<a href="${esc(ops)}/healthz" target="_blank" data-test="healthz">health</a> · <a href="${esc(ops)}/metrics" target="_blank" data-test="metrics">metrics</a>` : "";
   renderSidebar();
   renderPane();
   renderModal();
