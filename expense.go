@@ -291,6 +291,7 @@ type Notice struct {
 	Actor     string // who caused it
 	Text      string // a comment's text
 	Attempts  int    // deliveries tried before this one
+	Dest      string // the conversation it goes to: a channel, a submitter's user id; "" for callbacks
 }
 
 // Delivered is a notice that got through, with the audit event that records it, if any.

@@ -33,6 +33,7 @@ type Store interface {
 	Unfinished(ctx context.Context) ([]expensebot.Expense, error)
 	ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]expensebot.Notice, error)
 	RenewNotices(ctx context.Context, ids []int64, lease time.Duration) error
+	ReleaseNotices(ctx context.Context, ids []int64) error
 	NoticesDone(ctx context.Context, done []expensebot.Delivered) error
 	NoticeRetry(ctx context.Context, id int64, after time.Duration, reason string) error
 	NoticeFailed(ctx context.Context, id int64, reason string) error
@@ -112,7 +113,8 @@ type Config struct {
 	AssessLease      time.Duration // how long one assessment holds its expense: more than the AI timeout (default 1m)
 	Callbacks        Callbacks     // delivers API callbacks; nil: they wait until one is configured
 	Now              func() time.Time
-	Observer         Observer // nil: nothing is counted
+	Observer         Observer      // nil: nothing is counted
+	PostInterval     time.Duration // pacing of posts to one conversation (default 1s, a burst of 3; negative: none)
 }
 
 // Service runs the approval workflow. Its methods are safe for concurrent use.
@@ -150,6 +152,12 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	}
 	if cfg.NoticeLease <= 0 {
 		cfg.NoticeLease = 10 * time.Second
+	}
+	switch {
+	case cfg.PostInterval == 0:
+		cfg.PostInterval = paceInterval
+	case cfg.PostInterval < 0:
+		cfg.PostInterval = 0
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}

@@ -23,10 +23,13 @@ const (
 	recordTimeout = 5 * time.Second
 )
 
-// RetryAfterError is a delivery the platform asked to try again after Wait.
+// RetryAfterError is a delivery the platform asked to try again after Wait. Method names the
+// Web API method that was refused, when the pause is the method's rather than one
+// conversation's ("" or chat.postMessage: the conversation's).
 type RetryAfterError struct {
-	Wait time.Duration
-	Err  error
+	Wait   time.Duration
+	Method string
+	Err    error
 }
 
 func (e *RetryAfterError) Error() string { return fmt.Sprintf("retry after %s: %v", e.Wait, e.Err) }
@@ -49,17 +52,44 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-// deliverLoop claims due notices until ctx ends and delivers them on work, which outlives ctx so
-// that a post in flight at shutdown finishes and is recorded instead of being repeated later.
+// deliverLoop claims due notices until ctx ends and hands them to their lanes, which deliver on
+// work: work outlives ctx, so that a post in flight at shutdown finishes and is recorded instead
+// of being repeated later. Then the lanes stop starting posts, and what they had not started is
+// handed back at once.
 func (s *Service) deliverLoop(ctx, work context.Context) {
+	d := newDispatcher(s, work)
+	stopRecorder := make(chan struct{})
+	var helpers sync.WaitGroup
+	helpers.Go(func() { d.recordLoop(stopRecorder) })
+	helpers.Go(func() { s.renewLoop(ctx, d) })
+	defer func() {
+		left := d.stop()
+		close(stopRecorder)
+		helpers.Wait()
+		rec, cancel := context.WithTimeout(context.WithoutCancel(work), recordTimeout)
+		defer cancel()
+		if err := s.store.ReleaseNotices(rec, left); err != nil {
+			s.log.Error("hand back notices", "notices", len(left), "err", err)
+		}
+	}()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
-		n := s.deliverDue(ctx, work)
 		if ctx.Err() != nil {
 			return
 		}
-		if n == noticeBatch {
+		claimed := 0
+		if room := min(d.room(), noticeBatch); room > 0 {
+			// The claim runs on work, not ctx: a claim cancelled half way could commit without
+			// its notices reaching us, and they would wait a whole lease for another instance.
+			notices, err := s.store.ClaimNotices(work, room, s.cfg.NoticeLease)
+			if err != nil && work.Err() == nil {
+				s.log.Error("claim notices", "err", err)
+			}
+			d.add(notices)
+			claimed = len(notices)
+		}
+		if claimed == noticeBatch {
 			continue // more may be due
 		}
 		t.Reset(idleRecheck)
@@ -67,95 +97,50 @@ func (s *Service) deliverLoop(ctx, work context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.wake:
+		case <-d.freed:
 		case <-t.C:
 		}
 	}
 }
 
-// deliverDue delivers the notices due now, several at a time, and returns how many it claimed.
-func (s *Service) deliverDue(ctx, work context.Context) int {
-	lease := s.cfg.NoticeLease
-	if ctx.Err() != nil {
-		return 0
-	}
-	// The claim runs on work, not ctx: a claim cancelled half way could commit without its
-	// notices reaching us, and they would wait a whole lease for another instance.
-	notices, err := s.store.ClaimNotices(work, noticeBatch, lease)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Error("claim notices", "err", err)
-		}
-		return 0
-	}
-	if len(notices) == 0 {
-		return 0
-	}
-	// The lease is short, so that notices of an instance that died are taken over within seconds,
-	// and renewed while this batch is worked on, so that a slow Slack does not hand them over.
-	ids := make([]int64, len(notices))
-	for i, n := range notices {
-		ids[i] = n.ID
-	}
-	renewing := make(chan struct{})
-	var renewer sync.WaitGroup
-	renewer.Go(func() {
-		t := time.NewTicker(lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-renewing:
-				return
-			case <-t.C:
-				if err := s.store.RenewNotices(work, ids, lease); err != nil && work.Err() == nil {
-					s.log.Warn("renew notice leases", "err", err)
-				}
+// renewLoop keeps the leases of the notices in flight, every third of a lease, until ctx ends.
+// The lease is short, so that notices of an instance that died are taken over within seconds; the
+// renewal keeps a slow Slack from handing them over while they are worked on.
+func (s *Service) renewLoop(ctx context.Context, d *dispatcher) {
+	t := time.NewTicker(s.cfg.NoticeLease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.store.RenewNotices(d.work, d.ids(), s.cfg.NoticeLease); err != nil && d.work.Err() == nil {
+				s.log.Warn("renew notice leases", "err", err)
 			}
 		}
-	})
-	defer func() { close(renewing); renewer.Wait() }()
-	// Notices of one expense are claimed one at a time, so delivering in parallel keeps each
-	// expense's order.
-	sem := make(chan struct{}, deliverWorker)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var done []expensebot.Delivered
-	for _, n := range notices {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if d, ok := s.deliverOne(work, n); ok {
-				mu.Lock()
-				done = append(done, d)
-				mu.Unlock()
-			}
-		})
 	}
-	wg.Wait()
-	// The batch's deliveries are recorded together, one commit for many; a crash before it
-	// leaves them to be found in Slack by the next attempt, not posted twice.
-	if len(done) > 0 {
-		rec, cancel := context.WithTimeout(context.WithoutCancel(work), recordTimeout)
-		if err := s.store.NoticesDone(rec, done); err != nil {
-			s.log.Error("notices done", "notices", len(done), "err", err)
-		}
-		cancel()
-	}
-	return len(notices)
 }
 
-// deliverOne delivers n and returns it as delivered, for the caller to record; a failure is
-// recorded here, with its retry.
-func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice) (expensebot.Delivered, bool) {
+// deliverOne delivers n and returns it as delivered, for the caller to record. When Slack asked
+// to wait, it returns how long and for which method (the caller keeps the notice and waits);
+// any other failure is recorded here, with its retry.
+func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice) (delivered expensebot.Delivered, ok bool, retry time.Duration, method string) {
 	start := time.Now()
 	ev, err := s.deliver(ctx, n)
 	if err == nil {
 		s.log.Debug("notice delivered", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "latency_ms", time.Since(start).Milliseconds())
-		return expensebot.Delivered{NoticeID: n.ID, Event: ev}, true
+		return expensebot.Delivered{NoticeID: n.ID, Event: ev}, true, 0, ""
+	}
+	// Slack's 429 (a Method is named) is waited out in the lane, in memory, keeping the order;
+	// other retries (a callback receiver's) go through the database with their attempts counted.
+	var ra *RetryAfterError
+	if errors.As(err, &ra) && ra.Method != "" && ra.Wait > 0 && ra.Wait <= maxBackoff && ctx.Err() == nil {
+		s.log.Info("Slack asked to wait; the conversation's lane waits", "notice_id", n.ID, "method", ra.Method, "retry_in", ra.Wait)
+		return expensebot.Delivered{}, false, ra.Wait, ra.Method
 	}
 	// Recording the outcome must happen even when ctx was cancelled at the drain timeout.
 	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	var ra *RetryAfterError
 	var perm *PermanentError
 	var blocked *BlockedError
 	delay := min(time.Duration(1<<min(n.Attempts, 12))*time.Second, maxBackoff)
@@ -170,19 +155,19 @@ func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice) (expenseb
 		if err := s.store.NoticeBlocked(rec, n, channel, err.Error(), blockedRetry, tell); err != nil {
 			s.log.Error("block notice", "notice_id", n.ID, "err", err)
 		}
-		return expensebot.Delivered{}, false
+		return expensebot.Delivered{}, false, 0, ""
 	case errors.As(err, &perm) && n.Attempts+1 >= 3, n.Attempts+1 >= giveUpAfter:
 		s.log.Error("notice given up", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "attempts", n.Attempts+1, "err", err)
 		if err := s.store.NoticeFailed(rec, n.ID, err.Error()); err != nil {
 			s.log.Error("notice failed", "notice_id", n.ID, "err", err)
 		}
-		return expensebot.Delivered{}, false
+		return expensebot.Delivered{}, false, 0, ""
 	}
 	s.log.Warn("notice not delivered; will retry", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "retry_in", delay, "err", err)
 	if err := s.store.NoticeRetry(rec, n.ID, delay, err.Error()); err != nil {
 		s.log.Error("notice retry", "notice_id", n.ID, "err", err)
 	}
-	return expensebot.Delivered{}, false
+	return expensebot.Delivered{}, false, 0, ""
 }
 
 // deliver sends one notice, drawn from the expense as it is now, and returns the audit event that

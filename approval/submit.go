@@ -18,7 +18,7 @@ import (
 // way go into the next one, a single transaction (group commit), so a submission waits for at
 // most one commit before its own, and the database does one commit for many.
 func (s *Service) Submit(ctx context.Context, e expensebot.Expense) (expensebot.Expense, bool, error) {
-	sub := &submission{Submission: expensebot.Submission{Expense: e}, done: make(chan struct{})}
+	sub := &submission{Submission: expensebot.Submission{Expense: e}, ctx: ctx, done: make(chan struct{})}
 	if !s.committing.Load() {
 		s.commit(ctx, []*submission{sub}) // no committer: Run is not running
 	} else {
@@ -45,7 +45,8 @@ func (s *Service) Submit(ctx context.Context, e expensebot.Expense) (expensebot.
 // submission is one Submit waiting for its commit.
 type submission struct {
 	expensebot.Submission
-	done chan struct{} // closed when Submission holds the outcome
+	ctx  context.Context // the submitter's: once it ends, the submitter has been told "not saved"
+	done chan struct{}   // closed when Submission holds the outcome
 }
 
 // holdSlack is how long a fresh submission may wait in the queue on the hold its commit took.
@@ -93,6 +94,33 @@ func (s *Service) commitLoop(ctx, work context.Context) {
 // commit writes a group of submissions in one transaction and queues the new ones for
 // assessment, already held for it.
 func (s *Service) commit(ctx context.Context, group []*submission) {
+	// A submitter who gave up waiting was told the expense was not saved: it must not be saved
+	// later. So those are dropped, and the commit ends when the last submitter stops waiting.
+	alive := group[:0]
+	var last time.Time
+	endless := false // a submitter waits without a deadline
+	for _, g := range group {
+		if err := g.ctx.Err(); err != nil {
+			g.Err = fmt.Errorf("not saved in time: %w", err)
+			close(g.done)
+			continue
+		}
+		if d, ok := g.ctx.Deadline(); !ok {
+			endless = true
+		} else if d.After(last) {
+			last = d
+		}
+		alive = append(alive, g)
+	}
+	if len(alive) == 0 {
+		return
+	}
+	group = alive
+	if !endless {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, last)
+		defer cancel()
+	}
 	subs := make([]expensebot.Submission, len(group))
 	for i, g := range group {
 		subs[i] = g.Submission

@@ -54,6 +54,9 @@ type harness struct {
 	api   *api.Config  // start instances serving the approval API so configured, on 127.0.0.1:0
 
 	rates approval.Rates // exchange rates of instances started from now on; nil for none
+	// postInterval paces posts to one conversation (approval.Config.PostInterval): 0 for the
+	// product's default, negative for none.
+	postInterval time.Duration
 }
 
 type instance struct {
@@ -139,9 +142,10 @@ func (h *harness) start() *instance {
 	}
 	// The same assembly as `expensebot run`, with the test workspace's settings.
 	b := bot.Assemble(bot.Options{
-		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
-		Workflow: approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8, DrainTimeout: 5 * time.Second},
-		Store:    db, Assessor: assessor, Log: log,
+		Slack: bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
+		Workflow: approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8, DrainTimeout: 5 * time.Second,
+			PostInterval: h.postInterval},
+		Store: db, Assessor: assessor, Log: log,
 		API: apiCfg, HTTP: ln, Metrics: metrics.New(nil),
 	})
 	connectsBefore := h.slack.Connects()

@@ -48,7 +48,12 @@ func (m *Messenger) classify(method string, err error) error {
 	if m.observe != nil && errors.As(err, &rl) {
 		m.observe.RateLimited(method)
 	}
-	return classify(err)
+	err = classify(err)
+	var ra *approval.RetryAfterError
+	if errors.As(err, &ra) {
+		ra.Method = method // which pause it is: one conversation's, or the method's
+	}
+	return err
 }
 
 // CheckChannel reports, in words for an operator, why the bot cannot post cards to channel.

@@ -70,7 +70,65 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 	for i, r := range rows {
 		out[i] = expensebot.Notice{ID: r.ID, Kind: r.Kind, ExpenseID: r.ExpenseID, Event: r.Event, Actor: r.Actor, Text: r.Text, Attempts: r.Attempts - 1}
 	}
+	if err := s.destinations(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// destinations fills in where each notice goes: the card's channel for card notices, the
+// submitter for DMs; callbacks go to no conversation.
+func (s *DB) destinations(ctx context.Context, ns []expensebot.Notice) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ns))
+	for i, n := range ns {
+		ids[i] = n.ExpenseID
+	}
+	q, args, err := sqlx.In("SELECT id, review_channel, submitter_id FROM expenses WHERE id IN (?)", ids)
+	if err != nil {
+		return fmt.Errorf("store: notice destinations: %w", err)
+	}
+	var rows []struct {
+		ID        int64  `db:"id"`
+		Channel   string `db:"review_channel"`
+		Submitter string `db:"submitter_id"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
+		return fmt.Errorf("store: notice destinations: %w", err)
+	}
+	byID := make(map[int64]int, len(rows))
+	for i, r := range rows {
+		byID[r.ID] = i
+	}
+	for i := range ns {
+		r := rows[byID[ns[i].ExpenseID]]
+		switch ns[i].Kind {
+		case expensebot.NoticeTellSubmitter:
+			ns[i].Dest = r.Submitter
+		case expensebot.NoticeCallback:
+		default:
+			ns[i].Dest = r.Channel
+		}
+	}
+	return nil
+}
+
+// ReleaseNotices hands claimed notices back undelivered, due at once: an instance that stops
+// does not make the others wait out its lease.
+func (s *DB) ReleaseNotices(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	q, args, err := sqlx.In("UPDATE outbox SET claimed_until = NULL WHERE done_at IS NULL AND id IN (?)", ids)
+	if err != nil {
+		return fmt.Errorf("store: release notices: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, s.q(q), args...); err != nil {
+		return fmt.Errorf("store: release notices: %w", err)
+	}
+	return nil
 }
 
 // NoticesDone marks notices delivered, with the audit events that record them, in one

@@ -101,26 +101,28 @@ type Server struct {
 	http *http.Server
 	ln   net.Listener
 
-	mu         sync.Mutex
-	users      map[string]*User
-	groups     map[string][]string
-	channels   map[string]*Channel
-	views      map[string]*View
-	homes      map[string]string   // user → home view id
-	modals     map[string][]string // user → modal stack
-	triggers   map[string]*trigger
-	responses  map[string]responseTarget
-	tickets    map[string]bool
-	calls      []Call
-	failures   map[string][]failure // method → queued failures
-	conns      map[*conn]bool
-	acks       map[string]chan Ack
-	subs       map[chan struct{}]bool
-	seq        int64
-	lastTS     int64
-	connectErr string // apps.connections.open answers this error when set
-	connects   int
-	latency    map[string][2]time.Duration // method → answer delay range, after the call took effect
+	mu           sync.Mutex
+	users        map[string]*User
+	groups       map[string][]string
+	channels     map[string]*Channel
+	views        map[string]*View
+	homes        map[string]string   // user → home view id
+	modals       map[string][]string // user → modal stack
+	triggers     map[string]*trigger
+	responses    map[string]responseTarget
+	tickets      map[string]bool
+	calls        []Call
+	failures     map[string][]failure // method → queued failures
+	conns        map[*conn]bool
+	acks         map[string]chan Ack
+	subs         map[chan struct{}]bool
+	seq          int64
+	lastTS       int64
+	connectErr   string // apps.connections.open answers this error when set
+	connects     int
+	latency      map[string][2]time.Duration // method → answer delay range, after the call took effect
+	channelLimit map[string]int              // channel → chat.postMessage per second
+	channelSent  map[string][]time.Time      // channel → posts in the last second
 }
 
 type failure struct {
@@ -192,6 +194,47 @@ func (s *Server) Join(channel, user string) {
 	if c := s.channels[channel]; c != nil {
 		c.Members[user] = true
 	}
+}
+
+// AddUser adds a member to the workspace.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.ID] = &u
+}
+
+// LimitChannel makes chat.postMessage to channel answer 429 (Retry-After: 1) beyond perSecond
+// messages in any second, as Slack does for a busy channel ("about one message per second").
+func (s *Server) LimitChannel(channel string, perSecond int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.channelLimit == nil {
+		s.channelLimit = map[string]int{}
+		s.channelSent = map[string][]time.Time{}
+	}
+	s.channelLimit[channel] = perSecond
+}
+
+// overChannelLimit reports whether one more post to channel now would exceed its limit, and
+// counts the post when it would not; s.mu is held.
+func (s *Server) overChannelLimit(channel string) bool {
+	limit, ok := s.channelLimit[channel]
+	if !ok {
+		return false
+	}
+	now := time.Now()
+	recent := s.channelSent[channel][:0]
+	for _, t := range s.channelSent[channel] {
+		if now.Sub(t) < time.Second {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= limit {
+		s.channelSent[channel] = recent
+		return true
+	}
+	s.channelSent[channel] = append(recent, now)
+	return false
 }
 
 // AddUserGroup defines a user group (S…) and its members.

@@ -106,6 +106,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": f.err})
 		return
 	}
+	if method == "chat.postMessage" && s.overChannelLimit(s.resolveChannel(str(p, "channel"))) {
+		s.mu.Unlock()
+		s.record(method, p, "ratelimited")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "ratelimited"})
+		return
+	}
 	s.mu.Unlock()
 
 	want := BotToken

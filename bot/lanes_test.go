@@ -1,0 +1,85 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/internal/fakeslack"
+)
+
+// TestBusyChannelDoesNotHoldUpDMs: month end. Twenty approval cards for one channel that Slack
+// limits (here to 5 messages a second) and three hundred auto-approval DMs are due at once. Every
+// DM arrives within a few seconds while the cards drain at the channel's pace, in submission order,
+// each exactly once.
+func TestBusyChannelDoesNotHoldUpDMs(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		const cards, dms = 20, 300
+		h.slack.LimitChannel(approvals, 5)
+		h.postInterval = 200 * time.Millisecond // five a second: the channel's limit here
+		ctx := context.Background()
+		var cardIDs []int64
+		for i := range cards + dms {
+			user := fmt.Sprintf("UM%03d", i)
+			h.slack.AddUser(fakeslack.User{ID: user, Name: strings.ToLower(user), RealName: "Member " + user})
+			e, _, err := h.db.Submit(ctx, expensebot.Expense{SubmitterID: user, IdempotencyKey: "k" + user, Amount: usd(int64(1000 + i)),
+				Description: "Month-end claim", Category: "other"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.db.StartAssessment(ctx, e.ID, time.Minute)
+			route := expensebot.Route{AutoApprove: true, Reasons: []string{"small"}}
+			if i < cards {
+				route = expensebot.Route{ApprovalsRequired: 1, Channel: approvals, Reviewers: []string{rev1}, Reasons: []string{"over the limit"}}
+				cardIDs = append(cardIDs, e.ID)
+			}
+			if _, err := h.db.Route(ctx, e.ID, nil, route); err != nil {
+				t.Fatal(err)
+			}
+		}
+		start := time.Now()
+		h.start()
+		h.eventually("every DM", func() bool {
+			for i := range cards + dms {
+				if h.slack.MessageCount(fmt.Sprintf("UM%03d", i)) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		dmsTook := time.Since(start)
+		var posted []fakeslack.Message
+		h.eventually("every card", func() bool {
+			posted = nil
+			for _, m := range h.slack.Messages(approvals, "") {
+				if m.ThreadTS == "" && m.EphemeralTo == "" {
+					posted = append(posted, m)
+				}
+			}
+			return len(posted) >= cards
+		})
+		cardsTook := time.Since(start)
+		if dmsTook > 3*time.Second || dmsTook > cardsTook {
+			t.Errorf("the DMs took %s, the cards %s: the busy channel held up the DMs", dmsTook, cardsTook)
+		}
+		if cardsTook < 3*time.Second {
+			t.Errorf("%d cards in %s: faster than the channel allows", cards, cardsTook)
+		}
+		if len(posted) != cards {
+			t.Errorf("%d cards posted, want %d", len(posted), cards)
+		}
+		for i, m := range posted {
+			if i < len(cardIDs) && !strings.HasPrefix(m.Text, fmt.Sprintf("Expense #%d from", cardIDs[i])) {
+				t.Errorf("card %d is %q, want expense #%d: not in submission order", i, m.Text, cardIDs[i])
+			}
+		}
+		for i := range cards + dms {
+			if n := h.slack.MessageCount(fmt.Sprintf("UM%03d", i)); n != 1 {
+				t.Errorf("member %d got %d DMs", i, n)
+			}
+		}
+	})
+}
