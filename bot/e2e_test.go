@@ -612,3 +612,81 @@ func TestBotNotInApprovalsChannel(t *testing.T) {
 		}
 	})
 }
+
+// TestFourInstancesUnderLoad: four instances on one PostgreSQL (Slack allows ten Socket Mode
+// connections per app) share a burst of submissions and racing decisions. Every expense ends with
+// one outcome, one card and one DM per event, whichever instance handled what.
+func TestFourInstancesUnderLoad(t *testing.T) {
+	h := newHarness(t, "postgres")
+	h.postInterval = -1 // many DMs to one submitter; pacing is TestBusyChannelDoesNotHoldUpDMs's
+	for range 4 {
+		h.start()
+	}
+	const small, large = 40, 20
+	var wg sync.WaitGroup
+	for i := range small + large {
+		wg.Go(func() {
+			amount := 10 + i // auto-approved
+			if i >= small {
+				amount = 2000 + i // to a reviewer
+			}
+			if _, err := h.slack.Command(emp, general, "/expense", fmt.Sprintf("%d Load %d", amount, i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	h.eventually("every card", func() bool {
+		n := 0
+		for _, m := range h.slack.Messages(approvals, "") {
+			if m.ThreadTS == "" && strings.Contains(string(m.Blocks), "approve:") {
+				n++
+			}
+		}
+		return n == large
+	})
+	list, _ := h.db.BySubmitter(context.Background(), emp, 0, 200)
+	if len(list) != small+large {
+		t.Fatalf("%d expenses stored, want %d", len(list), small+large)
+	}
+	for _, e := range list {
+		if e.Status != expensebot.StatusPendingReview {
+			continue
+		}
+		m := h.approvalMessage(e.ID, "approve:")
+		var race sync.WaitGroup
+		for _, u := range []string{rev1, rev2, rev1} {
+			race.Go(func() { h.click(u, m, "approve", e.ID) })
+		}
+		race.Wait()
+	}
+	h.eventually("every expense decided and told", func() bool {
+		for _, e := range list {
+			evs := h.events(e.ID)
+			if count(evs, "auto_approved")+count(evs, "approved") != 1 || count(evs, "notified") < 1 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(300 * time.Millisecond) // time enough to say anything twice
+	for _, e := range list {
+		evs := h.events(e.ID)
+		want := 1 // auto-approved: one DM
+		if count(evs, "approved") == 1 {
+			want = 2 // routed, then approved
+		}
+		if n := count(evs, "notified"); n != want || count(evs, "auto_approved")+count(evs, "approved") != 1 {
+			t.Errorf("expense #%d: %s", e.ID, strings.Join(evs, ","))
+		}
+	}
+	posts := 0
+	for _, c := range h.slack.Calls("chat.postMessage") {
+		if c.Params["channel"] == approvals && c.Error == "" {
+			posts++
+		}
+	}
+	if posts != large {
+		t.Errorf("%d cards posted for %d expenses by four instances", posts, large)
+	}
+}
