@@ -49,9 +49,6 @@ type submission struct {
 	done chan struct{}   // closed when Submission holds the outcome
 }
 
-// holdSlack is how long a fresh submission may wait in the queue on the hold its commit took.
-const holdSlack = 2 * time.Second
-
 // maxGroup bounds one group commit: enough to absorb a burst, small enough for one statement of
 // audit events.
 const maxGroup = 64
@@ -153,9 +150,11 @@ func (s *Service) process(ctx context.Context, q queued) {
 	id := q.id
 	var e expensebot.Expense
 	var err error
-	// A fresh submission is held for us since its commit. If it waited in the queue long enough
-	// that the hold may end during the AI call, it is taken again (or found taken by another).
-	if !q.held.IsZero() && s.cfg.Now().Add(s.cfg.AssessLease-holdSlack).Before(q.held) {
+	// A fresh submission is held for us since its commit; once the hold has run out (it waited
+	// in the queue that long) it is taken again, or found taken by another instance. A hold that
+	// runs out during the AI call may let another instance ask too; the route is still recorded
+	// once (Route is conditional).
+	if !q.held.IsZero() && s.cfg.Now().Before(q.held) {
 		e = q.e
 	} else {
 		e, err = s.store.StartAssessment(ctx, id, s.cfg.AssessLease)

@@ -126,7 +126,7 @@ func New(cfg Config, api *slack.Client, h Handler, log *slog.Logger) *Bot {
 		cfg.DrainTimeout = 25 * time.Second
 	}
 	if cfg.CommitWorkers <= 0 {
-		cfg.CommitWorkers = 16
+		cfg.CommitWorkers = 64
 	}
 	var opts []socketmode.Option
 	if cfg.PingInterval > 0 {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -119,47 +120,94 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 	if hold > 0 {
 		heldUntil = sql.NullTime{Time: now.Add(hold), Valid: true}
 	}
-	var events []expensebot.AuditEvent
+	// Checked and normalised first; then one INSERT for the group, one SELECT for keys already
+	// stored, and one INSERT of events: three round trips and one commit, however many.
+	first := map[string]int{} // idempotency key → the submission that inserts it
+	var insert []int
+	for i := range subs {
+		sub := &subs[i]
+		sub.Saved, sub.Created, sub.Err = expensebot.Expense{}, false, nil
+		e := &sub.Expense
+		if err := e.Validate(now); err != nil {
+			sub.Err = err
+			continue
+		}
+		if e.IdempotencyKey == "" {
+			sub.Err = fmt.Errorf("store: submit: an idempotency key is required")
+			continue
+		}
+		if e.IncurredOn.IsZero() {
+			e.IncurredOn = now
+		}
+		e.IncurredOn = time.Date(e.IncurredOn.Year(), e.IncurredOn.Month(), e.IncurredOn.Day(), 0, 0, 0, 0, time.UTC)
+		if e.Category == "" {
+			e.Category = "other"
+		}
+		if _, seen := first[e.IdempotencyKey]; !seen {
+			first[e.IdempotencyKey] = i
+			insert = append(insert, i)
+		}
+	}
+	if len(insert) == 0 {
+		return nil
+	}
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		events = events[:0]
-		for i := range subs {
-			sub := &subs[i]
-			sub.Saved, sub.Created, sub.Err = expensebot.Expense{}, false, nil
-			e := sub.Expense
-			if err := e.Validate(now); err != nil {
-				sub.Err = err
-				continue
+		var q strings.Builder
+		q.WriteString(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
+			description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
+			submitted_by, callback_url, request_hash) VALUES `)
+		args := make([]any, 0, 16*len(insert))
+		for j, i := range insert {
+			if j > 0 {
+				q.WriteString(", ")
 			}
-			if e.IdempotencyKey == "" {
-				sub.Err = fmt.Errorf("store: submit: an idempotency key is required")
-				continue
-			}
-			if e.IncurredOn.IsZero() {
-				e.IncurredOn = now
-			}
-			e.IncurredOn = time.Date(e.IncurredOn.Year(), e.IncurredOn.Month(), e.IncurredOn.Day(), 0, 0, 0, 0, time.UTC)
-			if e.Category == "" {
-				e.Category = "other"
-			}
-			saved, err := getExpense(ctx, tx, s.q(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
-				description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
-				submitted_by, callback_url, request_hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+expenseColumns),
-				e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			e := subs[i].Expense
+			args = append(args, e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
 				e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now,
 				e.SubmittedBy, e.CallbackURL, e.RequestHash)
-			if isNoRows(err) {
-				sub.Saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key = ?"), e.IdempotencyKey)
-				if err != nil {
-					return err
-				}
-				continue
+		}
+		q.WriteString(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + expenseColumns)
+		var rows []expenseRow
+		if err := tx.SelectContext(ctx, &rows, s.q(q.String()), args...); err != nil {
+			return err
+		}
+		saved := make(map[string]expensebot.Expense, len(insert))
+		created := make(map[string]bool, len(rows))
+		for _, r := range rows {
+			saved[r.IdempotencyKey], created[r.IdempotencyKey] = r.expense(), true
+		}
+		var stored []string // keys an earlier submission holds
+		for _, i := range insert {
+			if k := subs[i].Expense.IdempotencyKey; !created[k] {
+				stored = append(stored, k)
 			}
+		}
+		if len(stored) > 0 {
+			sq, sargs, err := sqlx.In("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key IN (?)", stored)
 			if err != nil {
 				return err
 			}
-			sub.Saved, sub.Created = saved, true
+			var old []expenseRow
+			if err := tx.SelectContext(ctx, &old, s.q(sq), sargs...); err != nil {
+				return err
+			}
+			for _, r := range old {
+				saved[r.IdempotencyKey] = r.expense()
+			}
+		}
+		var events []expensebot.AuditEvent
+		for i := range subs {
+			sub := &subs[i]
+			if sub.Err != nil {
+				continue
+			}
+			e := sub.Expense
+			sub.Saved = saved[e.IdempotencyKey]
+			sub.Created = created[e.IdempotencyKey] && first[e.IdempotencyKey] == i
+			if !sub.Created {
+				continue
+			}
 			// The actor is the system that submitted for the person, when one did.
 			actor, detail := e.SubmitterID, map[string]any{
 				"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
@@ -169,14 +217,17 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 			if e.SubmittedBy != "" {
 				actor, detail["submitter_id"], detail["callback"] = e.SubmittedBy, e.SubmitterID, e.CallbackURL != ""
 			}
-			events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventSubmitted, actor, detail))
+			events = append(events, expensebot.NewEvent(sub.Saved.ID, expensebot.EventSubmitted, actor, detail))
 			if hold > 0 {
-				events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventAssessing, expensebot.ActorSystem, nil))
+				events = append(events, expensebot.NewEvent(sub.Saved.ID, expensebot.EventAssessing, expensebot.ActorSystem, nil))
 			}
 		}
 		return s.appendEvents(ctx, tx, events...)
 	})
 	if err != nil {
+		for i := range subs {
+			subs[i].Saved, subs[i].Created = expensebot.Expense{}, false
+		}
 		return fmt.Errorf("store: submit %d expenses: %w", len(subs), err)
 	}
 	return nil
