@@ -195,7 +195,7 @@ func (s *Service) kick() {
 // expense.
 func (s *Service) route(e expensebot.Expense, a *expensebot.Assessment) expensebot.Route {
 	e.HomeAmount, e.Rate = s.convert(e.Amount)
-	r := policy.Decide(e, a, s.cfg.Rules)
+	r := policy.Decide(e, a, nil, s.cfg.Rules)
 	if !r.AutoApprove {
 		if r.Channel == "" {
 			r.Channel = s.cfg.ApprovalsChannel
