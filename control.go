@@ -167,3 +167,12 @@ func StatusAfter(before Status, ev AuditEvent) Status {
 	}
 	return before
 }
+
+// ReceiptFile is a receipt as Slack last described it, kept so that the accounting export links
+// and identifies it without Slack.
+type ReceiptFile struct {
+	FileID    string
+	Permalink string // where Slack shows the file to people of the workspace
+	SHA256    string // hex digest of the file's content; "" until it was downloaded
+	UpdatedAt time.Time
+}
