@@ -77,8 +77,8 @@ func whyLine(e expensebot.Expense) string {
 	if len(e.ReviewReasons) == 0 {
 		line = "Why: sent to a person"
 	}
-	if a := e.Assessment; a != nil && len(a.Flags) > 0 {
-		line += " · AI flags: " + inline(strings.Join(a.Flags, ", "), 200)
+	if flags := expensebot.FlagsOf(e); len(flags) > 0 {
+		line += " · flagged because " + flagList(flags)
 	}
 	return line
 }
