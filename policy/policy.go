@@ -159,7 +159,11 @@ func aiReasons(a *expensebot.Assessment, minConfidence float64) []string {
 		reasons = append(reasons, fmt.Sprintf("AI confidence %.2f is below %.2f", a.Confidence, minConfidence))
 	}
 	if len(a.Flags) > 0 {
-		reasons = append(reasons, "AI flagged: "+strings.Join(a.Flags, ", "))
+		said := make([]string, len(a.Flags))
+		for i, f := range a.Flags {
+			said[i] = expensebot.FlagSentence(f)
+		}
+		reasons = append(reasons, "AI flagged it: "+strings.Join(said, "; "))
 	}
 	return reasons
 }

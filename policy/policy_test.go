@@ -60,7 +60,7 @@ func TestDecide(t *testing.T) {
 		{"10000.01 two reviewers", expense(1000001), confident(), false, 2, "two different reviewers"},
 		{"confidence 0.95 auto", expense(4250), &expensebot.Assessment{Decision: "approve", Confidence: 0.95}, true, 1, ""},
 		{"confidence 0.9499 review", expense(4250), &expensebot.Assessment{Decision: "approve", Confidence: 0.9499}, false, 1, "AI confidence 0.95 is below 0.95"},
-		{"flag", expense(4250), &expensebot.Assessment{Decision: "approve", Confidence: 0.99, Flags: []string{"personal"}}, false, 1, "AI flagged: personal"},
+		{"flag", expense(4250), &expensebot.Assessment{Decision: "approve", Confidence: 0.99, Flags: []string{"personal"}}, false, 1, "AI flagged it: it may be a personal expense"},
 		{"AI says review", expense(4250), &expensebot.Assessment{Decision: "review", Confidence: 0.99, Reasons: []string{"vague"}}, false, 1, "AI suggests review: vague"},
 		{"AI says reject: still a human's call", expense(4250), &expensebot.Assessment{Decision: "reject", Confidence: 0.99}, false, 1, "AI suggests reject"},
 		{"AI off", expense(4250), nil, false, 1, "AI check is off"},
