@@ -300,4 +300,3 @@ func TestExportStatusAtEachEvent(t *testing.T) {
 		}
 	})
 }
-
