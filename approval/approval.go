@@ -48,6 +48,8 @@ type Store interface {
 	ResolveSpotCheck(ctx context.Context, id int64, user string, flag bool, finding string) (expensebot.SpotCheck, error)
 	SavePerson(ctx context.Context, p expensebot.Person) error
 	SaveReceiptFile(ctx context.Context, f expensebot.ReceiptFile) error
+	ExpensesSince(ctx context.Context, from time.Time) ([]expensebot.Expense, error)
+	SpotChecks(ctx context.Context, since time.Time) ([]expensebot.SpotCheck, error)
 }
 
 // Assessor gives the AI's advice on an expense. It always returns an assessment; on failure the
@@ -160,6 +162,7 @@ type Service struct {
 	reviewers *reviewerSet
 	homes     *homes
 	lookups   *lookups
+	insight   insight
 	version   string // of the rules in effect
 
 	wake       chan struct{} // kicks the notice deliverer after a commit

@@ -161,6 +161,23 @@ func TestSpotCheckConfirm(t *testing.T) {
 		if evs := h.events(e.ID); count(evs, "refused") != 2 || count(evs, "spot_check_confirmed") != 1 {
 			t.Errorf("trail = %s", strings.Join(evs, ","))
 		}
+		// The reviewers' App Home sums the month up; an employee's does not.
+		h.slack.OpenHome(rev1)
+		h.slack.OpenHome(emp)
+		h.eventually("both App Homes", func() bool {
+			_, a := h.slack.Home(rev1)
+			_, b := h.slack.Home(emp)
+			return a && b
+		})
+		v, _ := h.slack.Home(rev1)
+		for _, want := range []string{"How it went, last 30 days", "*meals:* 1 routed · 1 automatic", "Spot checks: 1 drawn, 1 confirmed, 0 flagged"} {
+			if !strings.Contains(v.Visible(), want) {
+				t.Errorf("reviewer's App Home lacks %q:\n%s", want, v.Visible())
+			}
+		}
+		if v, _ := h.slack.Home(emp); strings.Contains(v.Visible(), "How it went") {
+			t.Errorf("an employee's App Home shows the reviewers' summary")
+		}
 	})
 }
 

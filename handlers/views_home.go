@@ -52,6 +52,7 @@ func homeView(h approval.Home) slack.HomeTabViewRequest {
 		if queueTotal > len(queue) {
 			bs = append(bs, contextBlock(fmt.Sprintf("…and %d more in the approvals channel.", queueTotal-len(queue))))
 		}
+		bs = append(bs, insightBlocks(h.Insight)...)
 	}
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: blocks(bs...)}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/report"
 	"github.com/slack-go/slack"
 )
 
@@ -142,6 +143,15 @@ func TestViewsGolden(t *testing.T) {
 			expensebot.SpotCheck{ExpenseID: 42, Rate: 0.125, Draw: 0.1, Status: expensebot.SpotCheckConfirmed, CheckedBy: "UREV2", CheckedAt: decided}, nil),
 		"spot_finance":    financeMessage(base, expensebot.Notice{Actor: "UREV1", Text: "Receipt is for <another> date"}, []string{"UFIN", "S0FINANCE"}),
 		"modal_spot_flag": spotFlagModal(base, "CAPPROVALS"),
+		"home_reviewer_insight": homeView(approval.Home{Reviewer: true, Insight: &report.Summary{
+			Categories: []report.Line{{Category: "meals", Routed: 40, AutoApproved: 30, ToPeople: 10, Approved: 8, Rejected: 1, Pending: 1, AdvisedApprove: 8, AgreedApprove: 7, MedianDecision: 3*time.Hour + 12*time.Minute}},
+			All:        report.Line{Routed: 40, AutoApproved: 30, ToPeople: 10, Approved: 8, Rejected: 1, Pending: 1, AdvisedApprove: 8, AgreedApprove: 7, MedianDecision: 3*time.Hour + 12*time.Minute},
+			Bands:      []report.Band{{Low: 0.9, High: 0.95, Advised: 4, Approved: 3}, {Low: 0.95, High: 0.99, Advised: 0}, {Low: 0.99, High: 1, Advised: 4, Approved: 4}},
+			Thresholds: []report.Threshold{{MinConfidence: 0.9, NewlyAuto: 4, NewlyRejected: 1}, {MinConfidence: 0.95, Current: true}, {MinConfidence: 0.99, NoLongerAuto: 12}},
+			Flags:      []report.FlagCount{{Flag: "personal", Count: 2}, {Flag: expensebot.FlagPossibleSplit, Count: 1}},
+			SpotChecks: report.SpotCheckLine{Drawn: 3, Confirmed: 1, Flagged: 1},
+		}}),
+		"home_reviewer_insight_empty": homeView(approval.Home{Reviewer: true, Insight: &report.Summary{}}),
 	}
 	for name, v := range tests {
 		t.Run(name, func(t *testing.T) { golden(t, name, v) })
@@ -155,7 +165,12 @@ func TestHomeFitsBlockKit(t *testing.T) {
 	for i := range 500 {
 		many = append(many, with(func(e *expensebot.Expense) { e.ID = int64(i + 1) }))
 	}
-	v := homeView(approval.Home{Mine: many[:approval.HomeMine], Totals: []expensebot.Total{{Status: expensebot.StatusApproved, Count: 500, Sum: base.Amount}}, Reviewer: true, Queue: many[:approval.HomeQueue], QueueTotal: 500})
+	insight := &report.Summary{All: report.Line{Routed: 500}}
+	for _, c := range expensebot.Categories {
+		insight.Categories = append(insight.Categories, report.Line{Category: c, Routed: 50, MedianDecision: time.Hour})
+	}
+	v := homeView(approval.Home{Mine: many[:approval.HomeMine], Totals: []expensebot.Total{{Status: expensebot.StatusApproved, Count: 500, Sum: base.Amount}},
+		Reviewer: true, Queue: many[:approval.HomeQueue], QueueTotal: 500, Insight: insight})
 	if n := len(v.Blocks.BlockSet); n > 100 {
 		t.Errorf("home has %d blocks", n)
 	}

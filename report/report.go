@@ -10,6 +10,7 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -260,4 +261,17 @@ func median(ds []time.Duration) time.Duration {
 		return ds[m]
 	}
 	return (ds[m-1] + ds[m]) / 2
+}
+
+// Span writes a duration as people read it: "45m", "3h12m", "2d4h".
+func Span(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, hours, minutes := d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd%dh", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%dh%02dm", hours, minutes)
+	}
+	return fmt.Sprintf("%dm", minutes)
 }

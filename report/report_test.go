@@ -142,3 +142,12 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "0m", 45 * time.Minute: "45m", 3*time.Hour + 12*time.Minute + 20*time.Second: "3h12m",
+		52 * time.Hour: "2d4h"} {
+		if got := Span(d); got != want {
+			t.Errorf("Span(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

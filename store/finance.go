@@ -329,3 +329,9 @@ func (s *DB) ResolveSpotCheck(ctx context.Context, id int64, user string, flag b
 	}
 	return sc, err
 }
+
+// ExpensesSince returns the expenses created at or after from, in id order: what a report of
+// the period since then reads.
+func (s *DB) ExpensesSince(ctx context.Context, from time.Time) ([]expensebot.Expense, error) {
+	return s.Expenses(ctx, ExpenseQuery{CreatedFrom: from})
+}

@@ -32,16 +32,3 @@ func parseUntil(cmd, s string) (time.Time, error) {
 	}
 	return t.AddDate(0, 0, 1), nil
 }
-
-// span writes a duration as people read it: "45m", "3h12m", "2d4h".
-func span(d time.Duration) string {
-	d = d.Round(time.Minute)
-	days, hours, minutes := d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd%dh", days, hours)
-	case hours > 0:
-		return fmt.Sprintf("%dh%02dm", hours, minutes)
-	}
-	return fmt.Sprintf("%dm", minutes)
-}

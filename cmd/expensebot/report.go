@@ -160,5 +160,5 @@ func orDash(d time.Duration) string {
 	if d == 0 {
 		return "—"
 	}
-	return span(d)
+	return report.Span(d)
 }
