@@ -59,6 +59,8 @@ func exportExpenses(ctx context.Context, cfg Config, args []string, stdout, stde
 		}
 	}
 	switch {
+	case *format != "csv" && *status != "approved" && *status != "auto_approved":
+		return usageError{fmt.Sprintf("expenses: --format %s books what the company owes: use --status approved (or auto_approved), or --format csv", *format)}
 	case *mark && *again:
 		return usageError{"expenses: --include-exported writes expenses marked before; they cannot be marked again"}
 	case *mark && *status != "approved" && *status != "auto_approved":

@@ -234,6 +234,9 @@ func TestExpensesCSV(t *testing.T) {
 			if _, err := runCmd(t, "expenses", "--status", "pending"); err == nil || !strings.Contains(err.Error(), "--status") {
 				t.Errorf("a status that is not decided: %v", err)
 			}
+			if _, err := runCmd(t, "expenses", "--status", "rejected", "--format", "qbo"); err == nil || !strings.Contains(err.Error(), "books what the company owes") {
+				t.Errorf("rejected expenses booked: %v", err)
+			}
 		})
 	}
 }
