@@ -10,23 +10,28 @@ const (
 	ActorAI     = "ai"
 	ActorPolicy = "policy"
 	ActorSystem = "system"
+	ActorExport = "export" // the accounting export, marking what it exported
 )
 
 // Kinds of audit event, one for every step an expense takes.
 const (
 	EventSubmitted     = "submitted"
 	EventAssessing     = "assessing"
-	EventAssessed      = "assessed"       // the AI's verdict, or why there is none
-	EventRouted        = "routed"         // the policy's route and reasons
-	EventAutoApproved  = "auto_approved"  // approved by policy without a human
-	EventFirstApproval = "first_approval" // one of two approvals
-	EventApproved      = "approved"       // final human approval
-	EventRejected      = "rejected"       // human rejection with reason
-	EventCommented     = "commented"      // a reviewer's comment; state unchanged
-	EventRefused       = "refused"        // someone tried to decide and was not allowed
-	EventReviewPosted  = "review_posted"  // the approvals message exists in Slack
-	EventNotified      = "notified"       // the submitter was told the outcome
-	EventReviewBlocked = "review_blocked" // the card could not be posted until an administrator acts
+	EventAssessed      = "assessed"             // the AI's verdict, or why there is none
+	EventRouted        = "routed"               // the policy's route and reasons
+	EventAutoApproved  = "auto_approved"        // approved by policy without a human
+	EventFirstApproval = "first_approval"       // one of two approvals
+	EventApproved      = "approved"             // final human approval
+	EventRejected      = "rejected"             // human rejection with reason
+	EventCommented     = "commented"            // a reviewer's comment; state unchanged
+	EventRefused       = "refused"              // someone tried to decide and was not allowed
+	EventReviewPosted  = "review_posted"        // the approvals message exists in Slack
+	EventNotified      = "notified"             // the submitter was told the outcome
+	EventReviewBlocked = "review_blocked"       // the card could not be posted until an administrator acts
+	EventSpotPosted    = "spot_check_posted"    // the spot-check message of an automatic approval exists in Slack
+	EventSpotConfirmed = "spot_check_confirmed" // a reviewer found nothing wrong with a spot-checked expense
+	EventSpotFlagged   = "spot_check_flagged"   // a reviewer recorded a finding on a spot-checked expense
+	EventExported      = "exported"             // the accounting export wrote the expense in a marked batch
 
 	EventCallbackDelivered = "callback_delivered" // an API client's callback URL took an outcome
 	EventCallbackFailed    = "callback_failed"    // one try to reach a callback URL failed

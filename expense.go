@@ -87,6 +87,7 @@ type Expense struct {
 	ReviewMessageTS   string      // Slack ts of the approvals message, "" until posted
 	Reviewers         []string    // who may decide it (user and group ids), fixed when routed
 	RulesVersion      string      // the version of the rules that routed it
+	Findings          []Finding   // what the finance controls found in the submitter's other expenses
 
 	// Set by reviewers.
 	FirstApprover   string // the first of two approvals, "" if none yet
@@ -272,13 +273,17 @@ type Total struct {
 // Route is the policy's verdict on where an expense goes. A route never rejects: that is a human's.
 type Route struct {
 	AutoApprove       bool
-	ApprovalsRequired int      // 1 or 2 distinct reviewers when not auto-approved
-	Reasons           []string // why: for the reviewer, or why it was safe to auto-approve
-	Channel           string   // approvals channel chosen by a policy-file rule; "" for the default
-	Reviewers         []string // reviewers chosen by a policy-file rule; nil for the default
-	Version           string   // the version of the rules that chose this route
-	HomeAmount        Money    // the amount the limits were compared with; Minor 0 when no rate was known
-	Rate              Rate     // the rate that converted it; the zero Rate when none was used
+	ApprovalsRequired int       // 1 or 2 distinct reviewers when not auto-approved
+	Reasons           []string  // why: for the reviewer, or why it was safe to auto-approve
+	Channel           string    // approvals channel chosen by a policy-file rule; "" for the default
+	Reviewers         []string  // reviewers chosen by a policy-file rule; nil for the default
+	Version           string    // the version of the rules that chose this route
+	HomeAmount        Money     // the amount the limits were compared with; Minor 0 when no rate was known
+	Rate              Rate      // the rate that converted it; the zero Rate when none was used
+	Findings          []Finding // what the finance controls found; each also gives a reason
+	// SpotCheck is the workflow's random draw for an automatic approval, recorded with it; nil
+	// when the route is not automatic.
+	SpotCheck *SpotDraw
 }
 
 // Notice is something people must be told once a state change is committed: it is written in the
@@ -307,6 +312,9 @@ const (
 	NoticeTellSubmitter = "tell_submitter" // DM the submitter what happened
 	NoticeComment       = "comment"        // a reviewer's comment: thread reply and DM to the submitter
 	NoticeCallback      = "callback"       // POST an outcome to the expense's CallbackURL (API submissions)
+	NoticeSpotCheck     = "spot_check"     // post the spot-check message of an expense drawn for one
+	NoticeUpdateSpot    = "update_spot"    // redraw the spot-check message after it was confirmed or flagged
+	NoticeSpotFinding   = "spot_finding"   // tell finance, in the spot check's thread, what was flagged
 )
 
 // CallbackNotices are the notices that POST the outcome event (an audit event kind, such as

@@ -40,6 +40,16 @@ type Store interface {
 	NoticeBlocked(ctx context.Context, n expensebot.Notice, channel, reason string, retry time.Duration, tell bool) error
 	ReleaseBlocked(ctx context.Context, channel string) (int, error)
 	FirstSeen(ctx context.Context, key string) (bool, error)
+
+	// The finance controls and outputs.
+	Related(ctx context.Context, submitter string, exclude int64, from, to time.Time) ([]expensebot.Expense, error)
+	SpotCheck(ctx context.Context, id int64) (expensebot.SpotCheck, error)
+	SetSpotMessage(ctx context.Context, id int64, channel, ts string) error
+	ResolveSpotCheck(ctx context.Context, id int64, user string, flag bool, finding string) (expensebot.SpotCheck, error)
+	SavePerson(ctx context.Context, p expensebot.Person) error
+	SaveReceiptFile(ctx context.Context, f expensebot.ReceiptFile) error
+	ExpensesSince(ctx context.Context, from time.Time) ([]expensebot.Expense, error)
+	SpotChecks(ctx context.Context, since time.Time) ([]expensebot.SpotCheck, error)
 }
 
 // Assessor gives the AI's advice on an expense. It always returns an assessment; on failure the
@@ -67,6 +77,22 @@ type Messenger interface {
 	// CheckChannel reports why cards cannot be posted to channel, in words for an operator, or
 	// nil when they can.
 	CheckChannel(ctx context.Context, channel string) error
+	// PostSpotCheck posts the spot-check message of an automatically approved expense to channel
+	// for notice n and returns where it landed.
+	PostSpotCheck(ctx context.Context, e expensebot.Expense, sc expensebot.SpotCheck, channel string, n expensebot.Notice) (string, string, error)
+	// UpdateSpotCheck redraws the spot-check message in place.
+	UpdateSpotCheck(ctx context.Context, e expensebot.Expense, sc expensebot.SpotCheck) error
+	// TellFinance replies in the spot-check message's thread with what a reviewer flagged,
+	// mentioning finance (user and user-group ids; none is fine).
+	TellFinance(ctx context.Context, e expensebot.Expense, sc expensebot.SpotCheck, n expensebot.Notice, finance []string) error
+}
+
+// Directory describes people and receipt files as the platform knows them, for the caches that
+// let the exports name people and link receipts without it.
+type Directory interface {
+	Person(ctx context.Context, id string) (expensebot.Person, error)
+	// ReceiptFile returns a file's link and the SHA-256 of its content.
+	ReceiptFile(ctx context.Context, id string) (expensebot.ReceiptFile, error)
 }
 
 // Rates expresses amounts in the home currency (*rates.Book is one). Convert reports false when
@@ -115,6 +141,15 @@ type Config struct {
 	Now              func() time.Time
 	Observer         Observer      // nil: nothing is counted
 	PostInterval     time.Duration // pacing of posts to one conversation (default 1s, a burst of 3; negative: none)
+
+	// SpotCheckRate is the share (0..1) of automatic approvals drawn for a spot check.
+	SpotCheckRate float64
+	// Draw returns a uniform random number in [0, 1) for each spot-check draw; nil uses crypto/rand.
+	Draw func() float64
+	// Finance are the user and user-group ids told in the thread when a spot check is flagged.
+	Finance []string
+	// Directory looks up names and receipt files for the exports; nil leaves them unknown.
+	Directory Directory
 }
 
 // Service runs the approval workflow. Its methods are safe for concurrent use.
@@ -126,6 +161,8 @@ type Service struct {
 	log       *slog.Logger
 	reviewers *reviewerSet
 	homes     *homes
+	lookups   *lookups
+	insight   insight
 	version   string // of the rules in effect
 
 	wake       chan struct{} // kicks the notice deliverer after a commit
@@ -170,6 +207,10 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
 	s.version = policy.Version(cfg.Rules, cfg.ApprovalsChannel, cfg.Reviewers)
 	s.homes = newHomes(cfg.Now)
+	s.lookups = newLookups(cfg.Now)
+	if s.cfg.Draw == nil {
+		s.cfg.Draw = cryptoDraw
+	}
 	return s
 }
 
@@ -190,12 +231,25 @@ func (s *Service) kick() {
 	}
 }
 
-// route converts the amount to the home currency and applies the policy, filling in the default
-// approvals channel and reviewers, and names the rules' version: all of it is stored with the
+// route converts the amount to the home currency and applies the policy to it and the
+// submitter's history, filling in the default approvals channel and reviewers, names the rules'
+// version and, for an automatic approval, draws for a spot check: all of it is stored with the
 // expense.
-func (s *Service) route(e expensebot.Expense, a *expensebot.Assessment) expensebot.Route {
+func (s *Service) route(ctx context.Context, e expensebot.Expense, a *expensebot.Assessment) expensebot.Route {
 	e.HomeAmount, e.Rate = s.convert(e.Amount)
-	r := policy.Decide(e, a, s.cfg.Rules)
+	h, err := s.history(ctx, e)
+	r := policy.Decide(e, a, h, s.cfg.Rules)
+	if err != nil {
+		s.log.Error("finance controls: read history; a person will decide", "expense_id", e.ID, "err", err)
+	}
+	if err != nil && r.AutoApprove {
+		// Fail closed: without the history the controls could not look, so a person does.
+		r.AutoApprove, r.ApprovalsRequired = false, 1
+		r.Reasons = []string{"the finance checks could not read the submitter's other expenses, so a person decides"}
+	}
+	if r.AutoApprove {
+		r.SpotCheck = s.drawSpotCheck()
+	}
 	if !r.AutoApprove {
 		if r.Channel == "" {
 			r.Channel = s.cfg.ApprovalsChannel

@@ -66,6 +66,7 @@ func (s *Service) Decide(ctx context.Context, d expensebot.Decision) (expensebot
 	if e.Status.Final() {
 		s.cfg.Observer.Outcome(string(e.Status))
 	}
+	s.lookups.person(d.Reviewer)
 	s.kick()
 	s.homes.mark(e.SubmitterID)
 	s.homes.markReviewers()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/report"
 )
 
 // Home is what one person's App Home shows: their expenses and totals and, for a reviewer, the
@@ -17,6 +18,22 @@ type Home struct {
 	Reviewer   bool
 	Queue      []expensebot.Expense
 	QueueTotal int
+	// Insight is, for a reviewer, how the workflow and the AI's advice did over the last
+	// InsightDays: the summary of `expensebot report`. Nil for others, or when it could not be made.
+	Insight *report.Summary
+}
+
+// InsightDays is the period of a reviewer's App Home summary.
+const InsightDays = 30
+
+// insightTTL is how long one summary serves every reviewer's App Home before it is made again.
+const insightTTL = 5 * time.Minute
+
+// insight caches the App Home summary: making it reads a month of expenses.
+type insight struct {
+	mu      sync.Mutex
+	at      time.Time
+	summary *report.Summary
 }
 
 // How much an App Home lists, within Slack's 100 blocks.
@@ -159,7 +176,36 @@ func (s *Service) publishHome(ctx context.Context, user string) {
 			h.Queue = append(h.Queue, e)
 		}
 	}
+	if h.Reviewer {
+		h.Insight = s.summary(ctx)
+	}
 	if err := s.msg.PublishHome(ctx, user, h); err != nil {
 		s.log.Warn("publish home", "user_id", user, "err", err)
 	}
+}
+
+// summary is the last InsightDays as `expensebot report` sums them up, made at most every
+// insightTTL; nil when it cannot be made (the App Home then shows everything else).
+func (s *Service) summary(ctx context.Context) *report.Summary {
+	s.insight.mu.Lock()
+	defer s.insight.mu.Unlock()
+	now := s.Now()
+	if s.insight.summary != nil && now.Sub(s.insight.at) < insightTTL {
+		return s.insight.summary
+	}
+	from := now.AddDate(0, 0, -InsightDays)
+	// The replays weigh each expense's month and split window: read that far back too.
+	list, err := s.store.ExpensesSince(ctx, from.Add(-32*24*time.Hour-max(s.cfg.Rules.SplitWindow, 24*time.Hour)))
+	if err != nil {
+		s.log.Warn("home: summary", "err", err)
+		return nil
+	}
+	checks, err := s.store.SpotChecks(ctx, from)
+	if err != nil {
+		s.log.Warn("home: spot checks", "err", err)
+		return nil
+	}
+	sum := report.Summarize(report.Input{Expenses: list, SpotChecks: checks, From: from, Until: now, Rules: s.cfg.Rules})
+	s.insight.at, s.insight.summary = now, &sum
+	return &sum
 }

@@ -178,10 +178,13 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice) (*expensebot
 		return nil, err
 	}
 	switch n.Kind {
+	case expensebot.NoticeSpotCheck, expensebot.NoticeUpdateSpot, expensebot.NoticeSpotFinding:
+		return nil, s.deliverSpot(ctx, e, n)
 	case expensebot.NoticePostReview:
 		if e.ReviewMessageTS != "" {
 			return nil, nil // posted before a crash; the update notices redraw it
 		}
+		e = s.refreshRelated(ctx, e)
 		if e.ReviewChannel == "" {
 			e.ReviewChannel = s.cfg.ApprovalsChannel
 		}
@@ -197,6 +200,7 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice) (*expensebot
 		if e.ReviewMessageTS == "" {
 			return nil, nil // the post notice draws the current state
 		}
+		e = s.refreshRelated(ctx, e)
 		if err := s.msg.UpdateReview(ctx, e); err != nil {
 			return nil, fmt.Errorf("update approval card: %w", err)
 		}

@@ -35,6 +35,7 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { s.commitLoop(ctx, work) })
 	wg.Go(func() { s.deliverLoop(ctx, work) })
 	wg.Go(func() { s.homeLoop(ctx, work) })
+	wg.Go(func() { s.lookupLoop(ctx, work) })
 	wg.Go(func() { s.sweepLoop(ctx) })
 	wg.Go(func() { s.channelLoop(ctx) })
 	if s.cfg.Rates != nil {

@@ -139,6 +139,8 @@ func (s *Service) commit(ctx context.Context, group []*submission) {
 			s.log.Info("expense submitted", "expense_id", g.Saved.ID, "user_id", g.Saved.SubmitterID, "amount", g.Saved.Amount.String())
 			s.cfg.Observer.Outcome(string(expensebot.StatusSubmitted))
 			s.homes.mark(g.Saved.SubmitterID)
+			s.lookups.person(g.Saved.SubmitterID)
+			s.lookups.receipts(g.Saved.ReceiptFileIDs...)
 			s.enqueue(g.Saved.ID, held, g.Saved)
 		}
 	}
@@ -178,7 +180,7 @@ func (s *Service) process(ctx context.Context, q queued) {
 		}
 		s.cfg.Observer.Assessed(time.Since(start), !assessment.Usable(), prompt, completion)
 	}
-	routed, err := s.store.Route(ctx, id, assessment, s.route(e, assessment))
+	routed, err := s.store.Route(ctx, id, assessment, s.route(ctx, e, assessment))
 	if err != nil {
 		if expensebot.ErrorCode(err) != expensebot.ECONFLICT {
 			s.log.Error("route", "expense_id", id, "err", err)

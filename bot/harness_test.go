@@ -57,6 +57,10 @@ type harness struct {
 	// postInterval paces posts to one conversation (approval.Config.PostInterval): 0 for the
 	// product's default, negative for none.
 	postInterval time.Duration
+
+	spotRate float64        // EXPENSEBOT_SPOT_CHECK_RATE of instances started from now on (0: off)
+	draw     func() float64 // the spot-check draw; nil for crypto/rand
+	finance  []string       // EXPENSEBOT_FINANCE
 }
 
 type instance struct {
@@ -144,7 +148,7 @@ func (h *harness) start() *instance {
 	b := bot.Assemble(bot.Options{
 		Slack: bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
 		Workflow: approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8, DrainTimeout: 5 * time.Second,
-			PostInterval: h.postInterval},
+			PostInterval: h.postInterval, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance},
 		Store: db, Assessor: assessor, Log: log,
 		API: apiCfg, HTTP: ln, Metrics: metrics.New(nil),
 	})

@@ -8,6 +8,7 @@ package handlers
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
@@ -24,6 +25,8 @@ type workflow interface {
 	Comment(ctx context.Context, user string, id int64, text string) error
 	History(ctx context.Context, user string, limit int) ([]expensebot.Expense, error)
 	HomeOpened(ctx context.Context, eventID, user string)
+	AuthorizeSpotCheck(ctx context.Context, user string, id int64) (expensebot.Expense, expensebot.SpotCheck, error)
+	ResolveSpotCheck(ctx context.Context, user string, id int64, flag bool, finding string) (expensebot.SpotCheck, error)
 	AIOn() bool
 	Currency() string
 	Now() time.Time
@@ -42,6 +45,9 @@ type Slack interface {
 	OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error)
 	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
 	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
+	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
+	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
+	GetFileContext(ctx context.Context, downloadURL string, writer io.Writer) error
 }
 
 // Work is the slow part of handling a request, run after the ack.
@@ -86,5 +92,6 @@ func NewMessenger(sl Slack, log *slog.Logger, observe interface{ RateLimited(met
 var (
 	_ approval.Messenger = (*Messenger)(nil)
 	_ approval.Groups    = (*Messenger)(nil)
+	_ approval.Directory = (*Messenger)(nil)
 	_ workflow           = (*approval.Service)(nil)
 )

@@ -14,11 +14,15 @@ const (
 	ActionApprove    = "approve"
 	ActionReject     = "reject"
 	ActionComment    = "comment"
+	// A spot check's buttons, also with the expense id.
+	ActionSpotConfirm = "spot_confirm"
+	ActionSpotFlag    = "spot_flag"
 
 	// Modal callbacks.
-	CallbackExpense = "expense_submit"
-	CallbackReject  = "reject_submit"
-	CallbackComment = "comment_submit"
+	CallbackExpense  = "expense_submit"
+	CallbackReject   = "reject_submit"
+	CallbackComment  = "comment_submit"
+	CallbackSpotFlag = "spot_flag_submit"
 )
 
 // Input block ids of the modals; each input's action id is the same. The expense form's ids are
@@ -32,6 +36,7 @@ const (
 	inReceipt     = "receipt"
 	inReason      = "reason"
 	inComment     = "comment"
+	inFinding     = "finding"
 )
 
 // ActionID joins an action and the expense it applies to.

@@ -155,12 +155,12 @@ func (m *Messenger) findPost(ctx context.Context, channel, thread string, n expe
 
 // PostReview posts the approval card in e.ReviewChannel.
 func (m *Messenger) PostReview(ctx context.Context, e expensebot.Expense, n expensebot.Notice) (string, string, error) {
-	return m.post(ctx, e.ReviewChannel, "", n, partCard, approvalMessage(e, m.receiptLinks(ctx, e)))
+	return m.post(ctx, e.ReviewChannel, "", n, partCard, approvalMessage(e, m.receiptLinks(ctx, e), m.cardLinks(ctx, e)))
 }
 
 // UpdateReview redraws the approval card.
 func (m *Messenger) UpdateReview(ctx context.Context, e expensebot.Expense) error {
-	_, _, _, err := m.slack.UpdateMessageContext(ctx, e.ReviewChannel, e.ReviewMessageTS, approvalMessage(e, m.receiptLinks(ctx, e)).options()...)
+	_, _, _, err := m.slack.UpdateMessageContext(ctx, e.ReviewChannel, e.ReviewMessageTS, approvalMessage(e, m.receiptLinks(ctx, e), m.cardLinks(ctx, e)).options()...)
 	return m.classify("chat.update", err)
 }
 

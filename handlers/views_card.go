@@ -28,7 +28,7 @@ func aiLine(a *expensebot.Assessment) string {
 		line += ": " + inline(strings.Join(a.Reasons, "; "), maxText)
 	}
 	if len(a.Flags) > 0 {
-		line += " · flags: " + strings.Join(a.Flags, ", ")
+		line += " · flagged because " + flagList(a.Flags)
 	}
 	return line
 }
@@ -69,8 +69,9 @@ func receiptLine(e expensebot.Expense, links map[string]string) string {
 }
 
 // approvalMessage is what reviewers see in the approvals channel: the facts, the AI's advice, the
-// policy's reasons and, while pending, the buttons.
-func approvalMessage(e expensebot.Expense, receipts map[string]string) Message {
+// policy's reasons, the other expenses the finance controls found (cards links them to their own
+// cards: expense id → permalink) and, while pending, the buttons.
+func approvalMessage(e expensebot.Expense, receipts map[string]string, cards map[int64]string) Message {
 	bs := []slack.Block{
 		slack.NewHeaderBlock(plain(fmt.Sprintf("Expense #%d · %s", e.ID, e.Amount))),
 		slack.NewSectionBlock(nil, expenseFields(e), nil),
@@ -81,6 +82,7 @@ func approvalMessage(e expensebot.Expense, receipts map[string]string) Message {
 	if len(e.ReviewReasons) > 0 {
 		bs = append(bs, section("*Why a person decides:*\n• "+bullets(e.ReviewReasons)))
 	}
+	bs = append(bs, findingBlocks(e, cards)...)
 	text := fmt.Sprintf("Expense #%d from <@%s>: %s, needs review", e.ID, e.SubmitterID, e.Amount)
 	switch {
 	case e.Status == expensebot.StatusPendingReview:

@@ -52,6 +52,7 @@ func homeView(h approval.Home) slack.HomeTabViewRequest {
 		if queueTotal > len(queue) {
 			bs = append(bs, contextBlock(fmt.Sprintf("…and %d more in the approvals channel.", queueTotal-len(queue))))
 		}
+		bs = append(bs, insightBlocks(h.Insight)...)
 	}
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: blocks(bs...)}
 }
@@ -77,8 +78,8 @@ func whyLine(e expensebot.Expense) string {
 	if len(e.ReviewReasons) == 0 {
 		line = "Why: sent to a person"
 	}
-	if a := e.Assessment; a != nil && len(a.Flags) > 0 {
-		line += " · AI flags: " + inline(strings.Join(a.Flags, ", "), 200)
+	if flags := expensebot.FlagsOf(e); len(flags) > 0 {
+		line += " · flagged because " + flagList(flags)
 	}
 	return line
 }

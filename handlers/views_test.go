@@ -12,6 +12,7 @@ import (
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/report"
 	"github.com/slack-go/slack"
 )
 
@@ -25,6 +26,15 @@ var (
 		Assessment:     &expensebot.Assessment{Decision: "approve", Confidence: 0.97, ConfidenceSource: "logprobs", Model: "gpt-4o-mini", Reasons: []string{"ordinary conference travel"}},
 		ReceiptFileIDs: []string{"F1"}}
 )
+
+func related(id int64, description string, status expensebot.Status, ts string) expensebot.Related {
+	r := expensebot.RelatedOf(expensebot.Expense{ID: id, Amount: expensebot.Money{Minor: 33000, Currency: "USD"}, Category: "travel",
+		Description: description, IncurredOn: time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC), Status: status})
+	if ts != "" {
+		r.Channel, r.MessageTS = "CAPPROVALS", ts
+	}
+	return r
+}
 
 func with(f func(*expensebot.Expense)) expensebot.Expense {
 	e := base
@@ -62,33 +72,33 @@ func golden(t *testing.T, name string, v any) {
 func TestViewsGolden(t *testing.T) {
 	links := map[string]string{"F1": "https://files.example/F1"}
 	tests := map[string]any{
-		"approval_pending":   approvalMessage(base, links),
-		"approval_two_first": approvalMessage(with(func(e *expensebot.Expense) { e.ApprovalsRequired, e.FirstApprover = 2, "UREV1" }), links),
+		"approval_pending":   approvalMessage(base, links, nil),
+		"approval_two_first": approvalMessage(with(func(e *expensebot.Expense) { e.ApprovalsRequired, e.FirstApprover = 2, "UREV1" }), links, nil),
 		"approval_ai_failed": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Assessment = &expensebot.Assessment{Error: "timed out after 10s"}
 			e.ReceiptFileIDs = nil
-		}), nil),
-		"approval_ai_off": approvalMessage(with(func(e *expensebot.Expense) { e.Assessment = nil }), links),
+		}), nil, nil),
+		"approval_ai_off": approvalMessage(with(func(e *expensebot.Expense) { e.Assessment = nil }), links, nil),
 		"approval_offline": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Assessment = &expensebot.Assessment{Decision: "review", Confidence: 0.6, ConfidenceSource: "model", Offline: true}
-		}), links),
+		}), links, nil),
 		"approval_approved": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Status, e.DecidedBy, e.DecidedAt = expensebot.StatusApproved, "UREV1", decided
-		}), links),
+		}), links, nil),
 		"approval_rejected": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Status, e.DecidedBy, e.DecidedAt, e.DecisionReason = expensebot.StatusRejected, "UREV1", decided, "Personal <trip>"
-		}), links),
+		}), links, nil),
 		"approval_converted": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Amount, e.ApprovalsRequired = expensebot.Money{Minor: 990000, Currency: "EUR"}, 2
 			e.HomeAmount = expensebot.Money{Minor: 1074150, Currency: "USD"}
 			e.Rate = expensebot.Rate{From: "EUR", To: "USD", Value: "1.0850", Source: "ECB", Date: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}
 			e.ReviewReasons = []string{"9,900.00 EUR (10,741.50 USD) is at or above the auto-approve limit of 1,000.00 USD", "over 10,000.00 USD: two different reviewers must approve"}
-		}), links),
+		}), links, nil),
 		"approval_no_rate": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Amount, e.ApprovalsRequired = expensebot.Money{Minor: 990000, Currency: "EUR"}, 2
 			e.HomeAmount = expensebot.Money{Currency: "USD"}
 			e.ReviewReasons = []string{"no exchange rate from EUR to USD is known: the amount counts as over 10,000.00 USD, so it is never approved automatically and two different reviewers must approve"}
-		}), links),
+		}), links, nil),
 		"received":            receivedMessage(base, true),
 		"help":                helpMessage("USD"),
 		"history":             historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
@@ -107,6 +117,41 @@ func TestViewsGolden(t *testing.T) {
 		"home_employee":       homeView(approval.Home{Mine: []expensebot.Expense{base}, Totals: []expensebot.Total{{Status: expensebot.StatusPendingReview, Count: 1, Sum: base.Amount}}}),
 		"home_reviewer":       homeView(approval.Home{Reviewer: true, Queue: []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, QueueTotal: 25}),
 		"home_reviewer_empty": homeView(approval.Home{Reviewer: true}),
+		"approval_findings": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Amount = expensebot.Money{Minor: 34000, Currency: "USD"}
+			a := *e.Assessment // base's assessment is shared: change a copy
+			a.Flags = []string{"personal"}
+			e.Assessment = &a
+			e.ReviewReasons = []string{"possibly one purchase split up: with #40 and #41, travel expenses within 3 days of each other come to 1,000.00 USD, at or above the auto-approve limit of 1,000.00 USD"}
+			e.Findings = []expensebot.Finding{
+				{Flag: expensebot.FlagPossibleDuplicate, Related: []expensebot.Related{related(39, "Conference travel to Berlin", expensebot.StatusRejected, "")}},
+				{Flag: expensebot.FlagPossibleSplit, Related: []expensebot.Related{
+					related(40, "Train to Berlin <!here>", expensebot.StatusAutoApproved, ""),
+					related(41, "Hotel *Berlin*", expensebot.StatusPendingReview, "1700000000.000100"),
+				}},
+				{Flag: expensebot.FlagOverMonthlyMax},
+			}
+		}), links, map[int64]string{41: "https://slack.example/archives/CAPPROVALS/p1700000000000100"}),
+		"spot_check": spotCheckMessage(with(func(e *expensebot.Expense) {
+			e.Amount, e.Status, e.DecidedBy, e.DecidedAt = expensebot.Money{Minor: 4250, Currency: "USD"}, expensebot.StatusAutoApproved, expensebot.ActorPolicy, decided
+			e.ReviewReasons = []string{"below 1,000.00 USD, AI approved with confidence 0.97 and raised no flag"}
+		}), expensebot.SpotCheck{ExpenseID: 42, Rate: 0.05, Draw: 0.0123456, Status: expensebot.SpotCheckDrawn}, links),
+		"spot_check_flagged": spotCheckMessage(with(func(e *expensebot.Expense) {
+			e.Status, e.ReviewReasons = expensebot.StatusAutoApproved, nil
+		}), expensebot.SpotCheck{ExpenseID: 42, Rate: 0.05, Draw: 0.01, Status: expensebot.SpotCheckFlagged, CheckedBy: "UREV1", CheckedAt: decided, Finding: "Receipt is for <another> date"}, nil),
+		"spot_check_confirmed": spotCheckMessage(with(func(e *expensebot.Expense) { e.Status = expensebot.StatusAutoApproved }),
+			expensebot.SpotCheck{ExpenseID: 42, Rate: 0.125, Draw: 0.1, Status: expensebot.SpotCheckConfirmed, CheckedBy: "UREV2", CheckedAt: decided}, nil),
+		"spot_finance":    financeMessage(base, expensebot.Notice{Actor: "UREV1", Text: "Receipt is for <another> date"}, []string{"UFIN", "S0FINANCE"}),
+		"modal_spot_flag": spotFlagModal(base, "CAPPROVALS"),
+		"home_reviewer_insight": homeView(approval.Home{Reviewer: true, Insight: &report.Summary{
+			Categories: []report.Line{{Category: "meals", Routed: 40, AutoApproved: 30, ToPeople: 10, Approved: 8, Rejected: 1, Pending: 1, AdvisedApprove: 8, AgreedApprove: 7, MedianDecision: 3*time.Hour + 12*time.Minute}},
+			All:        report.Line{Routed: 40, AutoApproved: 30, ToPeople: 10, Approved: 8, Rejected: 1, Pending: 1, AdvisedApprove: 8, AgreedApprove: 7, MedianDecision: 3*time.Hour + 12*time.Minute},
+			Bands:      []report.Band{{Low: 0.9, High: 0.95, Advised: 4, Approved: 3}, {Low: 0.95, High: 0.99, Advised: 0}, {Low: 0.99, High: 1, Advised: 4, Approved: 4}},
+			Thresholds: []report.Threshold{{MinConfidence: 0.9, NewlyAuto: 4, NewlyRejected: 1}, {MinConfidence: 0.95, Current: true}, {MinConfidence: 0.99, NoLongerAuto: 12}},
+			Flags:      []report.FlagCount{{Flag: "personal", Count: 2}, {Flag: expensebot.FlagPossibleSplit, Count: 1}},
+			SpotChecks: report.SpotCheckLine{Drawn: 3, Confirmed: 1, Flagged: 1},
+		}}),
+		"home_reviewer_insight_empty": homeView(approval.Home{Reviewer: true, Insight: &report.Summary{}}),
 	}
 	for name, v := range tests {
 		t.Run(name, func(t *testing.T) { golden(t, name, v) })
@@ -120,7 +165,12 @@ func TestHomeFitsBlockKit(t *testing.T) {
 	for i := range 500 {
 		many = append(many, with(func(e *expensebot.Expense) { e.ID = int64(i + 1) }))
 	}
-	v := homeView(approval.Home{Mine: many[:approval.HomeMine], Totals: []expensebot.Total{{Status: expensebot.StatusApproved, Count: 500, Sum: base.Amount}}, Reviewer: true, Queue: many[:approval.HomeQueue], QueueTotal: 500})
+	insight := &report.Summary{All: report.Line{Routed: 500}}
+	for _, c := range expensebot.Categories {
+		insight.Categories = append(insight.Categories, report.Line{Category: c, Routed: 50, MedianDecision: time.Hour})
+	}
+	v := homeView(approval.Home{Mine: many[:approval.HomeMine], Totals: []expensebot.Total{{Status: expensebot.StatusApproved, Count: 500, Sum: base.Amount}},
+		Reviewer: true, Queue: many[:approval.HomeQueue], QueueTotal: 500, Insight: insight})
 	if n := len(v.Blocks.BlockSet); n > 100 {
 		t.Errorf("home has %d blocks", n)
 	}
@@ -186,7 +236,7 @@ func TestLongAdviceStillFits(t *testing.T) {
 		e.Assessment = &expensebot.Assessment{Decision: "review", Confidence: 0.5, Reasons: reasons, Flags: []string{"suspicious"}}
 		e.ReviewReasons = append([]string{"AI suggests review: " + strings.Join(reasons, "; ")}, e.ReviewReasons...)
 	})
-	for _, b := range approvalMessage(e, nil).Blocks.BlockSet {
+	for _, b := range approvalMessage(e, nil, nil).Blocks.BlockSet {
 		if s, ok := b.(*slack.SectionBlock); ok && s.Text != nil && len([]rune(s.Text.Text)) > 3000 {
 			t.Errorf("a section has %d characters", len([]rune(s.Text.Text)))
 		}
@@ -222,8 +272,8 @@ func TestUserTextIsInert(t *testing.T) {
 	})
 	rejected := with(func(x *expensebot.Expense) { *x = e; x.Status = expensebot.StatusRejected; x.DecidedBy = "UREV1" })
 	views := map[string]any{
-		"card":     approvalMessage(e, nil),
-		"rejected": approvalMessage(rejected, nil),
+		"card":     approvalMessage(e, nil, nil),
+		"rejected": approvalMessage(rejected, nil, nil),
 		"dm":       submitterNotice(rejected, expensebot.Notice{Event: expensebot.EventRejected, Actor: "UREV1"}),
 		"routed":   submitterNotice(e, expensebot.Notice{Event: expensebot.EventRouted}),
 		"comment":  commentNotice(e, expensebot.Notice{Actor: "UREV1", Text: spoof}),

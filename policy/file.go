@@ -18,12 +18,14 @@ import (
 
 // The keys the policy file knows, in the order the README documents them.
 var (
-	fileKeys     = []string{"categories"}
-	categoryKeys = []string{"auto_approve_max", "review_max", "receipt_required_over", "never_auto_approve", "routes"}
-	routeKeys    = []string{"over", "channel", "reviewers"}
+	fileKeys       = []string{"categories", "accounting"}
+	categoryKeys   = []string{"auto_approve_max", "review_max", "receipt_required_over", "never_auto_approve", "routes", "monthly_max", "account"}
+	routeKeys      = []string{"over", "channel", "reviewers"}
+	accountingKeys = []string{"payable_account", "tax_type"}
 )
 
-// LoadFile reads the optional policy file (EXPENSEBOT_POLICY_FILE) into r.Categories. Unknown
+// LoadFile reads the optional policy file (EXPENSEBOT_POLICY_FILE) into r.Categories and
+// r.Accounting. Unknown
 // keys, unknown categories and unreadable amounts are errors that name the place: a policy that
 // does not say what its author meant must not start. The error lists every problem in the file,
 // one line each, in file order, as "path:line: key.path: what is wrong". On error r is unchanged.
@@ -42,21 +44,21 @@ func (r *Rules) parseFile(b []byte, name string) error {
 	var doc yaml.Node
 	err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc)
 	if errors.Is(err, io.EOF) { // no document at all: an empty policy
-		r.Categories = map[string]CategoryRule{}
+		r.Categories, r.Accounting = map[string]CategoryRule{}, Accounting{}
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("policy file:\n  %s", syntaxProblem(name, err))
 	}
 	p := fileParser{name: name, currency: r.Currency, merges: map[*yaml.Node][]entry{}}
-	cats := map[string]CategoryRule{}
+	cats, acc := map[string]CategoryRule{}, Accounting{}
 	if len(doc.Content) > 0 { // a document is never empty; this only keeps a surprise from panicking
-		cats = p.file(doc.Content[0])
+		cats, acc = p.file(doc.Content[0])
 	}
 	if err := p.err(); err != nil {
 		return err
 	}
-	r.Categories = cats
+	r.Categories, r.Accounting = cats, acc
 	return nil
 }
 
@@ -117,10 +119,14 @@ func (p *fileParser) err() error {
 	return fmt.Errorf("policy file:\n  %s", strings.Join(lines, "\n  "))
 }
 
-func (p *fileParser) file(root *yaml.Node) map[string]CategoryRule {
+func (p *fileParser) file(root *yaml.Node) (map[string]CategoryRule, Accounting) {
 	cats := map[string]CategoryRule{}
-	for _, e := range p.mapping(root, "", fileKeys, "a mapping with the key categories") {
-		// e.key is "categories", the only key fileKeys allows.
+	var acc Accounting
+	for _, e := range p.mapping(root, "", fileKeys, "a mapping with the keys categories and accounting") {
+		if e.key == "accounting" {
+			acc = p.accounting(e.value, "accounting")
+			continue
+		}
 		for _, c := range p.mapping(e.value, "categories", nil, "a mapping of categories to their rules") {
 			rule := p.category(c.value, "categories."+c.key)
 			if !slices.Contains(expensebot.Categories, c.key) {
@@ -130,7 +136,20 @@ func (p *fileParser) file(root *yaml.Node) map[string]CategoryRule {
 			cats[c.key] = rule
 		}
 	}
-	return cats
+	return cats, acc
+}
+
+func (p *fileParser) accounting(n *yaml.Node, path string) Accounting {
+	var acc Accounting
+	for _, e := range p.mapping(n, path, accountingKeys, "a mapping with payable_account and tax_type") {
+		switch e.key {
+		case "payable_account":
+			acc.PayableAccount = p.scalar(e.value, path+"."+e.key, "an account name or code such as Employee reimbursements")
+		case "tax_type":
+			acc.TaxType = p.scalar(e.value, path+"."+e.key, "a tax rate name such as Tax Exempt")
+		}
+	}
+	return acc
 }
 
 func (p *fileParser) category(n *yaml.Node, path string) CategoryRule {
@@ -155,6 +174,10 @@ func (p *fileParser) category(n *yaml.Node, path string) CategoryRule {
 			}
 		case "routes":
 			rule.Routes = p.routes(e.value, at)
+		case "monthly_max":
+			rule.MonthlyMax = p.amount(e.value, at)
+		case "account":
+			rule.Account = p.scalar(e.value, at, "a ledger account code or name such as 420")
 		}
 	}
 	return rule

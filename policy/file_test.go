@@ -18,8 +18,8 @@ var policyProblems = []struct {
 	want []string
 }{
 	{"unknown_key.yaml", []string{
-		`unknown_key.yaml:2: unknown key "categroies" (known: categories)`,
-		`unknown_key.yaml:7: categories.travel: unknown key "auto_aprove_max" (known: auto_approve_max, review_max, receipt_required_over, never_auto_approve, routes)`,
+		`unknown_key.yaml:2: unknown key "categroies" (known: categories, accounting)`,
+		`unknown_key.yaml:7: categories.travel: unknown key "auto_aprove_max" (known: auto_approve_max, review_max, receipt_required_over, never_auto_approve, routes, monthly_max, account)`,
 	}},
 	{"bad_amounts.yaml", []string{
 		`bad_amounts.yaml:4: categories.travel.auto_approve_max: "12x" is not an amount I can read (unexpected 'x'). Try 42.50 or 2500 USD.`,
@@ -55,9 +55,15 @@ var policyProblems = []struct {
 		`many.yaml:19: categories.meals.auto_approve_max: "h" is not an amount I can read (unexpected 'h'). Try 42.50 or 2500 USD.`,
 		`many.yaml:21: categories.travel.auto_approve_max: "i" is not an amount I can read (unexpected 'i'). Try 42.50 or 2500 USD.`,
 	}},
+	{"finance.yaml", []string{
+		`finance.yaml:4: categories.meals.monthly_max: "4OO" is not an amount I can read (unexpected 'O'). Try 42.50 or 2500 USD.`,
+		`finance.yaml:5: categories.meals.account: want a ledger account code or name such as 420, got a list`,
+		`finance.yaml:7: accounting: unknown key "payable_acount" (known: payable_account, tax_type)`,
+		`finance.yaml:8: accounting.tax_type: want a tax rate name such as Tax Exempt, got a mapping`,
+	}},
 	{"anchors_bad.yaml", []string{
 		`anchors_bad.yaml:5: categories.travel.auto_approve_max: "12x" is not an amount I can read (unexpected 'x'). Try 42.50 or 2500 USD.`,
-		`anchors_bad.yaml:9: categories.lodging: unknown key "over" (known: auto_approve_max, review_max, receipt_required_over, never_auto_approve, routes)`,
+		`anchors_bad.yaml:9: categories.lodging: unknown key "over" (known: auto_approve_max, review_max, receipt_required_over, never_auto_approve, routes, monthly_max, account)`,
 	}},
 }
 

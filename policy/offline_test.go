@@ -24,7 +24,7 @@ func TestOffline(t *testing.T) {
 		if err != nil || a.Decision != tt.decision || !a.Offline || (tt.flag != "" && (len(a.Flags) != 1 || a.Flags[0] != tt.flag)) {
 			t.Errorf("%q: %+v %v", tt.desc, a, err)
 		}
-		if got := Decide(e, a, defaults).AutoApprove; got != tt.auto {
+		if got := Decide(e, a, nil, defaults).AutoApprove; got != tt.auto {
 			t.Errorf("%q: auto-approve = %v", tt.desc, got)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/expensebot/expensebot"
 )
@@ -19,7 +20,19 @@ type Rules struct {
 	ReviewMax           expensebot.Money // strictly above this, two different reviewers
 	ReceiptRequiredOver expensebot.Money // strictly above this, a missing receipt needs a human
 	MinConfidence       float64          // least AI confidence for auto-approval
-	Categories          map[string]CategoryRule
+	// SplitWindow is how close together expenses of one person in one category must have been
+	// incurred to count as a possible split purchase (EXPENSEBOT_SPLIT_WINDOW); 0 turns the check off.
+	SplitWindow time.Duration
+	Categories  map[string]CategoryRule
+	// Accounting says how the accounting export books expenses; it routes nothing, so it is left
+	// out of the rules' version.
+	Accounting Accounting `json:"-"`
+}
+
+// Accounting is the policy file's accounting section: how approved expenses are booked.
+type Accounting struct {
+	PayableAccount string // the account an expense is owed from (credited in a journal), e.g. "Employee reimbursements"
+	TaxType        string // Xero's tax rate name for the bills, e.g. "Tax Exempt"
 }
 
 // CategoryRule narrows the rules for one category (from the policy file). Zero fields inherit.
@@ -28,7 +41,11 @@ type CategoryRule struct {
 	ReviewMax           *expensebot.Money
 	ReceiptRequiredOver *expensebot.Money
 	NeverAutoApprove    bool
-	Routes              []RouteRule // the first that matches chooses channel and reviewers
+	Routes              []RouteRule       // the first that matches chooses channel and reviewers
+	MonthlyMax          *expensebot.Money // above this per person per calendar month, a person decides
+	// Account is the ledger account the accounting export books the category to: a code for
+	// Xero, an account name for QuickBooks. It routes nothing, so it is left out of the version.
+	Account string `json:"-"`
 }
 
 // RouteRule sends expenses of a category above an amount to other reviewers or another channel.
@@ -38,15 +55,17 @@ type RouteRule struct {
 	Reviewers []string
 }
 
-// Decide returns the route for e given the AI's assessment (nil when the AI check is off). It
-// auto-approves only when every rule agrees; it never rejects.
+// Decide returns the route for e given the AI's assessment (nil when the AI check is off) and
+// the submitter's other expenses around it (h, see [History]). It auto-approves only when every
+// rule agrees; it never rejects. The finance controls (possible duplicates, possible split
+// purchases, monthly limits) add their findings to the route and send the expense to a person.
 //
 // Every limit is in the home currency. An expense in another currency is compared by
 // e.HomeAmount, converted by the caller beforehand and rounded up, so that a limit is reached
 // early, never late; it is then routed by the same rules as a home one. Without a usable rate
 // (e.HomeAmount.Minor 0) the amount counts as above every limit: never approved automatically,
 // two different reviewers, a receipt required, and the category's first route applies.
-func Decide(e expensebot.Expense, a *expensebot.Assessment, r Rules) expensebot.Route {
+func Decide(e expensebot.Expense, a *expensebot.Assessment, h History, r Rules) expensebot.Route {
 	lim := r.limits(e.Category)
 	var reasons []string
 	route := expensebot.Route{ApprovalsRequired: 1}
@@ -76,6 +95,9 @@ func Decide(e expensebot.Expense, a *expensebot.Assessment, r Rules) expensebot.
 		reasons = append(reasons, fmt.Sprintf("%s expenses are never approved automatically", e.Category))
 	}
 	reasons = append(reasons, aiReasons(a, r.MinConfidence)...)
+	found, findings := controls(e, h, r, lim)
+	reasons = append(reasons, found...)
+	route.Findings = findings
 	for _, rr := range lim.routes {
 		if above(rr.Over) {
 			route.Channel, route.Reviewers = rr.Channel, rr.Reviewers
@@ -137,7 +159,11 @@ func aiReasons(a *expensebot.Assessment, minConfidence float64) []string {
 		reasons = append(reasons, fmt.Sprintf("AI confidence %.2f is below %.2f", a.Confidence, minConfidence))
 	}
 	if len(a.Flags) > 0 {
-		reasons = append(reasons, "AI flagged: "+strings.Join(a.Flags, ", "))
+		said := make([]string, len(a.Flags))
+		for i, f := range a.Flags {
+			said[i] = expensebot.FlagSentence(f)
+		}
+		reasons = append(reasons, "AI flagged it: "+strings.Join(said, "; "))
 	}
 	return reasons
 }
@@ -155,6 +181,7 @@ func routeTarget(rr RouteRule) string {
 
 type limits struct {
 	auto, review, receipt expensebot.Money
+	monthly               *expensebot.Money
 	never                 bool
 	routes                []RouteRule
 }
@@ -174,7 +201,7 @@ func (r Rules) limits(category string) limits {
 	if c.ReceiptRequiredOver != nil {
 		l.receipt = *c.ReceiptRequiredOver
 	}
-	l.never, l.routes = c.NeverAutoApprove, c.Routes
+	l.never, l.routes, l.monthly = c.NeverAutoApprove, c.Routes, c.MonthlyMax
 	return l
 }
 

@@ -60,7 +60,7 @@ func TestDecide(t *testing.T) {
 		{"10000.01 two reviewers", expense(1000001), confident(), false, 2, "two different reviewers"},
 		{"confidence 0.95 auto", expense(4250), &expensebot.Assessment{Decision: "approve", Confidence: 0.95}, true, 1, ""},
 		{"confidence 0.9499 review", expense(4250), &expensebot.Assessment{Decision: "approve", Confidence: 0.9499}, false, 1, "AI confidence 0.95 is below 0.95"},
-		{"flag", expense(4250), &expensebot.Assessment{Decision: "approve", Confidence: 0.99, Flags: []string{"personal"}}, false, 1, "AI flagged: personal"},
+		{"flag", expense(4250), &expensebot.Assessment{Decision: "approve", Confidence: 0.99, Flags: []string{"personal"}}, false, 1, "AI flagged it: it may be a personal expense"},
 		{"AI says review", expense(4250), &expensebot.Assessment{Decision: "review", Confidence: 0.99, Reasons: []string{"vague"}}, false, 1, "AI suggests review: vague"},
 		{"AI says reject: still a human's call", expense(4250), &expensebot.Assessment{Decision: "reject", Confidence: 0.99}, false, 1, "AI suggests reject"},
 		{"AI off", expense(4250), nil, false, 1, "AI check is off"},
@@ -83,7 +83,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Decide(tt.e, tt.a, defaults)
+			r := Decide(tt.e, tt.a, nil, defaults)
 			if r.AutoApprove != tt.auto || r.ApprovalsRequired != tt.approvals {
 				t.Errorf("route = %+v, want auto=%v approvals=%d", r, tt.auto, tt.approvals)
 			}
@@ -108,28 +108,59 @@ func TestPolicyFile(t *testing.T) {
 		e.Category = "travel"
 		return e
 	}
-	if got := Decide(travel(45000), confident(), r); !got.AutoApprove {
+	if got := Decide(travel(45000), confident(), nil, r); !got.AutoApprove {
 		t.Errorf("travel 450 should auto-approve: %+v", got)
 	}
-	if got := Decide(travel(55000), confident(), r); got.AutoApprove {
+	if got := Decide(travel(55000), confident(), nil, r); got.AutoApprove {
 		t.Errorf("travel 550 is over the travel limit of 500: %+v", got)
 	}
-	got := Decide(travel(300001), confident(), r)
+	got := Decide(travel(300001), confident(), nil, r)
 	if got.Channel != "C0TRAVEL" || len(got.Reviewers) != 1 || got.Reviewers[0] != "S0TRAVELLEADS" || !strings.Contains(strings.Join(got.Reasons, ";"), "travel over 3,000.00 USD goes to") {
 		t.Errorf("travel 3000.01 route = %+v", got)
 	}
 	unknown := foreign(4250, "EUR", 0, expensebot.Rate{})
 	unknown.Category = "travel"
-	if got := Decide(unknown, confident(), r); got.Channel != "C0TRAVEL" || got.ApprovalsRequired != 2 {
+	if got := Decide(unknown, confident(), nil, r); got.Channel != "C0TRAVEL" || got.ApprovalsRequired != 2 {
 		t.Errorf("travel with no rate counts as over every limit, so the travel route applies: %+v", got)
 	}
 	sw := expense(1000)
 	sw.Category = "software"
-	if got := Decide(sw, confident(), r); got.AutoApprove {
+	if got := Decide(sw, confident(), nil, r); got.AutoApprove {
 		t.Errorf("software is never auto-approved: %+v", got)
 	}
-	if got := Decide(expense(4250), confident(), r); !got.AutoApprove {
+	if got := Decide(expense(4250), confident(), nil, r); !got.AutoApprove {
 		t.Errorf("meals follow the defaults: %+v", got)
+	}
+	if m := r.Categories["meals"].MonthlyMax; m == nil || *m != usd(40000) {
+		t.Errorf("meals monthly_max = %v", m)
+	}
+	if r.Categories["travel"].Account != "493" || r.Accounting != (Accounting{PayableAccount: "814", TaxType: "Tax Exempt"}) {
+		t.Errorf("accounts: travel %q, accounting %+v", r.Categories["travel"].Account, r.Accounting)
+	}
+}
+
+// TestVersionIgnoresAccounts: the rules' version names what routes expenses. Booking them to
+// another ledger account routes nothing differently, so it keeps the version; a monthly limit or
+// the split window changes it.
+func TestVersionIgnoresAccounts(t *testing.T) {
+	base := defaults
+	base.Categories = map[string]CategoryRule{"meals": {Account: "420"}}
+	v := Version(base, "C1", nil)
+	other := base
+	other.Categories = map[string]CategoryRule{"meals": {Account: "429"}}
+	other.Accounting = Accounting{PayableAccount: "814"}
+	if Version(other, "C1", nil) != v {
+		t.Errorf("an account changed the version")
+	}
+	limit := usd(100)
+	other.Categories = map[string]CategoryRule{"meals": {Account: "420", MonthlyMax: &limit}}
+	if Version(other, "C1", nil) == v {
+		t.Errorf("a monthly limit kept the version")
+	}
+	other = base
+	other.SplitWindow = time.Hour
+	if Version(other, "C1", nil) == v {
+		t.Errorf("the split window kept the version")
 	}
 }
 

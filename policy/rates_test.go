@@ -39,7 +39,7 @@ func TestDecideWithRatesFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := convert(expensebot.Expense{Amount: tt.amount, Category: "meals", Description: "dinner", ReceiptFileIDs: []string{"F1"}})
-			r := Decide(e, confident(), defaults)
+			r := Decide(e, confident(), nil, defaults)
 			if r.AutoApprove != tt.auto || r.ApprovalsRequired != tt.approvals || !strings.Contains(strings.Join(r.Reasons, " | "), tt.reason) {
 				t.Errorf("route = %+v, want auto=%v approvals=%d reason %q", r, tt.auto, tt.approvals, tt.reason)
 			}

@@ -47,13 +47,14 @@ type expenseRow struct {
 	SubmittedBy       string         `db:"submitted_by"`
 	CallbackURL       string         `db:"callback_url"`
 	RequestHash       string         `db:"request_hash"`
+	Findings          string         `db:"findings"`
 }
 
 const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, category, description, incurred_on,
 	receipt_file_ids, status, idempotency_key, assessment, review_reasons, approvals_required, review_channel,
 	review_message_ts, first_approver, first_approved_at, decided_by, decided_at, decision_reason, route_reviewers, rules_version, created_at, updated_at,
 	home_currency, home_amount_minor, rate, rate_source, rate_date,
-	submitted_by, callback_url, request_hash`
+	submitted_by, callback_url, request_hash, findings`
 
 func (r expenseRow) expense() expensebot.Expense {
 	e := expensebot.Expense{
@@ -69,6 +70,7 @@ func (r expenseRow) expense() expensebot.Expense {
 	_ = json.Unmarshal([]byte(r.ReceiptFileIDs), &e.ReceiptFileIDs)
 	_ = json.Unmarshal([]byte(r.RouteReviewers), &e.Reviewers)
 	_ = json.Unmarshal([]byte(r.ReviewReasons), &e.ReviewReasons)
+	_ = json.Unmarshal([]byte(r.Findings), &e.Findings)
 	if r.Assessment.Valid {
 		var a expensebot.Assessment
 		if json.Unmarshal([]byte(r.Assessment.String), &a) == nil {
@@ -361,10 +363,10 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 		var err error
 		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessment = ?, review_reasons = ?,
 			approvals_required = ?, review_channel = ?, route_reviewers = ?, rules_version = ?, decided_by = ?, decided_at = ?, updated_at = ?,
-			home_currency = ?, home_amount_minor = ?, rate = ?, rate_source = ?, rate_date = ?
+			home_currency = ?, home_amount_minor = ?, rate = ?, rate_source = ?, rate_date = ?, findings = ?
 			WHERE id = ? AND status IN (?, ?) RETURNING `+expenseColumns),
 			status, assessment, jsonText(r.Reasons), required, r.Channel, jsonText(r.Reviewers), r.Version, decidedBy, decidedAt, now,
-			r.HomeAmount.Currency, home, r.Rate.Value, r.Rate.Source, rate,
+			r.HomeAmount.Currency, home, r.Rate.Value, r.Rate.Source, rate, jsonText(r.Findings),
 			id, expensebot.StatusSubmitted, expensebot.StatusAssessing)
 		if isNoRows(err) {
 			if e, err = s.byID(ctx, tx, id); err != nil {
@@ -378,13 +380,27 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 		routed := map[string]any{"auto_approve": r.AutoApprove, "approvals_required": required, "reasons": r.Reasons, "channel": r.Channel,
 			"reviewers": r.Reviewers, "rules_version": r.Version}
 		addConversion(routed, r)
+		if len(r.Findings) > 0 {
+			routed["findings"] = r.Findings
+		}
 		events := []expensebot.AuditEvent{
 			expensebot.NewEvent(id, expensebot.EventAssessed, expensebot.ActorAI, a),
 			expensebot.NewEvent(id, expensebot.EventRouted, expensebot.ActorPolicy, routed),
 		}
 		notices := []expensebot.Notice{{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy}}
 		if r.AutoApprove {
-			events = append(events, expensebot.NewEvent(id, expensebot.EventAutoApproved, expensebot.ActorPolicy, map[string]any{"reasons": r.Reasons}))
+			approved := map[string]any{"reasons": r.Reasons}
+			if d := r.SpotCheck; d != nil {
+				// Every draw is recorded, so that an auditor can see the sample was drawn fairly.
+				approved["spot_check"] = d
+				if d.Selected {
+					if err := s.drawSpotCheck(ctx, tx, id, *d, now); err != nil {
+						return err
+					}
+					notices = append(notices, expensebot.Notice{Kind: expensebot.NoticeSpotCheck, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy})
+				}
+			}
+			events = append(events, expensebot.NewEvent(id, expensebot.EventAutoApproved, expensebot.ActorPolicy, approved))
 			notices = append(notices, expensebot.CallbackNotices(e, expensebot.EventAutoApproved, expensebot.ActorPolicy)...)
 		} else {
 			notices = []expensebot.Notice{

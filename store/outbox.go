@@ -37,7 +37,7 @@ func lane(alias string) string {
 }
 
 // ClaimNotices leases up to limit notices that are due, oldest first, for lease. Each expense has
-// three queues: its card's (post, update, comment), its submitter's DMs, and its API callbacks. A
+// three queues: its card's (post, update, comment; its spot check's too), its submitter's DMs, and its API callbacks. A
 // notice waits while an older one in its queue is undelivered, so a card is posted before it is
 // updated and DMs and callbacks arrive in order, while a card that cannot be posted holds up
 // neither the submitter's news nor the calling system, and a receiver that is down holds up no DM. One conditional UPDATE claims the batch: of two instances racing, each notice goes

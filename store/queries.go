@@ -99,21 +99,27 @@ func (s *DB) Events(ctx context.Context, expenseID int64) ([]expensebot.AuditEve
 
 // ExportRow is one audit event joined with the expense it belongs to, as finance reads it.
 type ExportRow struct {
-	Event   expensebot.AuditEvent
-	Expense expensebot.Expense
+	Event    expensebot.AuditEvent
+	Expense  expensebot.Expense // as it is now
+	StatusAt expensebot.Status  // the expense's status right after Event
 }
 
 // Export calls fn for every audit event at or after since (all when zero), in order, joined with its
-// expense as it is now. It streams: memory stays flat however long the trail.
+// expense as it is now and the status the expense had at that event. The status is replayed from
+// the expense's whole trail ([expensebot.StatusAfter]), so the events of those expenses before
+// since are read too, but not passed to fn. It streams: memory grows with the number of expenses,
+// not of events.
 func (s *DB) Export(ctx context.Context, since time.Time, fn func(ExportRow) error) error {
 	cols := qualify(expenseColumns, "e.")
 	rows, err := s.db.QueryxContext(ctx, s.q(`SELECT a.id AS ev_id, a.kind AS ev_kind, a.actor AS ev_actor, a.at AS ev_at,
 		`+s.detailTextOf("a")+` AS ev_detail, `+cols+`
-		FROM audit_events a JOIN expenses e ON e.id = a.expense_id WHERE a.at >= ? ORDER BY a.id`), since.UTC())
+		FROM audit_events a JOIN expenses e ON e.id = a.expense_id
+		WHERE a.expense_id IN (SELECT expense_id FROM audit_events WHERE at >= ?) ORDER BY a.id`), since.UTC())
 	if err != nil {
 		return fmt.Errorf("store: export: %w", err)
 	}
 	defer rows.Close()
+	status := map[int64]expensebot.Status{}
 	for rows.Next() {
 		var r struct {
 			EvID     int64     `db:"ev_id"`
@@ -126,8 +132,13 @@ func (s *DB) Export(ctx context.Context, since time.Time, fn func(ExportRow) err
 		if err := rows.StructScan(&r); err != nil {
 			return fmt.Errorf("store: export: %w", err)
 		}
-		ev := eventRow{ID: r.EvID, ExpenseID: r.ID, Kind: r.EvKind, Actor: r.EvActor, At: r.EvAt, Detail: r.EvDetail}
-		if err := fn(ExportRow{Event: ev.event(), Expense: r.expenseRow.expense()}); err != nil {
+		ev := eventRow{ID: r.EvID, ExpenseID: r.ID, Kind: r.EvKind, Actor: r.EvActor, At: r.EvAt, Detail: r.EvDetail}.event()
+		at := expensebot.StatusAfter(status[ev.ExpenseID], ev)
+		status[ev.ExpenseID] = at
+		if ev.At.Before(since) {
+			continue
+		}
+		if err := fn(ExportRow{Event: ev, Expense: r.expenseRow.expense(), StatusAt: at}); err != nil {
 			return err
 		}
 	}

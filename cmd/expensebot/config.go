@@ -40,6 +40,9 @@ type Config struct {
 	RatesFile           string
 	RatesURL            string
 	RatesMaxAge         time.Duration
+	SplitWindow         time.Duration
+	SpotCheckRate       float64
+	Finance             []string
 	Workers             int
 	LogFormat           string
 	HTTPAddr            string       // approval API; "" for none
@@ -74,6 +77,9 @@ type environment struct {
 	RatesFile           text     `envconfig:"EXPENSEBOT_RATES_FILE" desc:"optional CSV or YAML file of exchange rates to the home currency"`
 	RatesURL            text     `envconfig:"EXPENSEBOT_RATES_URL" desc:"optional URL of the ECB's reference rates (eurofxref-daily.xml), fetched at start and daily"`
 	RatesMaxAge         duration `envconfig:"EXPENSEBOT_RATES_MAX_AGE" default:"168h" desc:"an exchange rate quoted longer ago than this is not used"`
+	SplitWindow         duration `envconfig:"EXPENSEBOT_SPLIT_WINDOW" default:"72h" desc:"one person's expenses in one category incurred this close together count as one purchase against the auto-approve limit; 0 turns the check off"`
+	SpotCheckRate       number   `envconfig:"EXPENSEBOT_SPOT_CHECK_RATE" default:"0.05" desc:"share (0..1) of automatic approvals drawn at random for a reviewer to spot-check; 0 turns spot checks off"`
+	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged"`
 	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests are worked on at once"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
 	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for the approval API, e.g. 127.0.0.1:8080 (put TLS in front); unset: no listener"`
@@ -137,6 +143,18 @@ func (e *environment) validate() {
 	if u := e.RatesURL.raw; u != "" && !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
 		e.RatesURL.fail("must be an http(s) URL")
 	}
+	if e.SplitWindow.d < 0 {
+		e.SplitWindow.fail("must not be negative; 0 turns the check off")
+	}
+	if r := e.SpotCheckRate.v; !(r >= 0 && r <= 1) {
+		e.SpotCheckRate.fail("must be between 0 and 1, e.g. 0.05 for one in twenty")
+	}
+	for _, id := range e.Finance.ids {
+		if err := policy.CheckReviewer(id); err != nil {
+			e.Finance.fail("%v", err)
+			break
+		}
+	}
 	if e.RatesMaxAge.d <= 0 {
 		e.RatesMaxAge.fail("must be positive, e.g. 168h for a week")
 	}
@@ -184,6 +202,9 @@ func (e *environment) config() Config {
 		RatesFile:           e.RatesFile.raw,
 		RatesURL:            e.RatesURL.raw,
 		RatesMaxAge:         e.RatesMaxAge.d,
+		SplitWindow:         e.SplitWindow.d,
+		SpotCheckRate:       e.SpotCheckRate.v,
+		Finance:             e.Finance.ids,
 		Workers:             e.Workers.n,
 		LogFormat:           e.LogFormat.raw,
 		HTTPAddr:            e.HTTPAddr.raw,

@@ -51,13 +51,16 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 			env: []string{"EXPENSEBOT_CURRENCY", "JPY", "EXPENSEBOT_AUTO_APPROVE_MAX", "5000",
 				"EXPENSEBOT_REVIEW_MAX", "100", "EXPENSEBOT_RECEIPT_REQUIRED_OVER", "75 USD",
 				"EXPENSEBOT_MIN_CONFIDENCE", "NaN", "EXPENSEBOT_AI_TIMEOUT", "-1s", "EXPENSEBOT_WORKERS", "1000",
-				"SLACK_API_URL", "slack.com/api"},
+				"SLACK_API_URL", "slack.com/api", "EXPENSEBOT_SPLIT_WINDOW", "-1h", "EXPENSEBOT_SPOT_CHECK_RATE", "5%", "EXPENSEBOT_FINANCE", "finance"},
 			want: []string{
 				`SLACK_API_URL="slack.com/api": must be an http(s) URL ending in /`,
 				`EXPENSEBOT_AI_TIMEOUT="-1s": must be positive`,
 				`EXPENSEBOT_REVIEW_MAX="100": must not be below EXPENSEBOT_AUTO_APPROVE_MAX (5,000 JPY)`,
 				`EXPENSEBOT_MIN_CONFIDENCE="NaN": must be between 0 and 1`,
 				`EXPENSEBOT_RECEIPT_REQUIRED_OVER="75 USD": must be in JPY`,
+				`EXPENSEBOT_SPLIT_WINDOW="-1h": must not be negative; 0 turns the check off`,
+				`EXPENSEBOT_SPOT_CHECK_RATE="5%": not a number`,
+				`EXPENSEBOT_FINANCE="finance": "finance" is a name, not an id: in Slack open the person's profile, choose ⋮ (More) → Copy member ID (U…); a user group's id (S…) is in its URL under People → User groups`,
 				`EXPENSEBOT_WORKERS="1000": must be between 1 and 256`,
 			},
 		},
@@ -151,6 +154,8 @@ var defaults = Config{
 	MinConfidence:       0.95,
 	ReceiptRequiredOver: expensebot.Money{Minor: 7500, Currency: "USD"},
 	RatesMaxAge:         168 * time.Hour,
+	SplitWindow:         72 * time.Hour,
+	SpotCheckRate:       0.05,
 	Workers:             8,
 	LogFormat:           "text",
 }
@@ -179,6 +184,9 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"EXPENSEBOT_RATES_FILE", "rates.yaml",
 		"EXPENSEBOT_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml",
 		"EXPENSEBOT_RATES_MAX_AGE", "96h",
+		"EXPENSEBOT_SPLIT_WINDOW", "48h",
+		"EXPENSEBOT_SPOT_CHECK_RATE", "0.1",
+		"EXPENSEBOT_FINANCE", "U0FIN, S0FINANCE",
 		"EXPENSEBOT_WORKERS", "16",
 		"EXPENSEBOT_LOG_FORMAT", "json",
 		"EXPENSEBOT_HTTP_ADDR", " 127.0.0.1:8080",
@@ -201,6 +209,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		HTTPAddr: "127.0.0.1:8080", APIClients: []api.Client{{Name: "billing", Token: "tok-billing-0123456789"},
 			{Name: "audit", Token: "tok-audit-0123456789", ReadAll: true}},
 		WebhookSecret: "whsec-0123456789abcdef", CallbackAllow: []string{"hooks.intranet", "10.0.0.5"},
+		SplitWindow: 48 * time.Hour, SpotCheckRate: 0.1, Finance: []string{"U0FIN", "S0FINANCE"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

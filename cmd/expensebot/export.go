@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/store"
 )
 
@@ -44,16 +45,22 @@ func export(ctx context.Context, cfg Config, args []string, stdout io.Writer) er
 		return err
 	}
 	defer db.Close()
+	// Names come from the bot's cache of what Slack said (users.info), so the export never asks
+	// Slack; a person the bot has not met yet has an empty name.
+	people, err := db.People(ctx)
+	if err != nil {
+		return err
+	}
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	if *format == "jsonl" {
 		enc := json.NewEncoder(w)
-		return db.Export(ctx, from, func(r store.ExportRow) error { return enc.Encode(exportRecord(r)) })
+		return db.Export(ctx, from, func(r store.ExportRow) error { return enc.Encode(exportRecord(r, people)) })
 	}
 	cw := csv.NewWriter(w)
 	cw.Write(exportColumns)
 	err = db.Export(ctx, from, func(r store.ExportRow) error {
-		rec := exportRecord(r)
+		rec := exportRecord(r, people)
 		row := make([]string, len(exportColumns))
 		for i, c := range exportColumns {
 			row[i] = csvCell(rec[c])
@@ -67,10 +74,14 @@ func export(ctx context.Context, cfg Config, args []string, stdout io.Writer) er
 	return cw.Error()
 }
 
+// exportColumns are the audit export's columns, the public interface finance reads. New columns
+// go at the end, so that a reader that counts columns keeps working. status is the expense's
+// status now; status_at_event its status right after the event.
 var exportColumns = []string{"event_id", "event_at", "event_kind", "actor", "expense_id", "team_id", "submitter_id",
-	"amount", "currency", "amount_minor", "category", "description", "incurred_on", "status", "detail"}
+	"amount", "currency", "amount_minor", "category", "description", "incurred_on", "status", "detail",
+	"status_at_event", "actor_name", "submitter_name"}
 
-func exportRecord(r store.ExportRow) map[string]any {
+func exportRecord(r store.ExportRow, people map[string]expensebot.Person) map[string]any {
 	e := r.Expense
 	return map[string]any{
 		"event_id": r.Event.ID, "event_at": r.Event.At.Format(time.RFC3339), "event_kind": r.Event.Kind,
@@ -78,6 +89,7 @@ func exportRecord(r store.ExportRow) map[string]any {
 		"amount": e.Amount.Major(), "currency": e.Amount.Currency, "amount_minor": strconv.FormatInt(e.Amount.Minor, 10),
 		"category": e.Category, "description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
 		"status": string(e.Status), "detail": r.Event.Detail,
+		"status_at_event": string(r.StatusAt), "actor_name": people[r.Event.Actor].Label(), "submitter_name": people[e.SubmitterID].Label(),
 	}
 }
 

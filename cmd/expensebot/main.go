@@ -47,7 +47,14 @@ Usage:
   expensebot migrate      apply database migrations and exit
   expensebot export [--since YYYY-MM-DD] [--format csv|jsonl]
                           write the audit trail, one row per event, to stdout
+  expensebot expenses [--since D] [--until D] [--status approved] [--format csv|xero|qbo]
+                      [--mark-exported] [--include-exported]
+                          write decided expenses, one per row, for an accounting import
+  expensebot report [--since 90d] [--until D] [--format text|json]
+                          how the AI's advice and the controls did, per category
   expensebot policy       print the routing rules in effect and their version
+  expensebot policy simulate FILE [--since 90d]
+                          replay stored expenses through the policy file FILE: which routes change
   expensebot version      print the version
   expensebot help         this text
 
@@ -93,7 +100,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "sandbox":
 		return runSandbox(ctx, cfg, rest, stdout, stderr)
 	case "policy":
-		return printPolicy(cfg, rest, stdout)
+		return printPolicy(ctx, cfg, rest, stdout)
+	case "report":
+		return printReport(ctx, cfg, rest, stdout)
+	case "expenses":
+		return exportExpenses(ctx, cfg, rest, stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }

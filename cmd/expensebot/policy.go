@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -11,7 +12,12 @@ import (
 
 // printPolicy writes the routing rules in effect, from the configuration and the policy file, with
 // the version every expense routed under them records.
-func printPolicy(cfg Config, args []string, stdout io.Writer) error {
+//
+// `policy simulate FILE` replays stored expenses through another policy file instead.
+func printPolicy(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "simulate" {
+		return simulate(ctx, cfg, args[1:], stdout)
+	}
 	if len(args) > 0 {
 		return usageError{fmt.Sprintf("policy: unexpected %q", strings.Join(args, " "))}
 	}
@@ -24,6 +30,10 @@ func printPolicy(cfg Config, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "auto-approve below %s, with AI confidence at least %.2f and no flag\n", r.AutoApproveMax, r.MinConfidence)
 	fmt.Fprintf(stdout, "two different approvers above %s\n", r.ReviewMax)
 	fmt.Fprintf(stdout, "receipt required above %s\n", r.ReceiptRequiredOver)
+	if r.SplitWindow > 0 {
+		fmt.Fprintf(stdout, "possible split purchase: one person's expenses in one category within %s of each other that together reach the auto-approve limit\n",
+			strings.TrimSuffix(r.SplitWindow.String(), "0m0s"))
+	}
 	fmt.Fprintf(stdout, "approvals channel %s, reviewers %s\n", orNone(cfg.ApprovalsChannel), orNone(strings.Join(cfg.Reviewers, ", ")))
 	cats := slices.Sorted(func(yield func(string) bool) {
 		for c := range r.Categories {
@@ -46,6 +56,12 @@ func printPolicy(cfg Config, args []string, stdout io.Writer) error {
 		}
 		if rule.NeverAutoApprove {
 			parts = append(parts, "never auto-approved")
+		}
+		if rule.MonthlyMax != nil {
+			parts = append(parts, "at most "+rule.MonthlyMax.String()+" per person per month")
+		}
+		if rule.Account != "" {
+			parts = append(parts, "booked to account "+rule.Account)
 		}
 		for _, rt := range rule.Routes {
 			parts = append(parts, fmt.Sprintf("over %s to channel %s, reviewers %s", rt.Over, orNone(rt.Channel), orNone(strings.Join(rt.Reviewers, ", "))))

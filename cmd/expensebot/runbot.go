@@ -59,7 +59,7 @@ func redactURL(u string) string {
 // rules builds the policy from the configuration and the optional policy file.
 func rules(cfg Config) (policy.Rules, error) {
 	r := policy.Rules{Currency: cfg.Currency, AutoApproveMax: cfg.AutoApproveMax, ReviewMax: cfg.ReviewMax,
-		ReceiptRequiredOver: cfg.ReceiptRequiredOver, MinConfidence: cfg.MinConfidence}
+		ReceiptRequiredOver: cfg.ReceiptRequiredOver, MinConfidence: cfg.MinConfidence, SplitWindow: cfg.SplitWindow}
 	if cfg.PolicyFile != "" {
 		if err := r.LoadFile(cfg.PolicyFile); err != nil {
 			return r, fmt.Errorf("EXPENSEBOT_POLICY_FILE: %w", err)
@@ -103,7 +103,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	return bot.Assemble(bot.Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
-			AssessLease: lease},
+			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance},
 		Store: db, Assessor: assessor, Log: logger,
 		API: apiConfig(cfg), HTTP: ln, Metrics: metrics.New(backlog(db)),
 	}).Run(ctx)

@@ -158,6 +158,7 @@ func New(users ...User) (*Server, error) {
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/socket", s.serveSocket)
 	mux.HandleFunc("/response/", s.serveResponseURL)
+	mux.HandleFunc("/files/", s.serveFile)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go s.http.Serve(ln)
 	return s, nil

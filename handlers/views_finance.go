@@ -1,0 +1,130 @@
+package handlers
+
+// What the finance controls show: the other expenses a finding is about (on the approval card),
+// the spot-check message with its Confirm and Flag buttons, its flag form, and the word to
+// finance in its thread.
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/expensebot/expensebot"
+	"github.com/slack-go/slack"
+)
+
+// maxRelated is how many other expenses one finding lists on a card.
+const maxRelated = 10
+
+// sentence capitalises a clause from expensebot.FlagSentence.
+func sentence(clause string) string {
+	r, n := utf8.DecodeRuneInString(clause)
+	return string(unicode.ToUpper(r)) + clause[n:]
+}
+
+// flagList names flags as people read them: "it may be a personal expense; it may have been
+// claimed before". Never a flag's name.
+func flagList(flags []string) string {
+	s := make([]string, len(flags))
+	for i, f := range flags {
+		s[i] = expensebot.FlagSentence(f)
+	}
+	return strings.Join(s, "; ")
+}
+
+// findingBlocks show, under the reasons, each control's finding with the other expenses it is
+// about, each linked to its own card when it has one (cards: expense id → permalink).
+func findingBlocks(e expensebot.Expense, cards map[int64]string) []slack.Block {
+	var bs []slack.Block
+	for _, f := range e.Findings {
+		lines := []string{fmt.Sprintf(":mag: *%s.*", sentence(expensebot.FlagSentence(f.Flag)))}
+		for i, r := range f.Related {
+			if i == maxRelated {
+				lines = append(lines, fmt.Sprintf("…and %d more", len(f.Related)-maxRelated))
+				break
+			}
+			lines = append(lines, "• "+relatedLine(r, cards[r.ID]))
+		}
+		bs = append(bs, section(strings.Join(lines, "\n")))
+	}
+	return bs
+}
+
+// relatedLine is one other expense: "#12 · 84.00 USD · meals · 20 Nov 2026 · Team dinner ·
+// Auto-approved", its number linked to its card.
+func relatedLine(r expensebot.Related, card string) string {
+	id := fmt.Sprintf("#%d", r.ID)
+	if card != "" {
+		id = "<" + card + "|" + id + ">"
+	}
+	day := r.IncurredOn
+	if t, err := time.Parse(time.DateOnly, r.IncurredOn); err == nil {
+		day = t.Format("2 Jan 2006")
+	}
+	return fmt.Sprintf("%s · %s · %s · %s · %s · %s", id, r.Amount(), inline(r.Category, 40), escape(day), inline(r.Description, 80), r.Status.Label())
+}
+
+// spotCheckMessage is the message in the approvals channel for an automatic approval drawn for a
+// spot check: the facts, why the policy approved it, the draw, and, until someone looks,
+// Confirm and Flag.
+func spotCheckMessage(e expensebot.Expense, sc expensebot.SpotCheck, receipts map[string]string) Message {
+	bs := []slack.Block{
+		slack.NewHeaderBlock(plain(fmt.Sprintf("Spot check: approved automatically · Expense #%d · %s", e.ID, e.Amount))),
+		slack.NewSectionBlock(nil, expenseFields(e), nil),
+		userText(e.Description),
+		contextBlock(receiptLine(e, receipts)),
+		section(aiLine(e.Assessment)),
+	}
+	if len(e.ReviewReasons) > 0 {
+		bs = append(bs, section("*Why the policy approved it:*\n• "+bullets(e.ReviewReasons)))
+	}
+	bs = append(bs, contextBlock(fmt.Sprintf(":game_die: Drawn at random: %s of automatic approvals are spot-checked (this draw: %s). The approval stands whatever this check finds; a flag tells finance.",
+		percent(sc.Rate), strconv.FormatFloat(sc.Draw, 'f', 4, 64))))
+	text := fmt.Sprintf("Spot check: expense #%d from <@%s>, %s, approved automatically", e.ID, e.SubmitterID, e.Amount)
+	switch sc.Status {
+	case expensebot.SpotCheckConfirmed:
+		bs = append(bs, slack.NewDividerBlock(), section(fmt.Sprintf(":white_check_mark: *Confirmed* by <@%s> at %s: nothing wrong found", sc.CheckedBy, slackDate(sc.CheckedAt))))
+	case expensebot.SpotCheckFlagged:
+		bs = append(bs, slack.NewDividerBlock(), section(fmt.Sprintf(":triangular_flag_on_post: *Flagged* by <@%s> at %s: %s", sc.CheckedBy, slackDate(sc.CheckedAt), inline(sc.Finding, 1000))))
+	default:
+		value := strconv.FormatInt(e.ID, 10)
+		bs = append(bs, slack.NewActionBlock(fmt.Sprintf("spot-%d-actions", e.ID),
+			button(ActionID(ActionSpotConfirm, e.ID), "Confirm", value, slack.StylePrimary),
+			button(ActionID(ActionSpotFlag, e.ID), "Flag", value, slack.StyleDanger)))
+	}
+	return Message{Text: text, Blocks: blocks(bs...)}
+}
+
+// percent writes a rate such as 0.05 as "5%" (0.125 as "12.5%").
+func percent(rate float64) string {
+	return strconv.FormatFloat(rate*100, 'f', -1, 64) + "%"
+}
+
+// financeMessage is the reply in a spot check's thread when a reviewer flags it, mentioning
+// finance (user ids U…/W…, user-group ids S…).
+func financeMessage(e expensebot.Expense, n expensebot.Notice, finance []string) Message {
+	var who []string
+	for _, id := range finance {
+		if strings.HasPrefix(id, "S") {
+			who = append(who, "<!subteam^"+id+">")
+		} else {
+			who = append(who, "<@"+id+">")
+		}
+	}
+	to := "Finance"
+	if len(who) > 0 {
+		to = strings.Join(who, " ")
+	}
+	head := fmt.Sprintf(":triangular_flag_on_post: %s: <@%s> flagged the spot check of expense #%d (%s, approved automatically). The approval stands; please follow up.",
+		to, n.Actor, e.ID, e.Amount)
+	return Message{Text: head + " " + inline(n.Text, 1000), Blocks: blocks(section(head), userText(n.Text))}
+}
+
+// spotFlagModal asks the reviewer what is wrong with a spot-checked expense.
+func spotFlagModal(e expensebot.Expense, channel string) slack.ModalViewRequest {
+	return textModal(e, channel, CallbackSpotFlag, fmt.Sprintf("Flag #%d", e.ID), "Flag",
+		inFinding, "What is wrong?", "e.g. the receipt is for another date", "Finance is told in the spot check's thread; the approval stands")
+}

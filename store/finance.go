@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/expensebot/expensebot"
+	"github.com/jmoiron/sqlx"
+)
+
+// relatedLimit bounds what the finance controls read about one person: far more expenses than
+// anyone submits in a month and a few days, and a guard against a pathological history.
+const relatedLimit = 500
+
+// Related returns submitter's expenses incurred between from and to (dates, both included), other
+// than the one with id exclude, oldest first: the history the finance controls weigh.
+func (s *DB) Related(ctx context.Context, submitter string, exclude int64, from, to time.Time) ([]expensebot.Expense, error) {
+	return s.list(ctx, "expenses related to #"+fmt.Sprint(exclude),
+		"WHERE submitter_id = ? AND id <> ? AND incurred_on >= ? AND incurred_on <= ? ORDER BY id LIMIT ?",
+		submitter, exclude, dateOnly(from), dateOnly(to), relatedLimit)
+}
+
+func dateOnly(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// ExpenseQuery selects expenses for the exports and the report. A zero field selects everything;
+// times bound a half-open range [From, Before).
+type ExpenseQuery struct {
+	Statuses      []expensebot.Status
+	DecidedFrom   time.Time
+	DecidedBefore time.Time
+	CreatedFrom   time.Time
+	CreatedBefore time.Time
+	SkipExported  bool // leave out expenses a marked accounting export already wrote
+}
+
+// Expenses returns the expenses q selects, in id order.
+func (s *DB) Expenses(ctx context.Context, q ExpenseQuery) ([]expensebot.Expense, error) {
+	var where []string
+	var args []any
+	if len(q.Statuses) > 0 {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(q.Statuses)), ", ")
+		where = append(where, "status IN ("+marks+")")
+		for _, st := range q.Statuses {
+			args = append(args, st)
+		}
+	}
+	bound := func(col, op string, t time.Time) {
+		if !t.IsZero() {
+			where = append(where, col+" "+op+" ?")
+			args = append(args, t.UTC())
+		}
+	}
+	bound("decided_at", ">=", q.DecidedFrom)
+	bound("decided_at", "<", q.DecidedBefore)
+	bound("created_at", ">=", q.CreatedFrom)
+	bound("created_at", "<", q.CreatedBefore)
+	if q.SkipExported {
+		where = append(where, "export_batch IS NULL")
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = "WHERE " + strings.Join(where, " AND ") + " "
+	}
+	return s.list(ctx, "expenses", cond+"ORDER BY id", args...)
+}
+
+// MarkExported records that one run of the accounting export in format wrote the expenses ids: a
+// batch, the batch on each expense, and an "exported" event in each one's audit trail, in one
+// transaction. Returns the batch's id, or ECONFLICT, marking nothing, when another run marked any
+// of them first.
+func (s *DB) MarkExported(ctx context.Context, ids []int64, format string) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var batch int64
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		if err := tx.GetContext(ctx, &batch, s.q("INSERT INTO export_batches (format, expenses, created_at) VALUES (?, ?, ?) RETURNING id"),
+			format, len(ids), now); err != nil {
+			return err
+		}
+		// In chunks: both engines limit the parameters of one statement.
+		for chunk := range chunks(ids, 1000) {
+			q, args, err := sqlx.In("UPDATE expenses SET export_batch = ? WHERE export_batch IS NULL AND id IN (?)", batch, chunk)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, s.q(q), args...)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != int64(len(chunk)) {
+				return expensebot.Errorf(expensebot.ECONFLICT, "%d of these expenses were marked exported by another run meanwhile; nothing was marked. Run the export again.", int64(len(chunk))-n)
+			}
+			evs := make([]expensebot.AuditEvent, len(chunk))
+			for i, id := range chunk {
+				evs[i] = expensebot.NewEvent(id, expensebot.EventExported, expensebot.ActorExport, map[string]any{"batch": batch, "format": format})
+				evs[i].At = now
+			}
+			if err := s.appendEvents(ctx, tx, evs...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if expensebot.ErrorCode(err) == expensebot.ECONFLICT {
+			return 0, err
+		}
+		return 0, fmt.Errorf("store: mark %d expenses exported: %w", len(ids), err)
+	}
+	return batch, nil
+}
+
+func chunks(ids []int64, n int) func(func([]int64) bool) {
+	return func(yield func([]int64) bool) {
+		for len(ids) > 0 {
+			k := min(n, len(ids))
+			if !yield(ids[:k]) {
+				return
+			}
+			ids = ids[k:]
+		}
+	}
+}
+
+// SavePerson remembers how Slack describes a person, replacing what was known.
+func (s *DB) SavePerson(ctx context.Context, p expensebot.Person) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO people (user_id, name, display_name, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, updated_at = excluded.updated_at`),
+		p.ID, p.Name, p.DisplayName, s.now())
+	if err != nil {
+		return fmt.Errorf("store: save person %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// People returns every person the bot has described, by user id.
+func (s *DB) People(ctx context.Context) (map[string]expensebot.Person, error) {
+	var rows []struct {
+		ID          string    `db:"user_id"`
+		Name        string    `db:"name"`
+		DisplayName string    `db:"display_name"`
+		UpdatedAt   time.Time `db:"updated_at"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, "SELECT user_id, name, display_name, updated_at FROM people"); err != nil {
+		return nil, fmt.Errorf("store: people: %w", err)
+	}
+	out := make(map[string]expensebot.Person, len(rows))
+	for _, r := range rows {
+		out[r.ID] = expensebot.Person{ID: r.ID, Name: r.Name, DisplayName: r.DisplayName, UpdatedAt: r.UpdatedAt.UTC()}
+	}
+	return out, nil
+}
+
+// SaveReceiptFile remembers how Slack describes a receipt file, replacing what was known.
+func (s *DB) SaveReceiptFile(ctx context.Context, f expensebot.ReceiptFile) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO receipt_files (file_id, permalink, sha256, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (file_id) DO UPDATE SET permalink = excluded.permalink, sha256 = excluded.sha256, updated_at = excluded.updated_at`),
+		f.FileID, f.Permalink, f.SHA256, s.now())
+	if err != nil {
+		return fmt.Errorf("store: save receipt file %s: %w", f.FileID, err)
+	}
+	return nil
+}
+
+// ReceiptFiles returns every receipt file the bot has described, by file id.
+func (s *DB) ReceiptFiles(ctx context.Context) (map[string]expensebot.ReceiptFile, error) {
+	var rows []struct {
+		ID        string    `db:"file_id"`
+		Permalink string    `db:"permalink"`
+		SHA256    string    `db:"sha256"`
+		UpdatedAt time.Time `db:"updated_at"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, "SELECT file_id, permalink, sha256, updated_at FROM receipt_files"); err != nil {
+		return nil, fmt.Errorf("store: receipt files: %w", err)
+	}
+	out := make(map[string]expensebot.ReceiptFile, len(rows))
+	for _, r := range rows {
+		out[r.ID] = expensebot.ReceiptFile{FileID: r.ID, Permalink: r.Permalink, SHA256: r.SHA256, UpdatedAt: r.UpdatedAt.UTC()}
+	}
+	return out, nil
+}
+
+type spotRow struct {
+	ExpenseID int64        `db:"expense_id"`
+	Rate      float64      `db:"rate"`
+	Draw      float64      `db:"draw"`
+	Status    string       `db:"status"`
+	Channel   string       `db:"channel"`
+	MessageTS string       `db:"message_ts"`
+	CheckedBy string       `db:"checked_by"`
+	CheckedAt sql.NullTime `db:"checked_at"`
+	Finding   string       `db:"finding"`
+	CreatedAt time.Time    `db:"created_at"`
+}
+
+const spotColumns = "expense_id, rate, draw, status, channel, message_ts, checked_by, checked_at, finding, created_at"
+
+func (r spotRow) spotCheck() expensebot.SpotCheck {
+	sc := expensebot.SpotCheck{ExpenseID: r.ExpenseID, Rate: r.Rate, Draw: r.Draw, Status: r.Status, Channel: r.Channel,
+		MessageTS: r.MessageTS, CheckedBy: r.CheckedBy, Finding: r.Finding, CreatedAt: r.CreatedAt.UTC()}
+	if r.CheckedAt.Valid {
+		sc.CheckedAt = r.CheckedAt.Time.UTC()
+	}
+	return sc
+}
+
+// drawSpotCheck records, within the transaction that approves expense id automatically, that
+// the draw d selected it for a spot check.
+func (s *DB) drawSpotCheck(ctx context.Context, tx *sqlx.Tx, id int64, d expensebot.SpotDraw, now time.Time) error {
+	_, err := tx.ExecContext(ctx, s.q("INSERT INTO spot_checks (expense_id, rate, draw, status, created_at) VALUES (?, ?, ?, ?, ?)"),
+		id, d.Rate, d.Draw, expensebot.SpotCheckDrawn, now)
+	if err != nil {
+		return fmt.Errorf("draw spot check: %w", err)
+	}
+	return nil
+}
+
+// SpotCheck returns the spot check of expense id, or ENOTFOUND when it was not drawn for one.
+func (s *DB) SpotCheck(ctx context.Context, id int64) (expensebot.SpotCheck, error) {
+	var r spotRow
+	err := s.db.GetContext(ctx, &r, s.q("SELECT "+spotColumns+" FROM spot_checks WHERE expense_id = ?"), id)
+	if isNoRows(err) {
+		return expensebot.SpotCheck{}, expensebot.Errorf(expensebot.ENOTFOUND, "Expense #%d was not drawn for a spot check.", id)
+	}
+	if err != nil {
+		return expensebot.SpotCheck{}, fmt.Errorf("store: spot check of expense %d: %w", id, err)
+	}
+	return r.spotCheck(), nil
+}
+
+// SpotChecks returns the spot checks drawn at or after since, oldest first.
+func (s *DB) SpotChecks(ctx context.Context, since time.Time) ([]expensebot.SpotCheck, error) {
+	var rows []spotRow
+	if err := s.db.SelectContext(ctx, &rows, s.q("SELECT "+spotColumns+" FROM spot_checks WHERE created_at >= ? ORDER BY expense_id"), since.UTC()); err != nil {
+		return nil, fmt.Errorf("store: spot checks: %w", err)
+	}
+	out := make([]expensebot.SpotCheck, len(rows))
+	for i, r := range rows {
+		out[i] = r.spotCheck()
+	}
+	return out, nil
+}
+
+// SetSpotMessage remembers where the spot-check message of expense id was posted.
+func (s *DB) SetSpotMessage(ctx context.Context, id int64, channel, ts string) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE spot_checks SET channel = ?, message_ts = ? WHERE expense_id = ?"), channel, ts, id); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, expensebot.NewEvent(id, expensebot.EventSpotPosted, expensebot.ActorSystem,
+			map[string]string{"channel": channel, "ts": ts}))
+	})
+	if err != nil {
+		return fmt.Errorf("store: set spot-check message of expense %d: %w", id, err)
+	}
+	return nil
+}
+
+// ResolveSpotCheck records, exactly once, that user confirmed the spot check of expense id
+// (flag false) or flagged it with finding. A flag queues a notice that tells finance in the
+// message's thread; either redraws the message. The expense's status never changes.
+//
+// Returns EINVALID for a flag without a finding, EFORBIDDEN when user submitted the expense,
+// ENOTFOUND when it was not drawn, and ECONFLICT with the spot check as it stands when another
+// person resolved it first.
+func (s *DB) ResolveSpotCheck(ctx context.Context, id int64, user string, flag bool, finding string) (expensebot.SpotCheck, error) {
+	finding = strings.TrimSpace(finding)
+	switch {
+	case flag && finding == "":
+		return expensebot.SpotCheck{}, expensebot.Errorf(expensebot.EINVALID, "Please say what is wrong: finance will read it.")
+	case len([]rune(finding)) > expensebot.MaxDescription:
+		return expensebot.SpotCheck{}, expensebot.Errorf(expensebot.EINVALID, "The finding is too long (at most %d characters).", expensebot.MaxDescription)
+	case !flag:
+		finding = ""
+	}
+	status, kind := expensebot.SpotCheckConfirmed, expensebot.EventSpotConfirmed
+	if flag {
+		status, kind = expensebot.SpotCheckFlagged, expensebot.EventSpotFlagged
+	}
+	var sc expensebot.SpotCheck
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		e, err := s.byID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if e.SubmitterID == user {
+			return expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot spot-check your own expense; another reviewer must.")
+		}
+		now := s.now()
+		var r spotRow
+		err = sqlx.GetContext(ctx, tx, &r, s.q(`UPDATE spot_checks SET status = ?, checked_by = ?, checked_at = ?, finding = ?
+			WHERE expense_id = ? AND status = ? RETURNING `+spotColumns), status, user, now, finding, id, expensebot.SpotCheckDrawn)
+		if isNoRows(err) {
+			if err := sqlx.GetContext(ctx, tx, &r, s.q("SELECT "+spotColumns+" FROM spot_checks WHERE expense_id = ?"), id); err != nil {
+				if isNoRows(err) {
+					return expensebot.Errorf(expensebot.ENOTFOUND, "Expense #%d was not drawn for a spot check.", id)
+				}
+				return err
+			}
+			sc = r.spotCheck()
+			return expensebot.Errorf(expensebot.ECONFLICT, "The spot check of expense #%d was already %s.", id, sc.Status)
+		}
+		if err != nil {
+			return err
+		}
+		sc = r.spotCheck()
+		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(id, kind, user, map[string]string{"finding": finding})); err != nil {
+			return err
+		}
+		notices := []expensebot.Notice{{Kind: expensebot.NoticeUpdateSpot, ExpenseID: id, Event: kind, Actor: user}}
+		if flag {
+			notices = append(notices, expensebot.Notice{Kind: expensebot.NoticeSpotFinding, ExpenseID: id, Event: kind, Actor: user, Text: finding})
+		}
+		return s.addNotices(ctx, tx, notices...)
+	})
+	if isNoRows(err) {
+		return sc, notFound(id)
+	}
+	if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
+		return sc, fmt.Errorf("store: resolve spot check of expense %d: %w", id, err)
+	}
+	return sc, err
+}
+
+// ExpensesSince returns the expenses created at or after from, in id order: what a report of
+// the period since then reads.
+func (s *DB) ExpensesSince(ctx context.Context, from time.Time) ([]expensebot.Expense, error) {
+	return s.Expenses(ctx, ExpenseQuery{CreatedFrom: from})
+}
