@@ -18,15 +18,17 @@ type viewFunc func(cb slack.InteractionCallback) (ack any, work Work)
 
 func (a *App) routes() {
 	a.actions = map[string]actionFunc{
-		ActionNewExpense: a.openExpenseForm,
-		ActionApprove:    a.approve,
-		ActionReject:     a.openReasonForm(ActionReject),
-		ActionComment:    a.openReasonForm(ActionComment),
+		ActionNewExpense:    a.openExpenseForm,
+		ActionApprove:       a.approve,
+		ActionReject:        a.openReasonForm(ActionReject),
+		ActionComment:       a.openReasonForm(ActionComment),
+		ActionAttachReceipt: a.openReceiptForm,
 	}
 	a.views = map[string]viewFunc{
 		CallbackExpense: a.submitExpenseForm,
 		CallbackReject:  a.submitReject,
 		CallbackComment: a.submitComment,
+		CallbackReceipt: a.submitReceipt,
 	}
 }
 

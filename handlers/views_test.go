@@ -89,24 +89,30 @@ func TestViewsGolden(t *testing.T) {
 			e.HomeAmount = expensebot.Money{Currency: "USD"}
 			e.ReviewReasons = []string{"no exchange rate from EUR to USD is known: the amount counts as over 10,000.00 USD, so it is never approved automatically and two different reviewers must approve"}
 		}), links),
-		"received":            receivedMessage(base, true),
-		"help":                helpMessage("USD"),
-		"history":             historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
-		"history_empty":       historyMessage(nil),
-		"dm_routed":           submitterNotice(base, expensebot.Notice{Event: expensebot.EventRouted}),
-		"dm_routed_api":       submitterNotice(with(func(e *expensebot.Expense) { e.SubmittedBy = "api:travel-desk" }), expensebot.Notice{Event: expensebot.EventRouted}),
-		"dm_approved":         submitterNotice(base, expensebot.Notice{Event: expensebot.EventApproved, Actor: "UREV1"}),
-		"dm_rejected":         submitterNotice(with(func(e *expensebot.Expense) { e.DecisionReason = "Personal" }), expensebot.Notice{Event: expensebot.EventRejected, Actor: "UREV1"}),
-		"dm_first_approval":   submitterNotice(base, expensebot.Notice{Event: expensebot.EventFirstApproval, Actor: "UREV1"}),
-		"dm_auto_approved":    submitterNotice(base, expensebot.Notice{Event: expensebot.EventAutoApproved}),
-		"comment":             commentNotice(base, expensebot.Notice{Actor: "UREV1", Text: "Which <client>?"}),
-		"modal_expense":       expenseModal("USD", decided),
-		"modal_received":      receivedModal(base),
-		"modal_reject":        rejectModal(base, "CAPPROVALS"),
-		"modal_comment":       commentModal(base, "CAPPROVALS"),
-		"home_employee":       homeView(approval.Home{Mine: []expensebot.Expense{base}, Totals: []expensebot.Total{{Status: expensebot.StatusPendingReview, Count: 1, Sum: base.Amount}}}),
-		"home_reviewer":       homeView(approval.Home{Reviewer: true, Queue: []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, QueueTotal: 25}),
-		"home_reviewer_empty": homeView(approval.Home{Reviewer: true}),
+		"received":               receivedMessage(base, true),
+		"help":                   helpMessage("USD"),
+		"history":                historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
+		"history_empty":          historyMessage(nil),
+		"dm_routed":              submitterNotice(base, expensebot.Notice{Event: expensebot.EventRouted}),
+		"dm_routed_api":          submitterNotice(with(func(e *expensebot.Expense) { e.SubmittedBy = "api:travel-desk" }), expensebot.Notice{Event: expensebot.EventRouted}),
+		"dm_approved":            submitterNotice(base, expensebot.Notice{Event: expensebot.EventApproved, Actor: "UREV1"}),
+		"dm_rejected":            submitterNotice(with(func(e *expensebot.Expense) { e.DecisionReason = "Personal" }), expensebot.Notice{Event: expensebot.EventRejected, Actor: "UREV1"}),
+		"dm_first_approval":      submitterNotice(base, expensebot.Notice{Event: expensebot.EventFirstApproval, Actor: "UREV1"}),
+		"dm_auto_approved":       submitterNotice(base, expensebot.Notice{Event: expensebot.EventAutoApproved}),
+		"comment":                commentNotice(base, expensebot.Notice{Actor: "UREV1", Text: "Which <client>?"}),
+		"modal_expense":          expenseModal("USD", decided),
+		"modal_received":         receivedModal(base),
+		"modal_reject":           rejectModal(base, "CAPPROVALS"),
+		"modal_comment":          commentModal(base, "CAPPROVALS"),
+		"home_employee":          homeView(approval.Home{Mine: []expensebot.Expense{base}, Totals: []expensebot.Total{{Status: expensebot.StatusPendingReview, Count: 1, Sum: base.Amount}}}),
+		"home_reviewer":          homeView(approval.Home{Reviewer: true, Queue: []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, QueueTotal: 25}),
+		"home_reviewer_empty":    homeView(approval.Home{Reviewer: true}),
+		"modal_receipt":          receiptModal(42, "D123"),
+		"modal_receipt_done":     receiptResultModal(42, receiptOutcome(withReceipt(expensebot.ReceiptMatch, false)), ""),
+		"approval_receipt_match": approvalMessage(withReceipt(expensebot.ReceiptMatch, false), links),
+		"approval_receipt_mismatch": approvalMessage(withReceipt(expensebot.ReceiptMismatch, true),
+			map[string]string{"F1": "https://files.example/F1", "#7": "https://example.slack.com/archives/C1/p1"}),
+		"approval_receipt_unreadable": approvalMessage(withReceipt(expensebot.ReceiptUnreadable, false), links),
 	}
 	for name, v := range tests {
 		t.Run(name, func(t *testing.T) { golden(t, name, v) })
@@ -273,4 +279,27 @@ func TestUserTextIsInert(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withReceipt is base with a taxi receipt read as outcome (80.00 EUR for a mismatch), and a
+// duplicate of expense #7 when dup.
+func withReceipt(outcome string, dup bool) expensebot.Expense {
+	return with(func(e *expensebot.Expense) {
+		e.Amount, e.ReviewMessageTS = expensebot.Money{Minor: 12000, Currency: "EUR"}, "1.2"
+		f := expensebot.ReceiptFacts{Readable: true, Merchant: "Taxi *Berlin* <!here>", Date: "2026-11-20", Total: "118.40", Currency: "EUR", Confidence: 0.93}
+		c := expensebot.ReceiptCheck{Outcome: outcome, Total: expensebot.Money{Minor: 11840, Currency: "EUR"}}
+		switch outcome {
+		case expensebot.ReceiptMismatch:
+			f.Total, c.Total = "80.00", expensebot.Money{Minor: 8000, Currency: "EUR"}
+			c.Problems = []string{"the claim 120.00 EUR is 40.00 EUR more than the receipt's total 80.00 EUR"}
+		case expensebot.ReceiptUnreadable:
+			f, c = expensebot.ReceiptFacts{}, expensebot.ReceiptCheck{Outcome: outcome, Problems: []string{"the receipt could not be read"}}
+		}
+		r := expensebot.Receipt{FileID: "F1", Name: "taxi.png", Filetype: "png", Size: 1234,
+			Reading: &expensebot.ReceiptReading{Facts: f, Model: "gpt-4o", Check: c}}
+		if dup {
+			r.Duplicate = &expensebot.DuplicateReceipt{ExpenseID: 7}
+		}
+		e.Receipts = []expensebot.Receipt{r}
+	})
 }
