@@ -44,6 +44,7 @@ func Assemble(o Options) *Bot {
 	// while it served must still go out.
 	apiServer := newAPI(o.Store, directory{api}, o.API, o.Log)
 	o.Workflow.Callbacks = apiServer
+	o.Workflow.Files = msg
 	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
 	b := New(o.Slack, api, handlers.New(flow, api, o.Log), o.Log)
 	b.flow, b.metrics, b.store = flow, o.Metrics, o.Store

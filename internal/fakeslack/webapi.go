@@ -223,9 +223,11 @@ func (s *Server) call(method string, p map[string]any) (map[string]any, *apiErro
 		}
 		return map[string]any{"users": members}, nil
 	case "files.info":
-		id := str(p, "file")
-		return map[string]any{"file": map[string]any{"id": id, "name": "receipt-" + id + ".pdf", "title": "Receipt",
-			"permalink": s.URL + "files/" + id, "url_private": s.URL + "files/" + id}}, nil
+		return s.fileInfo(str(p, "file"))
+	case "files.getUploadURLExternal":
+		return s.getUploadURL(p)
+	case "files.completeUploadExternal":
+		return s.completeUpload(p)
 	}
 	return nil, errf("unknown_method")
 }
