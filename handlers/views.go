@@ -139,6 +139,8 @@ func helpMessage(currency string) Message {
 	text := "*/expense* submits an expense for approval.\n" +
 		"• `/expense 42.50 Team lunch`: submit at once (in " + currency + ")\n" +
 		"• `/expense 120 EUR Train to Paris`: another currency\n" +
+		"• `/expense 38 Taxi to the client #transport`: with a category (" + strings.Join(expensebot.Categories, ", ") + ")\n" +
+		"• *Attach receipt* on my reply or DM: add the receipt any time\n" +
 		"• `/expense`: open a form with category, date and receipt\n" +
 		"• `/expense history`: your last 10 expenses\n" +
 		"• `/expense help`: this message\n" +
