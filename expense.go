@@ -63,6 +63,7 @@ type Expense struct {
 	Description    string
 	IncurredOn     time.Time // a date; the time of day is zero, UTC
 	ReceiptFileIDs []string
+	Receipts       []Receipt // the files checked and kept, oldest first; loaded with one expense, not with lists
 	Status         Status
 	IdempotencyKey string // Slack trigger_id or envelope id; the same key never creates twice
 

@@ -50,6 +50,11 @@ type Store interface {
 	SaveReceiptFile(ctx context.Context, f expensebot.ReceiptFile) error
 	ExpensesSince(ctx context.Context, from time.Time) ([]expensebot.Expense, error)
 	SpotChecks(ctx context.Context, since time.Time) ([]expensebot.SpotCheck, error)
+
+	// Receipts.
+	Receipts(ctx context.Context, id int64) ([]expensebot.Receipt, error)
+	AddReceipts(ctx context.Context, id int64, rs []expensebot.Receipt, actor string) (expensebot.Expense, error)
+	Reroute(ctx context.Context, id int64, before []string, r expensebot.Route) (expensebot.Expense, bool, error)
 }
 
 // Assessor gives the AI's advice on an expense. It always returns an assessment; on failure the
@@ -138,6 +143,8 @@ type Config struct {
 	NoticeLease      time.Duration // how long a claimed notice is another instance's, renewed while it is worked on (default 10s)
 	AssessLease      time.Duration // how long one assessment holds its expense: more than the AI timeout (default 1m)
 	Callbacks        Callbacks     // delivers API callbacks; nil: they wait until one is configured
+	Files            ReceiptFiles  // fetches and shares receipts; nil: receipt ids are taken as they are, unchecked
+	Reader           ReceiptReader // reads receipts; nil: a person compares each receipt with the claim
 	Now              func() time.Time
 	Observer         Observer      // nil: nothing is counted
 	PostInterval     time.Duration // pacing of posts to one conversation (default 1s, a burst of 3; negative: none)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -215,6 +216,18 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice) (*expensebot
 			return nil, fmt.Errorf("comment: %w", err)
 		}
 		return notified(e, n), nil
+	case expensebot.NoticeShareReceipt:
+		i := slices.IndexFunc(e.Receipts, func(r expensebot.Receipt) bool { return r.FileID == n.Text })
+		switch {
+		case i < 0 || s.cfg.Files == nil || e.Status == expensebot.StatusAutoApproved:
+			return nil, nil // nothing to share, or no reviewer to share it with
+		case e.ReviewMessageTS == "":
+			return nil, &RetryAfterError{Wait: 5 * time.Second, Err: errors.New("the card is not posted yet")}
+		}
+		if err := s.cfg.Files.ShareReceipt(ctx, e, e.Receipts[i]); err != nil {
+			return nil, fmt.Errorf("share receipt: %w", err)
+		}
+		return nil, nil
 	case expensebot.NoticeCallback:
 		if s.cfg.Callbacks == nil {
 			// Kept, not failed: the operator may yet configure callbacks and restart.

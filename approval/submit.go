@@ -167,6 +167,7 @@ func (s *Service) process(ctx context.Context, q queued) {
 		}
 		return
 	}
+	e = s.intake(ctx, e)
 	var assessment *expensebot.Assessment
 	if s.assessor != nil {
 		start := time.Now()
@@ -194,4 +195,5 @@ func (s *Service) process(ctx context.Context, q queued) {
 	if routed.Status == expensebot.StatusPendingReview {
 		s.homes.markReviewers()
 	}
+	s.recheck(ctx, routed, len(e.Receipts))
 }

@@ -46,6 +46,7 @@ func Assemble(o Options) *Bot {
 	o.Workflow.Callbacks = apiServer
 	// Slack is also where names and receipt files are looked up, for the exports' caches.
 	o.Workflow.Directory = msg
+	o.Workflow.Files = msg
 	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
 	b := New(o.Slack, api, handlers.New(flow, api, o.Log), o.Log)
 	b.flow, b.metrics, b.store = flow, o.Metrics, o.Store

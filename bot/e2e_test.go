@@ -279,7 +279,7 @@ func TestModal(t *testing.T) {
 			t.Errorf("stored %+v", e)
 		}
 		m := h.approvalMessage(e.ID, "no exchange rate from EUR to USD is known")
-		if !strings.Contains(m.Visible(), "/files/F0RECEIPT|receipt>") {
+		if !strings.Contains(m.Visible(), "/files/F0RECEIPT|receipt-F0RECEIPT.pdf>") {
 			t.Errorf("receipt link missing: %s", m.Blocks)
 		}
 	})

@@ -42,16 +42,17 @@ var testRules = policy.Rules{Currency: "USD", AutoApproveMax: usd(100000), Revie
 	ReceiptRequiredOver: usd(7500), MinConfidence: 0.95}
 
 type harness struct {
-	t     testing.TB
-	slack *fakeslack.Server
-	ai    *fakeopenai.Server
-	db    *store.DB
-	url   string
-	logs  *syncBuffer
-	runs  []*instance
-	rules policy.Rules // what instances started from now on apply
-	noAI  bool         // start instances with no AI configured, as without OPENAI_API_KEY
-	api   *api.Config  // start instances serving the approval API so configured, on 127.0.0.1:0
+	t        testing.TB
+	slack    *fakeslack.Server
+	ai       *fakeopenai.Server
+	db       *store.DB
+	url      string
+	logs     *syncBuffer
+	runs     []*instance
+	rules    policy.Rules // what instances started from now on apply
+	noAI     bool         // start instances with no AI configured, as without OPENAI_API_KEY
+	noVision bool         // start instances with no receipt reader
+	api      *api.Config  // start instances serving the approval API so configured, on 127.0.0.1:0
 
 	rates approval.Rates // exchange rates of instances started from now on; nil for none
 	// postInterval paces posts to one conversation (approval.Config.PostInterval): 0 for the
@@ -136,6 +137,10 @@ func (h *harness) start() *instance {
 	if h.noAI {
 		assessor = nil
 	}
+	var reader approval.ReceiptReader = openai.NewReader(openai.Config{APIKey: "sk-test-key", BaseURL: h.ai.URL(), Model: "gpt-4o", Timeout: 2 * time.Second})
+	if h.noVision {
+		reader = nil
+	}
 	var apiCfg api.Config
 	var ln net.Listener
 	if h.api != nil {
@@ -148,7 +153,7 @@ func (h *harness) start() *instance {
 	b := bot.Assemble(bot.Options{
 		Slack: bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
 		Workflow: approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8, DrainTimeout: 5 * time.Second,
-			PostInterval: h.postInterval, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance},
+			PostInterval: h.postInterval, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader},
 		Store: db, Assessor: assessor, Log: log,
 		API: apiCfg, HTTP: ln, Metrics: metrics.New(nil),
 	})

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/approval"
@@ -55,29 +53,13 @@ func (m *Messenger) ReceiptFile(ctx context.Context, id string) (expensebot.Rece
 	h := sha256.New()
 	w := &limitWriter{w: h, n: maxReceiptBytes}
 	if err := m.slack.GetFileContext(ctx, download, w); err != nil {
-		if errors.Is(err, errTooLarge) {
-			return rf, nil
+		if w.over {
+			return rf, nil // too large to hash: the link is still exported
 		}
 		return expensebot.ReceiptFile{}, fmt.Errorf("download receipt %s: %w", id, err)
 	}
 	rf.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return rf, nil
-}
-
-var errTooLarge = errors.New("receipt too large to hash")
-
-// limitWriter passes on at most n bytes, then fails.
-type limitWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (l *limitWriter) Write(p []byte) (int, error) {
-	if int64(len(p)) > l.n {
-		return 0, errTooLarge
-	}
-	l.n -= int64(len(p))
-	return l.w.Write(p)
 }
 
 // PostSpotCheck posts the spot-check message of an automatic approval to channel.

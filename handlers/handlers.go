@@ -23,6 +23,7 @@ type workflow interface {
 	Authorize(ctx context.Context, user string, id int64, action string) (expensebot.Expense, error)
 	Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expense, error)
 	Comment(ctx context.Context, user string, id int64, text string) error
+	AttachReceipts(ctx context.Context, user string, id int64, files []string) (expensebot.Expense, error)
 	History(ctx context.Context, user string, limit int) ([]expensebot.Expense, error)
 	HomeOpened(ctx context.Context, eventID, user string)
 	AuthorizeSpotCheck(ctx context.Context, user string, id int64) (expensebot.Expense, expensebot.SpotCheck, error)
@@ -41,13 +42,15 @@ type Slack interface {
 	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
 	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
 	GetFileInfoContext(ctx context.Context, fileID string, count, page int) (*slack.File, []slack.Comment, *slack.Paging, error)
+	GetFileContext(ctx context.Context, downloadURL string, writer io.Writer) error
+	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
+	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
+	UpdateViewContext(ctx context.Context, view slack.ModalViewRequest, externalID, hash, viewID string) (*slack.ViewResponse, error)
 	GetConversationInfoContext(ctx context.Context, input *slack.GetConversationInfoInput) (*slack.Channel, error)
 	OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error)
 	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
 	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
-	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
 	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
-	GetFileContext(ctx context.Context, downloadURL string, writer io.Writer) error
 }
 
 // Work is the slow part of handling a request, run after the ack.
@@ -90,8 +93,9 @@ func NewMessenger(sl Slack, log *slog.Logger, observe interface{ RateLimited(met
 }
 
 var (
-	_ approval.Messenger = (*Messenger)(nil)
-	_ approval.Groups    = (*Messenger)(nil)
-	_ approval.Directory = (*Messenger)(nil)
-	_ workflow           = (*approval.Service)(nil)
+	_ approval.Messenger    = (*Messenger)(nil)
+	_ approval.Groups       = (*Messenger)(nil)
+	_ approval.Directory    = (*Messenger)(nil)
+	_ approval.ReceiptFiles = (*Messenger)(nil)
+	_ workflow              = (*approval.Service)(nil)
 )

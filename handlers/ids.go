@@ -18,11 +18,15 @@ const (
 	ActionSpotConfirm = "spot_confirm"
 	ActionSpotFlag    = "spot_flag"
 
+	// ActionAttachReceipt opens the receipt modal of an expense (its submitter's).
+	ActionAttachReceipt = "attach_receipt"
+
 	// Modal callbacks.
 	CallbackExpense  = "expense_submit"
 	CallbackReject   = "reject_submit"
 	CallbackComment  = "comment_submit"
 	CallbackSpotFlag = "spot_flag_submit"
+	CallbackReceipt  = "receipt_submit"
 )
 
 // Input block ids of the modals; each input's action id is the same. The expense form's ids are

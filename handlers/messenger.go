@@ -206,5 +206,12 @@ func (m *Messenger) receiptLinks(ctx context.Context, e expensebot.Expense) map[
 		}
 		links[id] = f.Permalink
 	}
+	for _, r := range e.Receipts {
+		if d := r.Duplicate; d != nil && d.ReviewMessageTS != "" {
+			if u, err := m.slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: d.ReviewChannel, Ts: d.ReviewMessageTS}); err == nil {
+				links[fmt.Sprintf("#%d", d.ExpenseID)] = u
+			}
+		}
+	}
 	return links
 }

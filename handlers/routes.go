@@ -18,18 +18,20 @@ type viewFunc func(cb slack.InteractionCallback) (ack any, work Work)
 
 func (a *App) routes() {
 	a.actions = map[string]actionFunc{
-		ActionNewExpense:  a.openExpenseForm,
-		ActionApprove:     a.approve,
-		ActionReject:      a.openReasonForm(ActionReject),
-		ActionComment:     a.openReasonForm(ActionComment),
-		ActionSpotConfirm: a.confirmSpotCheck,
-		ActionSpotFlag:    a.openSpotFlagForm,
+		ActionNewExpense:    a.openExpenseForm,
+		ActionApprove:       a.approve,
+		ActionReject:        a.openReasonForm(ActionReject),
+		ActionComment:       a.openReasonForm(ActionComment),
+		ActionSpotConfirm:   a.confirmSpotCheck,
+		ActionSpotFlag:      a.openSpotFlagForm,
+		ActionAttachReceipt: a.openReceiptForm,
 	}
 	a.views = map[string]viewFunc{
 		CallbackExpense:  a.submitExpenseForm,
 		CallbackReject:   a.submitReject,
 		CallbackComment:  a.submitComment,
 		CallbackSpotFlag: a.submitSpotFlag,
+		CallbackReceipt:  a.submitReceipt,
 	}
 }
 

@@ -128,7 +128,7 @@ func receivedMessage(e expensebot.Expense, aiOn bool) Message {
 	}
 	text := fmt.Sprintf("Received your expense #%d: %s · %s. %s; I'll DM you the outcome.", e.ID, e.Amount, inline(e.Description, 80), check)
 	return Message{ResponseType: slack.ResponseTypeEphemeral, Text: text, Blocks: blocks(
-		section(fmt.Sprintf(":inbox_tray: *Received #%d:* %s · %s", e.ID, e.Amount, e.Category)),
+		slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":inbox_tray: *Received #%d:* %s · %s", e.ID, e.Amount, e.Category)), nil, attachButton(e)),
 		userText(e.Description),
 		contextBlock(check+"; I'll DM you the outcome."),
 	)}
@@ -139,6 +139,8 @@ func helpMessage(currency string) Message {
 	text := "*/expense* submits an expense for approval.\n" +
 		"• `/expense 42.50 Team lunch`: submit at once (in " + currency + ")\n" +
 		"• `/expense 120 EUR Train to Paris`: another currency\n" +
+		"• `/expense 38 Taxi to the client #transport`: with a category (" + strings.Join(expensebot.Categories, ", ") + ")\n" +
+		"• *Attach receipt* on my reply or DM: add the receipt any time\n" +
 		"• `/expense`: open a form with category, date and receipt\n" +
 		"• `/expense history`: your last 10 expenses\n" +
 		"• `/expense help`: this message\n" +

@@ -76,9 +76,9 @@ func approvalMessage(e expensebot.Expense, receipts map[string]string, cards map
 		slack.NewHeaderBlock(plain(fmt.Sprintf("Expense #%d · %s", e.ID, e.Amount))),
 		slack.NewSectionBlock(nil, expenseFields(e), nil),
 		userText(e.Description),
-		contextBlock(receiptLine(e, receipts)),
-		section(aiLine(e.Assessment)),
 	}
+	bs = append(bs, receiptBlocks(e, receipts)...)
+	bs = append(bs, section(aiLine(e.Assessment)))
 	if len(e.ReviewReasons) > 0 {
 		bs = append(bs, section("*Why a person decides:*\n• "+bullets(e.ReviewReasons)))
 	}

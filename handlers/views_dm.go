@@ -30,7 +30,7 @@ func submitterNotice(e expensebot.Expense, n expensebot.Notice) Message {
 	default:
 		text = fmt.Sprintf("Your expense %s is now %s.", s, strings.ToLower(e.Status.Label()))
 	}
-	bs := []slack.Block{section(text)}
+	bs := []slack.Block{slack.NewSectionBlock(mrkdwn(fit(text, maxText)), nil, attachButton(e))}
 	// The first news of an expense a system submitted says which system: the submitter did not type it.
 	if client, ok := strings.CutPrefix(e.SubmittedBy, "api:"); ok && (n.Event == expensebot.EventRouted || n.Event == expensebot.EventAutoApproved) {
 		bs = append(bs, contextBlock(fmt.Sprintf("Submitted for you by *%s* through the expense API.", escape(client))))

@@ -28,7 +28,7 @@ func homeView(h approval.Home) slack.HomeTabViewRequest {
 		bs = append(bs, contextBlock("Nothing yet."))
 	}
 	for _, e := range mine {
-		bs = append(bs, section(statusLine(e)))
+		bs = append(bs, slack.NewSectionBlock(mrkdwn(fit(statusLine(e), maxText)), nil, attachButton(e)))
 	}
 	if myTotals != "" {
 		bs = append(bs, contextBlock(myTotals))

@@ -49,9 +49,6 @@ func expenseModal(currency string, today time.Time) slack.ModalViewRequest {
 	desc.Multiline, desc.MaxLength = true, expensebot.MaxDescription
 	date := slack.NewDatePickerBlockElement(inDate)
 	date.InitialDate = today.Format(time.DateOnly)
-	receipt := slack.NewFileInputBlockElement(inReceipt)
-	receipt.MaxFiles = 5
-	receipt.FileTypes = []string{"pdf", "png", "jpg", "jpeg", "heic"}
 	return slack.ModalViewRequest{
 		Type: slack.VTModal, CallbackID: CallbackExpense,
 		Title: plain("New expense"), Submit: plain("Submit"), Close: plain("Cancel"),
@@ -61,7 +58,7 @@ func expenseModal(currency string, today time.Time) slack.ModalViewRequest {
 			input(inCategory, "Category", cat, false, ""),
 			input(inDescription, "Description", desc, false, ""),
 			input(inDate, "Date", date, false, ""),
-			input(inReceipt, "Receipt", receipt, true, "Required above the receipt limit"),
+			input(inReceipt, "Receipt", receiptInput(), true, "Required above the receipt limit"),
 		),
 	}
 }

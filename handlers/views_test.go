@@ -152,6 +152,12 @@ func TestViewsGolden(t *testing.T) {
 			SpotChecks: report.SpotCheckLine{Drawn: 3, Confirmed: 1, Flagged: 1},
 		}}),
 		"home_reviewer_insight_empty": homeView(approval.Home{Reviewer: true, Insight: &report.Summary{}}),
+		"modal_receipt":               receiptModal(42, "D123"),
+		"modal_receipt_done":          receiptResultModal(42, receiptOutcome(withReceipt(expensebot.ReceiptMatch, false)), ""),
+		"approval_receipt_match":      approvalMessage(withReceipt(expensebot.ReceiptMatch, false), links, nil),
+		"approval_receipt_mismatch": approvalMessage(withReceipt(expensebot.ReceiptMismatch, true),
+			map[string]string{"F1": "https://files.example/F1", "#7": "https://example.slack.com/archives/C1/p1"}, nil),
+		"approval_receipt_unreadable": approvalMessage(withReceipt(expensebot.ReceiptUnreadable, false), links, nil),
 	}
 	for name, v := range tests {
 		t.Run(name, func(t *testing.T) { golden(t, name, v) })
@@ -323,4 +329,27 @@ func TestUserTextIsInert(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withReceipt is base with a taxi receipt read as outcome (80.00 EUR for a mismatch), and a
+// duplicate of expense #7 when dup.
+func withReceipt(outcome string, dup bool) expensebot.Expense {
+	return with(func(e *expensebot.Expense) {
+		e.Amount, e.ReviewMessageTS = expensebot.Money{Minor: 12000, Currency: "EUR"}, "1.2"
+		f := expensebot.ReceiptFacts{Readable: true, Merchant: "Taxi *Berlin* <!here>", Date: "2026-11-20", Total: "118.40", Currency: "EUR", Confidence: 0.93}
+		c := expensebot.ReceiptCheck{Outcome: outcome, Total: expensebot.Money{Minor: 11840, Currency: "EUR"}}
+		switch outcome {
+		case expensebot.ReceiptMismatch:
+			f.Total, c.Total = "80.00", expensebot.Money{Minor: 8000, Currency: "EUR"}
+			c.Problems = []string{"the claim 120.00 EUR is 40.00 EUR more than the receipt's total 80.00 EUR"}
+		case expensebot.ReceiptUnreadable:
+			f, c = expensebot.ReceiptFacts{}, expensebot.ReceiptCheck{Outcome: outcome, Problems: []string{"the receipt could not be read"}}
+		}
+		r := expensebot.Receipt{FileID: "F1", Name: "taxi.png", Filetype: "png", Size: 1234,
+			Reading: &expensebot.ReceiptReading{Facts: f, Model: "gpt-4o", Check: c}}
+		if dup {
+			r.Duplicate = &expensebot.DuplicateReceipt{ExpenseID: 7}
+		}
+		e.Receipts = []expensebot.Receipt{r}
+	})
 }

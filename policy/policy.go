@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/receipt"
 )
 
 // Rules are the limits that bind every expense, in the home currency.
@@ -91,6 +92,7 @@ func Decide(e expensebot.Expense, a *expensebot.Assessment, h History, r Rules) 
 	if len(e.ReceiptFileIDs) == 0 && above(lim.receipt) {
 		reasons = append(reasons, fmt.Sprintf("receipt missing (required over %s)", lim.receipt))
 	}
+	reasons = append(reasons, receipt.Reasons(e)...)
 	if lim.never {
 		reasons = append(reasons, fmt.Sprintf("%s expenses are never approved automatically", e.Category))
 	}

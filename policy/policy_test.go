@@ -185,3 +185,39 @@ func TestPolicyFileErrors(t *testing.T) {
 		t.Errorf("an empty file is a valid policy: %v", err)
 	}
 }
+
+// TestDecideReceipts: a receipt counts only once code found it matches the claim; every other
+// outcome, and a receipt already on another expense, sends the expense to a person.
+func TestDecideReceipts(t *testing.T) {
+	rules := Rules{Currency: "USD", AutoApproveMax: expensebot.Money{Minor: 100000, Currency: "USD"},
+		ReviewMax: expensebot.Money{Minor: 1000000, Currency: "USD"}, ReceiptRequiredOver: expensebot.Money{Minor: 7500, Currency: "USD"}, MinConfidence: 0.95}
+	ai := &expensebot.Assessment{Decision: expensebot.AIApprove, Confidence: 0.99}
+	with := func(outcome string, dup bool) expensebot.Expense {
+		e := expensebot.Expense{Amount: expensebot.Money{Minor: 12000, Currency: "USD"}, Category: "transport", ReceiptFileIDs: []string{"F1"},
+			Receipts: []expensebot.Receipt{{FileID: "F1", Name: "taxi.png", Reading: &expensebot.ReceiptReading{Check: expensebot.ReceiptCheck{Outcome: outcome}}}}}
+		if dup {
+			e.Receipts[0].Duplicate = &expensebot.DuplicateReceipt{ExpenseID: 7}
+		}
+		return e
+	}
+	for _, tt := range []struct {
+		name   string
+		e      expensebot.Expense
+		auto   bool
+		reason string
+	}{
+		{"match", with(expensebot.ReceiptMatch, false), true, ""},
+		{"mismatch", with(expensebot.ReceiptMismatch, false), false, "does not match"},
+		{"unreadable", with(expensebot.ReceiptUnreadable, false), false, "compare it with the claim"},
+		{"failed", with(expensebot.ReceiptFailed, false), false, "could not be read"},
+		{"no vision model", with(expensebot.ReceiptUnchecked, false), false, "no vision model"},
+		{"duplicate", with(expensebot.ReceiptMatch, true), false, "duplicate_receipt: receipt taxi.png is already on expense #7"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Decide(tt.e, ai, nil, rules)
+			if r.AutoApprove != tt.auto || !strings.Contains(strings.Join(r.Reasons, "; "), tt.reason) {
+				t.Fatalf("auto = %v, reasons %q; want %v with %q", r.AutoApprove, r.Reasons, tt.auto, tt.reason)
+			}
+		})
+	}
+}

@@ -258,6 +258,9 @@ func (s *DB) Expense(ctx context.Context, id int64) (expensebot.Expense, error) 
 	if isNoRows(err) {
 		return e, notFound(id)
 	}
+	if err == nil {
+		e, err = s.withReceipts(ctx, s.db, e)
+	}
 	if err != nil {
 		return e, fmt.Errorf("store: get expense %d: %w", id, err)
 	}
@@ -407,6 +410,12 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 				{Kind: expensebot.NoticePostReview, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},
 				{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},
 			}
+			// The receipts kept before the route go into the card's thread, after the card.
+			share, err := s.shareNotices(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			notices = append(notices, share...)
 		}
 		if err := s.appendEvents(ctx, tx, events...); err != nil {
 			return err

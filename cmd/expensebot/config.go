@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"iter"
@@ -28,6 +29,7 @@ type Config struct {
 	OpenAIAPIKey        string
 	OpenAIBaseURL       string
 	OpenAIModel         string
+	OpenAIVisionModel   string // reads receipts; OpenAIModel unless set
 	AITimeout           time.Duration
 	ApprovalsChannel    string
 	Reviewers           []string
@@ -65,6 +67,7 @@ type environment struct {
 	OpenAIAPIKey        secret   `envconfig:"OPENAI_API_KEY" desc:"API key for the AI check; unset turns the AI check off"`
 	OpenAIBaseURL       text     `envconfig:"OPENAI_BASE_URL" desc:"OpenAI-compatible API base URL (Ollama, vLLM, Azure); unset for OpenAI"`
 	OpenAIModel         text     `envconfig:"OPENAI_MODEL" default:"gpt-4o-mini" desc:"model for the AI check"`
+	OpenAIVisionModel   text     `envconfig:"OPENAI_VISION_MODEL" desc:"model that reads receipts (images), where the provider's text model cannot; unset: OPENAI_MODEL"`
 	AITimeout           duration `envconfig:"EXPENSEBOT_AI_TIMEOUT" default:"10s" desc:"time limit for one AI assessment, all tries included"`
 	ApprovalsChannel    text     `envconfig:"EXPENSEBOT_APPROVALS_CHANNEL" desc:"channel id where reviewers see expenses to decide (C…)"`
 	Reviewers           idList   `envconfig:"EXPENSEBOT_REVIEWERS" desc:"comma-separated reviewer user ids (U…) and/or user-group ids (S…)"`
@@ -190,6 +193,7 @@ func (e *environment) config() Config {
 		OpenAIAPIKey:        e.OpenAIAPIKey.raw,
 		OpenAIBaseURL:       e.OpenAIBaseURL.raw,
 		OpenAIModel:         e.OpenAIModel.raw,
+		OpenAIVisionModel:   cmp.Or(e.OpenAIVisionModel.raw, e.OpenAIModel.raw),
 		AITimeout:           e.AITimeout.d,
 		ApprovalsChannel:    e.ApprovalsChannel.raw,
 		Reviewers:           e.Reviewers.ids,

@@ -147,6 +147,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 var defaults = Config{
 	SlackAPIURL:         "https://slack.com/api/",
 	OpenAIModel:         "gpt-4o-mini",
+	OpenAIVisionModel:   "gpt-4o-mini",
 	AITimeout:           10 * time.Second,
 	Currency:            "USD",
 	AutoApproveMax:      expensebot.Money{Minor: 100000, Currency: "USD"},
@@ -172,6 +173,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"OPENAI_API_KEY", "sk-1",
 		"OPENAI_BASE_URL", "http://127.0.0.1:11434/v1",
 		"OPENAI_MODEL", "llama3",
+		"OPENAI_VISION_MODEL", " llava",
 		"EXPENSEBOT_AI_TIMEOUT", "1m30s",
 		"EXPENSEBOT_APPROVALS_CHANNEL", "C1",
 		"EXPENSEBOT_REVIEWERS", " U1, S2 ,,",
@@ -202,7 +204,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 	want := Config{
 		SlackAppToken: "xapp-1", SlackBotToken: "xoxb-1", SlackAPIURL: "http://127.0.0.1:9/api/",
 		DatabaseURL: "sqlite://x.db", OpenAIAPIKey: "sk-1", OpenAIBaseURL: "http://127.0.0.1:11434/v1",
-		OpenAIModel: "llama3", AITimeout: 90 * time.Second, ApprovalsChannel: "C1", Reviewers: []string{"U1", "S2"},
+		OpenAIModel: "llama3", OpenAIVisionModel: "llava", AITimeout: 90 * time.Second, ApprovalsChannel: "C1", Reviewers: []string{"U1", "S2"},
 		Currency: "EUR", AutoApproveMax: eur(123450), ReviewMax: eur(2000000), MinConfidence: 0.9,
 		ReceiptRequiredOver: eur(2500), PolicyFile: "policy.yaml", Workers: 16, LogFormat: "json",
 		RatesFile: "rates.yaml", RatesURL: "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml", RatesMaxAge: 96 * time.Hour,

@@ -28,7 +28,18 @@ func runBot(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 		assessor = newAssessor(cfg)
 		logger.Info("AI check on", "model", cfg.OpenAIModel, "base_url", redactURL(cfg.OpenAIBaseURL))
 	}
-	return serve(ctx, cfg, logger, assessor)
+	var reader approval.ReceiptReader // nil: a person compares each receipt with the claim
+	if cfg.OpenAIAPIKey != "" {
+		reader = newReader(cfg)
+		logger.Info("receipts read by a model", "model", cfg.OpenAIVisionModel)
+	}
+	return serve(ctx, cfg, logger, assessor, reader)
+}
+
+// newReader reads receipts with the vision model, on the AI check's provider. A receipt gets
+// three times the AI check's time: images are slower to read than a line of text.
+func newReader(cfg Config) *openai.Reader {
+	return openai.NewReader(openai.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIVisionModel, Timeout: 3 * cfg.AITimeout})
 }
 
 func newAssessor(cfg Config) *openai.Assessor {
@@ -70,7 +81,7 @@ func rules(cfg Config) (policy.Rules, error) {
 
 // serve runs the program against the Slack at cfg.SlackAPIURL until ctx ends. The database is
 // closed only after the bot's Run has returned, and with it every goroutine of the program.
-func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approval.Assessor) error {
+func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approval.Assessor, reader approval.ReceiptReader) error {
 	r, err := rules(cfg)
 	if err != nil {
 		return err
@@ -100,10 +111,13 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	if assessor != nil {
 		lease += cfg.AITimeout
 	}
+	if reader != nil {
+		lease += 3 * cfg.AITimeout // the form's receipts are read before the assessment
+	}
 	return bot.Assemble(bot.Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
-			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance},
+			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader},
 		Store: db, Assessor: assessor, Log: logger,
 		API: apiConfig(cfg), HTTP: ln, Metrics: metrics.New(backlog(db)),
 	}).Run(ctx)

@@ -67,6 +67,10 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 	} else {
 		logger.Info("AI check by the offline assessor (sandbox rules, not a model)")
 	}
+	var reader approval.ReceiptReader // nil: receipts are kept and a person compares them
+	if cfg.OpenAIAPIKey != "" {
+		reader = newReader(cfg)
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil && *addr == defaultSandboxAddr {
@@ -84,7 +88,7 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 	appCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	served := make(chan error, 1)
-	go func() { served <- serve(appCtx, cfg, logger, assessor) }()
+	go func() { served <- serve(appCtx, cfg, logger, assessor, reader) }()
 	if err := waitConnected(ctx, ws, served); err != nil {
 		return err
 	}

@@ -23,11 +23,68 @@ type Request struct {
 		Type       string          `json:"type"`
 		JSONSchema json.RawMessage `json:"json_schema"`
 	} `json:"response_format"`
-	Messages []struct {
-		Role    string `json:"role"`
-		Content string `json:"content"`
-	} `json:"messages"`
-	Authorization string `json:"-"`
+	Messages      []Message `json:"messages"`
+	Authorization string    `json:"-"`
+}
+
+// Message is one message of a request. Content is its text: a string, or the text parts of an
+// array of parts; Images are the data or URLs of its image_url parts.
+type Message struct {
+	Role    string
+	Content string
+	Images  []string
+}
+
+// UnmarshalJSON reads content as a string or as an array of text and image_url parts, as the
+// API accepts both.
+func (m *Message) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	m.Role = raw.Role
+	if len(raw.Content) == 0 || raw.Content[0] != '[' {
+		return json.Unmarshal(raw.Content, &m.Content)
+	}
+	var parts []struct {
+		Type     string `json:"type"`
+		Text     string `json:"text"`
+		ImageURL struct {
+			URL string `json:"url"`
+		} `json:"image_url"`
+	}
+	if err := json.Unmarshal(raw.Content, &parts); err != nil {
+		return err
+	}
+	var texts []string
+	for _, p := range parts {
+		switch p.Type {
+		case "text":
+			texts = append(texts, p.Text)
+		case "image_url":
+			if p.ImageURL.URL == "" {
+				return fmt.Errorf("image_url part without url")
+			}
+			m.Images = append(m.Images, p.ImageURL.URL)
+		default:
+			return fmt.Errorf("unknown content part %q", p.Type)
+		}
+	}
+	m.Content = strings.Join(texts, "\n")
+	return nil
+}
+
+// IsReceipt reports whether r asks to read a receipt: it carries an image.
+func (r Request) IsReceipt() bool {
+	for _, m := range r.Messages {
+		if len(m.Images) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Reply writes one answer.
@@ -38,12 +95,13 @@ type Server struct {
 	*httptest.Server
 	mu       sync.Mutex
 	replies  []Reply // consumed in order; the last one repeats
+	receipts []Reply // the same, for requests that carry an image
 	requests []Request
 }
 
 // New starts a server that approves everything with confidence 0.99 until told otherwise.
 func New() *Server {
-	s := &Server{replies: []Reply{Answer("approve", 0.99)}}
+	s := &Server{replies: []Reply{Answer("approve", 0.99)}, receipts: []Reply{Receipt(Unreadable())}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -56,6 +114,33 @@ func (s *Server) Reply(replies ...Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.replies = replies
+}
+
+// ReplyReceipts sets the answers to requests that carry an image (receipts), in order; the last
+// one repeats. Until set, every receipt is unreadable.
+func (s *Server) ReplyReceipts(replies ...Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.receipts = replies
+}
+
+// Facts is what the fake reads on a receipt.
+type Facts struct {
+	Readable   bool    `json:"readable"`
+	Merchant   string  `json:"merchant"`
+	Date       string  `json:"date"`
+	Total      string  `json:"total"`
+	Currency   string  `json:"currency"`
+	Confidence float64 `json:"confidence"`
+}
+
+// Unreadable are the facts of a receipt the model cannot read.
+func Unreadable() Facts { return Facts{Merchant: "", Confidence: 0.1} }
+
+// Receipt replies with the facts of a receipt, as a vision model following the schema would.
+func Receipt(f Facts) Reply {
+	b, _ := json.Marshal(f)
+	return Content(string(b), nil)
 }
 
 // Requests returns what the server was asked so far.
@@ -78,9 +163,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	req.Authorization = r.Header.Get("Authorization")
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
-	reply := s.replies[0]
-	if len(s.replies) > 1 {
-		s.replies = s.replies[1:]
+	queue := &s.replies
+	if req.IsReceipt() {
+		queue = &s.receipts
+	}
+	reply := (*queue)[0]
+	if len(*queue) > 1 {
+		*queue = (*queue)[1:]
 	}
 	s.mu.Unlock()
 	reply(w, req)

@@ -175,7 +175,8 @@ func (s *Server) SubmitModal(user string, fill map[string]string) (map[string]st
 	}
 	v := s.views[stack[len(stack)-1]]
 	view := viewJSON(v)
-	view["state"] = map[string]any{"values": stateValues(v.JSON, fill)}
+	view["state"] = map[string]any{"values": s.stateValues(v.JSON, fill)}
+	hashBefore := v.Hash
 	payload := map[string]any{
 		"type": "view_submission", "user": uo, "api_app_id": AppID, "token": "verification-token",
 		"team": map[string]any{"id": TeamID, "domain": "fake"}, "trigger_id": s.newTrigger(user),
@@ -204,7 +205,11 @@ func (s *Server) SubmitModal(user string, fill map[string]string) (map[string]st
 		if msgs := validateView(resp.View, "modal"); len(msgs) > 0 {
 			return nil, ack, fmt.Errorf("fakeslack: invalid update view: %s", strings.Join(msgs, "; "))
 		}
-		s.storeView(user, resp.View, v.ID)
+		// Slack applies the ack before it reads any views.update the app sends after acking; the
+		// fake reads the ack only now, so a views.update that came first is the newer view.
+		if cur := s.views[v.ID]; cur == nil || cur.Hash == hashBefore {
+			s.storeView(user, resp.View, v.ID)
+		}
 	case "push":
 		nv := s.storeView(user, resp.View, "")
 		s.modals[user] = append(s.modals[user], nv.ID)
@@ -219,7 +224,7 @@ func (s *Server) SubmitModal(user string, fill map[string]string) (map[string]st
 }
 
 // stateValues builds view.state.values for the inputs of a view from fill.
-func stateValues(viewJSON json.RawMessage, fill map[string]string) map[string]any {
+func (s *Server) stateValues(viewJSON json.RawMessage, fill map[string]string) map[string]any {
 	var view struct {
 		Blocks []map[string]any `json:"blocks"`
 	}
@@ -267,7 +272,11 @@ func stateValues(viewJSON json.RawMessage, fill map[string]string) map[string]an
 			var files []any
 			for _, id := range strings.Split(val, ",") {
 				if id = strings.TrimSpace(id); id != "" {
-					files = append(files, map[string]any{"id": id, "name": "receipt-" + id + ".pdf"})
+					name := "receipt-" + id + ".pdf"
+					if f := s.files[id]; f != nil {
+						name = f.Name
+					}
+					files = append(files, map[string]any{"id": id, "name": name})
 				}
 			}
 			st["files"] = files

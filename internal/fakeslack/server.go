@@ -49,6 +49,8 @@ type Message struct {
 	Metadata json.RawMessage `json:"metadata,omitempty"`
 	// Ephemeral messages are seen by one user only.
 	EphemeralTo string `json:"ephemeral_to,omitempty"`
+	// Files shared with the message (files.completeUploadExternal).
+	Files []FileRef `json:"files,omitempty"`
 }
 
 // Channel is a public channel or a DM (ID starting with D).
@@ -123,6 +125,7 @@ type Server struct {
 	latency      map[string][2]time.Duration // method → answer delay range, after the call took effect
 	channelLimit map[string]int              // channel → chat.postMessage per second
 	channelSent  map[string][]time.Time      // channel → posts in the last second
+	files        map[string]*File
 }
 
 type failure struct {
@@ -148,7 +151,7 @@ func New(users ...User) (*Server, error) {
 		groups: map[string][]string{}, channels: map[string]*Channel{}, views: map[string]*View{},
 		homes: map[string]string{}, modals: map[string][]string{}, triggers: map[string]*trigger{},
 		responses: map[string]responseTarget{}, tickets: map[string]bool{}, failures: map[string][]failure{},
-		conns: map[*conn]bool{}, acks: map[string]chan Ack{}, subs: map[chan struct{}]bool{},
+		conns: map[*conn]bool{}, acks: map[string]chan Ack{}, subs: map[chan struct{}]bool{}, files: map[string]*File{},
 	}
 	for _, u := range users {
 		u := u
@@ -159,6 +162,7 @@ func New(users ...User) (*Server, error) {
 	mux.HandleFunc("/socket", s.serveSocket)
 	mux.HandleFunc("/response/", s.serveResponseURL)
 	mux.HandleFunc("/files/", s.serveFile)
+	mux.HandleFunc("/upload/", s.serveUpload)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go s.http.Serve(ln)
 	return s, nil

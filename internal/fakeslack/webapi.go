@@ -223,9 +223,11 @@ func (s *Server) call(method string, p map[string]any) (map[string]any, *apiErro
 		}
 		return map[string]any{"users": members}, nil
 	case "files.info":
-		id := str(p, "file")
-		return map[string]any{"file": map[string]any{"id": id, "name": "receipt-" + id + ".pdf", "title": "Receipt",
-			"permalink": s.URL + "files/" + id, "url_private": s.URL + "files/" + id, "url_private_download": s.URL + "files/" + id + "/download"}}, nil
+		return s.fileInfo(str(p, "file"))
+	case "files.getUploadURLExternal":
+		return s.getUploadURL(p)
+	case "files.completeUploadExternal":
+		return s.completeUpload(p)
 	}
 	return nil, errf("unknown_method")
 }
@@ -531,25 +533,4 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	c.Messages = append(c.Messages, m)
 	s.changed()
 	w.Write([]byte("ok"))
-}
-
-// FileContent is what the fake serves as the content of file id: a file's SHA-256 in a test is
-// that of these bytes.
-func FileContent(id string) []byte { return []byte("%PDF-1.4 fake receipt " + id + "\n") }
-
-// serveFile serves a file's content at url_private_download, to the bot's token only, as Slack
-// serves files.slack.com.
-func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
-	id, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/files/"), "/download")
-	if !ok || id == "" || strings.Contains(id, "/") {
-		http.NotFound(w, r)
-		return
-	}
-	if r.Header.Get("Authorization") != "Bearer "+BotToken {
-		http.Error(w, "not authed", http.StatusForbidden)
-		return
-	}
-	s.record("files.download", map[string]any{"file": id}, "")
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Write(FileContent(id))
 }

@@ -44,6 +44,13 @@ type Assessor struct {
 
 // NewAssessor returns an assessor for cfg.
 func NewAssessor(cfg Config) *Assessor {
+	client, timeout := newClient(cfg)
+	return &Assessor{client: client, model: cfg.Model, timeout: timeout, secret: cfg.APIKey}
+}
+
+// newClient returns a go-openai client for cfg, retrying 429 and 5xx, and the time limit of one
+// call, retries included.
+func newClient(cfg Config) (*goopenai.Client, time.Duration) {
 	var oc goopenai.ClientConfig
 	if strings.Contains(cfg.BaseURL, ".goopenai.azure.com") {
 		oc = goopenai.DefaultAzureConfig(cfg.APIKey, cfg.BaseURL)
@@ -71,7 +78,7 @@ func NewAssessor(cfg Config) *Assessor {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	return &Assessor{client: goopenai.NewClientWithConfig(oc), model: cfg.Model, timeout: timeout, secret: cfg.APIKey}
+	return goopenai.NewClientWithConfig(oc), timeout
 }
 
 // instructions name the flags from [expensebot.Flags], the one list the schema and the answer
@@ -203,12 +210,16 @@ var keyLike = regexp.MustCompile(`(sk|key)-[A-Za-z0-9_\-*]{6,}`)
 
 // describe turns an error into words for a reviewer, with no key or token in them.
 func (a *Assessor) describe(ctx context.Context, err error) string {
+	return describe(ctx, err, a.timeout, a.secret)
+}
+
+func describe(ctx context.Context, err error, timeout time.Duration, secret string) string {
 	var apiErr *goopenai.APIError
 	var reqErr *goopenai.RequestError
 	var msg string
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
-		msg = fmt.Sprintf("timed out after %s", a.timeout)
+		msg = fmt.Sprintf("timed out after %s", timeout)
 	case errors.Is(err, context.Canceled):
 		msg = "cancelled"
 	case errors.As(err, &apiErr):
@@ -218,8 +229,8 @@ func (a *Assessor) describe(ctx context.Context, err error) string {
 	default:
 		msg = "could not reach the AI service"
 	}
-	if a.secret != "" {
-		msg = strings.ReplaceAll(msg, a.secret, "[redacted]")
+	if secret != "" {
+		msg = strings.ReplaceAll(msg, secret, "[redacted]")
 	}
 	msg = keyLike.ReplaceAllString(msg, "[redacted]")
 	if len(msg) > 300 {
