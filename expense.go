@@ -52,6 +52,22 @@ func (s Status) Resubmittable() bool {
 	return s == StatusRejected || s == StatusExpired || s == StatusNeedsInfo
 }
 
+// CheckResubmit says why user may not edit e and submit it again as a new expense, or returns
+// nil: only its submitter may, only once, and only when it was rejected, expired or is waiting
+// for their answer to a question. The error is EFORBIDDEN or ECONFLICT.
+func (e Expense) CheckResubmit(user string) error {
+	switch {
+	case e.SubmitterID != user:
+		return Errorf(EFORBIDDEN, "Only its submitter can resubmit expense #%d.", e.ID)
+	case e.ResubmittedAs != 0:
+		return Errorf(ECONFLICT, "Expense #%d was already resubmitted as #%d.", e.ID, e.ResubmittedAs)
+	case !e.Status.Resubmittable():
+		return Errorf(ECONFLICT, "Expense #%d is %s; only a rejected or expired expense, or one with a question waiting, can be edited and resubmitted.",
+			e.ID, strings.ToLower(e.Status.Label()))
+	}
+	return nil
+}
+
 // Withdrawable reports whether the submitter may withdraw an expense in status s.
 func (s Status) Withdrawable() bool { return s.CanTransition(StatusWithdrawn) }
 
@@ -337,8 +353,9 @@ const MaxQuestion = MaxDescription
 // Flags the AI may raise, the one list the assessor's schema, its answer check and the policy use.
 var Flags = []string{"personal", "ambiguous_description", "missing_receipt", "policy_exception", "suspicious"}
 
-// Total is the count and sum of expenses in one status and currency.
+// Total is the count and sum of expenses in one status and currency, of one month or of all time.
 type Total struct {
+	Month  time.Time // the first day (UTC) of the month the expenses were incurred in; zero for all time
 	Status Status
 	Count  int
 	Sum    Money
