@@ -18,15 +18,25 @@ type viewFunc func(cb slack.InteractionCallback) (ack any, work Work)
 
 func (a *App) routes() {
 	a.actions = map[string]actionFunc{
-		ActionNewExpense: a.openExpenseForm,
-		ActionApprove:    a.approve,
-		ActionReject:     a.openReasonForm(ActionReject),
-		ActionComment:    a.openReasonForm(ActionComment),
+		ActionNewExpense:    a.openExpenseForm,
+		ActionApprove:       a.approve,
+		ActionReject:        a.openReasonForm(ActionReject),
+		ActionComment:       a.openReasonForm(ActionComment),
+		ActionAsk:           a.openReasonForm(ActionAsk),
+		ActionReply:         a.openReplyForm,
+		ActionEdit:          a.openResubmitForm,
+		ActionWithdraw:      a.withdraw,
+		ActionDelegate:      a.openDelegateForm,
+		ActionEndDelegation: a.endDelegation,
+		ActionHistory:       a.historyPage,
 	}
 	a.views = map[string]viewFunc{
-		CallbackExpense: a.submitExpenseForm,
-		CallbackReject:  a.submitReject,
-		CallbackComment: a.submitComment,
+		CallbackExpense:  a.submitExpenseForm,
+		CallbackReject:   a.submitReject,
+		CallbackComment:  a.submitComment,
+		CallbackAsk:      a.submitAsk,
+		CallbackReply:    a.submitReply,
+		CallbackDelegate: a.submitDelegate,
 	}
 }
 
