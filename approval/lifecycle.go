@@ -41,6 +41,7 @@ func (s *Service) AskInfo(ctx context.Context, user string, id int64, question s
 		return internal(err, "ask about expense %d", id)
 	}
 	s.log.Info("question asked", "expense_id", id, "user_id", user, "on_behalf_of", forWhom)
+	s.cfg.Observer.Outcome(string(e.Status))
 	s.changed(e)
 	return nil
 }
@@ -82,6 +83,7 @@ func (s *Service) Withdraw(ctx context.Context, user string, id int64) (expenseb
 		return e, internal(err, "withdraw expense %d", id)
 	}
 	s.log.Info("expense withdrawn", "expense_id", id, "user_id", user)
+	s.cfg.Observer.Outcome(string(e.Status))
 	s.changed(e)
 	return e, nil
 }

@@ -65,6 +65,9 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 		if isDue(e.ExpiresAt) {
 			ok, err := s.store.Expire(ctx, e.ID)
 			count("expense expired", e, ok, err)
+			if ok {
+				s.cfg.Observer.Outcome(string(expensebot.StatusExpired))
+			}
 			continue
 		}
 		if isDue(e.EscalateAt) {

@@ -139,7 +139,7 @@ func (s *DB) Answer(ctx context.Context, id int64, submitter, answer string, rem
 }
 
 // Withdraw takes a pending or needs_info expense out of review at its submitter's request: status
-// withdrawn, its card redrawn without buttons. Returns EFORBIDDEN for anyone but the submitter,
+// withdrawn, its card redrawn without buttons, the API client that submitted it told. Returns EFORBIDDEN for anyone but the submitter,
 // ECONFLICT when it is not pending or needs_info, ENOTFOUND.
 func (s *DB) Withdraw(ctx context.Context, id int64, submitter string) (expensebot.Expense, error) {
 	return s.change(ctx, "withdraw", id, func(tx *sqlx.Tx, e expensebot.Expense, now time.Time) (expensebot.Expense, error) {
@@ -161,7 +161,8 @@ func (s *DB) Withdraw(ctx context.Context, id int64, submitter string) (expenseb
 		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(id, expensebot.EventWithdrawn, submitter, map[string]any{"from": from})); err != nil {
 			return e, err
 		}
-		return e, s.addNotices(ctx, tx, expensebot.Notice{Kind: expensebot.NoticeUpdateReview, ExpenseID: id, Event: expensebot.EventWithdrawn, Actor: submitter})
+		return e, s.addNotices(ctx, tx, append([]expensebot.Notice{{Kind: expensebot.NoticeUpdateReview, ExpenseID: id, Event: expensebot.EventWithdrawn, Actor: submitter}},
+			expensebot.CallbackNotices(e, expensebot.EventWithdrawn, submitter)...)...)
 	})
 }
 
@@ -261,7 +262,7 @@ func (s *DB) Escalate(ctx context.Context, id int64, reviewers, add []string) (b
 
 // Expire ends a pending expense nobody decided in time, if its expiry is due, and reports whether
 // this call expired it: status expired (an outcome of its own, never a rejection), its card
-// redrawn without buttons, its submitter told.
+// redrawn without buttons, its submitter (and the API client that submitted it) told.
 func (s *DB) Expire(ctx context.Context, id int64) (bool, error) {
 	fired := false
 	_, err := s.change(ctx, "expire", id, func(tx *sqlx.Tx, e expensebot.Expense, now time.Time) (expensebot.Expense, error) {
@@ -279,9 +280,10 @@ func (s *DB) Expire(ctx context.Context, id int64) (bool, error) {
 			map[string]any{"first_approver": e.FirstApprover})); err != nil {
 			return e, err
 		}
-		return e, s.addNotices(ctx, tx,
-			expensebot.Notice{Kind: expensebot.NoticeUpdateReview, ExpenseID: id, Event: expensebot.EventExpired, Actor: expensebot.ActorSystem},
-			expensebot.Notice{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventExpired, Actor: expensebot.ActorSystem})
+		return e, s.addNotices(ctx, tx, append([]expensebot.Notice{
+			{Kind: expensebot.NoticeUpdateReview, ExpenseID: id, Event: expensebot.EventExpired, Actor: expensebot.ActorSystem},
+			{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventExpired, Actor: expensebot.ActorSystem},
+		}, expensebot.CallbackNotices(e, expensebot.EventExpired, expensebot.ActorSystem)...)...)
 	})
 	return fired, err
 }
