@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
 	"github.com/expensebot/expensebot/metrics"
@@ -103,7 +104,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	return bot.Assemble(bot.Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
-			AssessLease: lease},
+			AssessLease: lease, EscalateTo: cfg.EscalateTo,
+			Timing: expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
 		Store: db, Assessor: assessor, Log: logger,
 		API: apiConfig(cfg), HTTP: ln, Metrics: metrics.New(backlog(db)),
 	}).Run(ctx)
