@@ -143,6 +143,10 @@ func (s *Service) commit(ctx context.Context, group []*submission) {
 			s.cfg.Observer.Outcome(string(expensebot.StatusSubmitted))
 			s.homes.mark(g.Saved.SubmitterID)
 			s.enqueue(g.Saved.ID, held, g.Saved)
+			if g.Saved.ResubmitOf != 0 {
+				s.kick() // the card of the expense it replaces says so
+				s.homes.markReviewers()
+			}
 		}
 	}
 }

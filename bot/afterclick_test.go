@@ -529,3 +529,31 @@ func TestAppHomeForRealUse(t *testing.T) {
 		}
 	})
 }
+
+// TestTimersSurviveRestart: timers live in the database: a reminder that fell due while no
+// instance ran is sent once by the next one, and a restart does not send it again.
+func TestTimersSurviveRestart(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.timing = expensebot.Timing{RemindAfter: 24 * time.Hour}
+		in := h.start()
+		e, card := h.reviewed("2500 Conference hotel")
+		h.settle()
+		if err := in.stop(); err != nil {
+			t.Fatal(err)
+		}
+		h.clock.advance(3*24*time.Hour + time.Hour) // three periods missed while down
+		in = h.start()
+		h.reply(card.TS, "still waiting for a decision")
+		if err := in.stop(); err != nil {
+			t.Fatal(err)
+		}
+		h.start()
+		time.Sleep(300 * time.Millisecond)
+		if n := len(h.replies(card.TS, "still waiting for a decision")); n != 1 {
+			t.Errorf("%d reminders for the periods missed and a restart, want 1", n)
+		}
+		if n := count(h.events(e.ID), "reminded"); n != 1 {
+			t.Errorf("%d reminded events", n)
+		}
+	})
+}
