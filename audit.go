@@ -35,6 +35,13 @@ const (
 
 	EventCallbackDelivered = "callback_delivered" // an API client's callback URL took an outcome
 	EventCallbackFailed    = "callback_failed"    // one try to reach a callback URL failed
+	EventInfoRequested     = "info_requested"     // a reviewer asked the submitter a question (needs_info)
+	EventInfoProvided      = "info_provided"      // the submitter answered; back to pending_review
+	EventWithdrawn         = "withdrawn"          // the submitter withdrew it
+	EventResubmitted       = "resubmitted"        // on the old expense: it was edited and submitted again as a new one
+	EventReminded          = "reminded"           // the reviewers were reminded that it waits
+	EventEscalated         = "escalated"          // it waited too long: more people may decide it now
+	EventExpired           = "expired"            // nobody decided it in time
 )
 
 // ActorAPI is the actor for an approval API client called name.

@@ -12,23 +12,32 @@ import (
 type Status string
 
 // The lifecycle: submitted → assessing → pending_review → approved | rejected, and
-// submitted/assessing → auto_approved. Nothing leaves approved, rejected or auto_approved.
+// submitted/assessing → auto_approved. While pending, a reviewer may ask the submitter a question
+// (needs_info, and back to pending_review with the answer); the submitter may withdraw a pending
+// or needs_info expense; one left pending too long expires. Nothing leaves approved, rejected,
+// auto_approved, withdrawn or expired: a rejected or expired expense is resubmitted as a new one,
+// linked to it (see [Expense.ResubmitOf]).
 const (
 	StatusSubmitted     Status = "submitted"
 	StatusAssessing     Status = "assessing"
 	StatusPendingReview Status = "pending_review"
+	StatusNeedsInfo     Status = "needs_info" // a reviewer asked the submitter a question; timers pause
 	StatusApproved      Status = "approved"
 	StatusRejected      Status = "rejected"
 	StatusAutoApproved  Status = "auto_approved"
+	StatusWithdrawn     Status = "withdrawn" // by the submitter, or superseded by its resubmission
+	StatusExpired       Status = "expired"   // nobody decided in time: its own outcome, never a rejection
 )
 
 // Statuses lists every status in lifecycle order.
-var Statuses = []Status{StatusSubmitted, StatusAssessing, StatusPendingReview, StatusApproved, StatusRejected, StatusAutoApproved}
+var Statuses = []Status{StatusSubmitted, StatusAssessing, StatusPendingReview, StatusNeedsInfo, StatusApproved,
+	StatusRejected, StatusAutoApproved, StatusWithdrawn, StatusExpired}
 
 var transitions = map[Status][]Status{
 	StatusSubmitted:     {StatusAssessing, StatusPendingReview, StatusAutoApproved},
 	StatusAssessing:     {StatusPendingReview, StatusAutoApproved},
-	StatusPendingReview: {StatusApproved, StatusRejected},
+	StatusPendingReview: {StatusApproved, StatusRejected, StatusNeedsInfo, StatusWithdrawn, StatusExpired},
+	StatusNeedsInfo:     {StatusPendingReview, StatusWithdrawn},
 }
 
 // CanTransition reports whether an expense may move from s to next.
@@ -37,6 +46,31 @@ func (s Status) CanTransition(next Status) bool { return slices.Contains(transit
 // Final reports whether no further change can happen.
 func (s Status) Final() bool { return len(transitions[s]) == 0 }
 
+// Resubmittable reports whether the submitter may edit an expense in status s and submit it
+// again as a new expense: after a rejection or an expiry, or instead of answering a question.
+func (s Status) Resubmittable() bool {
+	return s == StatusRejected || s == StatusExpired || s == StatusNeedsInfo
+}
+
+// CheckResubmit says why user may not edit e and submit it again as a new expense, or returns
+// nil: only its submitter may, only once, and only when it was rejected, expired or is waiting
+// for their answer to a question. The error is EFORBIDDEN or ECONFLICT.
+func (e Expense) CheckResubmit(user string) error {
+	switch {
+	case e.SubmitterID != user:
+		return Errorf(EFORBIDDEN, "Only its submitter can resubmit expense #%d.", e.ID)
+	case e.ResubmittedAs != 0:
+		return Errorf(ECONFLICT, "Expense #%d was already resubmitted as #%d.", e.ID, e.ResubmittedAs)
+	case !e.Status.Resubmittable():
+		return Errorf(ECONFLICT, "Expense #%d is %s; only a rejected or expired expense, or one with a question waiting, can be edited and resubmitted.",
+			e.ID, strings.ToLower(e.Status.Label()))
+	}
+	return nil
+}
+
+// Withdrawable reports whether the submitter may withdraw an expense in status s.
+func (s Status) Withdrawable() bool { return s.CanTransition(StatusWithdrawn) }
+
 // Label is the status as a person reads it.
 func (s Status) Label() string {
 	switch s {
@@ -44,6 +78,8 @@ func (s Status) Label() string {
 		return "Pending review"
 	case StatusAutoApproved:
 		return "Auto-approved"
+	case StatusNeedsInfo:
+		return "Needs info"
 	case "":
 		return "Unknown"
 	}
@@ -86,16 +122,30 @@ type Expense struct {
 	ApprovalsRequired int         // 1 or 2 distinct approvals when routed to review
 	ReviewChannel     string      // where the approvals message was posted
 	ReviewMessageTS   string      // Slack ts of the approvals message, "" until posted
-	Reviewers         []string    // who may decide it (user and group ids), fixed when routed
+	Reviewers         []string    // who may decide it (user and group ids), fixed when routed and widened by escalation
 	RulesVersion      string      // the version of the rules that routed it
 	Findings          []Finding   // what the finance controls found in the submitter's other expenses
 
+	// The lifecycle after routing.
+	ResubmitOf    int64     // the expense this one resubmits, 0 if none
+	ResubmittedAs int64     // the expense that resubmits this one, 0 if none
+	Question      string    // while needs_info: the reviewer's question
+	QuestionBy    string    // who asked it
+	QuestionFor   string    // the reviewer they asked for, when they decide as a delegate
+	PausedAt      time.Time // while needs_info: when the question was asked (timers stand still)
+	RemindAt      time.Time // next reminder to the reviewers, zero if none
+	EscalateAt    time.Time // when it is escalated, zero if not (any more)
+	ExpiresAt     time.Time // when it expires, zero if never
+	EscalatedTo   []string  // who was added to Reviewers by escalation
+
 	// Set by reviewers.
-	FirstApprover   string // the first of two approvals, "" if none yet
-	FirstApprovedAt time.Time
-	DecidedBy       string // reviewer, or "policy" for an automatic approval
-	DecidedAt       time.Time
-	DecisionReason  string
+	FirstApprover    string // the first of two approvals, "" if none yet
+	FirstApproverFor string // the reviewer the first approver stood in for, "" if they decided in their own right
+	FirstApprovedAt  time.Time
+	DecidedBy        string // reviewer, the submitter (withdrawn), "policy" (auto-approved) or "system" (expired)
+	DecidedFor       string // the reviewer DecidedBy stood in for as a delegate, "" if none
+	DecidedAt        time.Time
+	DecisionReason   string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -234,10 +284,11 @@ const (
 
 // Decision is one reviewer's approve or reject on one expense.
 type Decision struct {
-	ExpenseID int64
-	Reviewer  string // Slack user id
-	Outcome   Outcome
-	Reason    string // required to reject
+	ExpenseID  int64
+	Reviewer   string // Slack user id of who clicked
+	OnBehalfOf string // the away reviewer Reviewer decides for as their delegate, "" in their own right
+	Outcome    Outcome
+	Reason     string // required to reject
 }
 
 // Validate checks that a decision can be recorded.
@@ -255,17 +306,58 @@ func (d Decision) Validate() error {
 	return nil
 }
 
-// Decided returns the ECONFLICT error for a decision on an expense that is already final. The
-// message names no one: each edge says who decided, in its own way.
+// Decided returns the ECONFLICT error for a decision on an expense that is already final or out
+// of the reviewers' hands. The message names no one: each edge says who decided, in its own way.
 func Decided(e Expense) *Error {
+	switch e.Status {
+	case StatusExpired:
+		return Errorf(ECONFLICT, "Expense #%d expired: nobody decided it in time, so it can no longer be approved or rejected. Its submitter can edit and resubmit it.", e.ID)
+	case StatusWithdrawn:
+		return Errorf(ECONFLICT, "Expense #%d was withdrawn by its submitter; there is nothing left to decide.", e.ID)
+	case StatusNeedsInfo:
+		return Errorf(ECONFLICT, "Expense #%d is waiting for its submitter to answer a question; it comes back to the reviewers with the answer.", e.ID)
+	}
 	return Errorf(ECONFLICT, "Expense #%d was already %s.", e.ID, strings.ToLower(e.Status.Label()))
 }
+
+// Principals are the people an act by user on behalf of onBehalfOf ("" for none) counts as: the
+// clicker and, for a delegate, the reviewer they stand in for. Two approvals of one expense need
+// two different people, so their principals must not meet.
+func Principals(user, onBehalfOf string) []string {
+	if onBehalfOf == "" || onBehalfOf == user {
+		return []string{user}
+	}
+	return []string{user, onBehalfOf}
+}
+
+// Timing is how long an expense may wait for a reviewer before the reviewers are reminded (and
+// again every RemindAfter), before EscalateTo may decide it too, and before it expires. Zero
+// turns each off. Time spent waiting for the submitter's answer (needs_info) does not count.
+type Timing struct {
+	RemindAfter   time.Duration
+	EscalateAfter time.Duration
+	ExpireAfter   time.Duration
+}
+
+// Delegation is a reviewer away until Until, with Delegate deciding for them meanwhile.
+type Delegation struct {
+	Reviewer string
+	Delegate string
+	Until    time.Time
+}
+
+// Active reports whether the delegation is in force at now.
+func (d Delegation) Active(now time.Time) bool { return d.Delegate != "" && now.Before(d.Until) }
+
+// MaxQuestion bounds a reviewer's question and the submitter's answer, as a comment is bounded.
+const MaxQuestion = MaxDescription
 
 // Flags the AI may raise, the one list the assessor's schema, its answer check and the policy use.
 var Flags = []string{"personal", "ambiguous_description", "missing_receipt", "policy_exception", "suspicious"}
 
-// Total is the count and sum of expenses in one status and currency.
+// Total is the count and sum of expenses in one status and currency, of one month or of all time.
 type Total struct {
+	Month  time.Time // the first day (UTC) of the month the expenses were incurred in; zero for all time
 	Status Status
 	Count  int
 	Sum    Money
@@ -285,19 +377,25 @@ type Route struct {
 	// SpotCheck is the workflow's random draw for an automatic approval, recorded with it; nil
 	// when the route is not automatic.
 	SpotCheck *SpotDraw
+	Timing    Timing // when reviewers are reminded, the expense escalated and expired
 }
 
 // Notice is something people must be told once a state change is committed: it is written in the
 // same transaction as the change and delivered afterwards, retried until it gets through.
 type Notice struct {
 	ID        int64
-	Kind      string // NoticePostReview, NoticeUpdateReview, NoticeTellSubmitter, NoticeComment, NoticeCallback
+	Kind      string // NoticePostReview, NoticeUpdateReview, NoticeTellSubmitter, NoticeComment, NoticeThread, NoticeCallback
 	ExpenseID int64
 	Event     string // the audit event it tells of, e.g. EventApproved
 	Actor     string // who caused it
-	Text      string // a comment's text
+	Text      string // a comment's, question's or answer's text
 	Attempts  int    // deliveries tried before this one
 	Dest      string // the conversation it goes to: a channel, a submitter's user id; "" for callbacks
+
+	// Filled in when a reminder or escalation is delivered, from the expense as it is then: not
+	// stored.
+	Mention   []string     // user and group ids who may decide the expense
+	Delegates []Delegation // delegates standing in for one of them
 }
 
 // Delivered is a notice that got through, with the audit event that records it, if any.
@@ -311,7 +409,8 @@ const (
 	NoticePostReview    = "post_review"    // post the approvals message for an expense routed to review
 	NoticeUpdateReview  = "update_review"  // redraw the approvals message after a decision
 	NoticeTellSubmitter = "tell_submitter" // DM the submitter what happened
-	NoticeComment       = "comment"        // a reviewer's comment: thread reply and DM to the submitter
+	NoticeComment       = "comment"        // a reviewer's comment or question: thread reply and DM to the submitter
+	NoticeThread        = "thread"         // a reply under the approvals message: an answer, a reminder, an escalation
 	NoticeCallback      = "callback"       // POST an outcome to the expense's CallbackURL (API submissions)
 	NoticeSpotCheck     = "spot_check"     // post the spot-check message of an expense drawn for one
 	NoticeUpdateSpot    = "update_spot"    // redraw the spot-check message after it was confirmed or flagged

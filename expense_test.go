@@ -17,6 +17,11 @@ func TestStatusTransitions(t *testing.T) {
 		{StatusAssessing, StatusAutoApproved}:  true,
 		{StatusPendingReview, StatusApproved}:  true,
 		{StatusPendingReview, StatusRejected}:  true,
+		{StatusPendingReview, StatusNeedsInfo}: true,
+		{StatusPendingReview, StatusWithdrawn}: true,
+		{StatusPendingReview, StatusExpired}:   true,
+		{StatusNeedsInfo, StatusPendingReview}: true,
+		{StatusNeedsInfo, StatusWithdrawn}:     true,
 	}
 	for _, from := range Statuses {
 		for _, to := range Statuses {
@@ -25,10 +30,61 @@ func TestStatusTransitions(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []Status{StatusApproved, StatusRejected, StatusAutoApproved} {
+	for _, s := range []Status{StatusApproved, StatusRejected, StatusAutoApproved, StatusWithdrawn, StatusExpired} {
 		if !s.Final() {
 			t.Errorf("%s is not final", s)
 		}
+	}
+	// An expired or rejected expense is resubmitted as a new one; it never comes back itself.
+	for _, s := range Statuses {
+		want := s == StatusRejected || s == StatusExpired || s == StatusNeedsInfo
+		if s.Resubmittable() != want {
+			t.Errorf("%s resubmittable = %v", s, !want)
+		}
+		want = s == StatusPendingReview || s == StatusNeedsInfo
+		if s.Withdrawable() != want {
+			t.Errorf("%s withdrawable = %v", s, !want)
+		}
+	}
+}
+
+// TestStatusLabels: every status reads as words, never as its identifier.
+func TestStatusLabels(t *testing.T) {
+	want := map[Status]string{StatusPendingReview: "Pending review", StatusNeedsInfo: "Needs info", StatusWithdrawn: "Withdrawn",
+		StatusExpired: "Expired", StatusAutoApproved: "Auto-approved", StatusRejected: "Rejected"}
+	for s, label := range want {
+		if got := s.Label(); got != label {
+			t.Errorf("%s.Label() = %q, want %q", s, got, label)
+		}
+	}
+	for _, s := range Statuses {
+		if strings.Contains(s.Label(), "_") {
+			t.Errorf("%s.Label() = %q", s, s.Label())
+		}
+	}
+}
+
+func TestPrincipals(t *testing.T) {
+	tests := []struct {
+		user, forUser string
+		want          string
+	}{
+		{"U1", "", "U1"},
+		{"U1", "U1", "U1"},
+		{"UDEL", "UREV", "UDEL,UREV"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(Principals(tt.user, tt.forUser), ","); got != tt.want {
+			t.Errorf("Principals(%q, %q) = %s, want %s", tt.user, tt.forUser, got, tt.want)
+		}
+	}
+}
+
+func TestDelegationActive(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	d := Delegation{Reviewer: "UREV", Delegate: "UDEL", Until: now.Add(time.Hour)}
+	if !d.Active(now) || d.Active(now.Add(time.Hour)) || (Delegation{Until: now.Add(time.Hour)}).Active(now) {
+		t.Errorf("Active is wrong around %v", d.Until)
 	}
 }
 
@@ -90,9 +146,17 @@ func TestDecisionValidate(t *testing.T) {
 }
 
 func TestDecided(t *testing.T) {
-	err := Decided(Expense{ID: 7, Status: StatusApproved, DecidedBy: "U9"})
-	if ErrorCode(err) != ECONFLICT || ErrorMessage(err) != "Expense #7 was already approved." {
-		t.Errorf("got %s %q", ErrorCode(err), ErrorMessage(err))
+	tests := map[Status]string{
+		StatusApproved:  "Expense #7 was already approved.",
+		StatusExpired:   "Expense #7 expired: nobody decided it in time, so it can no longer be approved or rejected. Its submitter can edit and resubmit it.",
+		StatusWithdrawn: "Expense #7 was withdrawn by its submitter; there is nothing left to decide.",
+		StatusNeedsInfo: "Expense #7 is waiting for its submitter to answer a question; it comes back to the reviewers with the answer.",
+	}
+	for status, want := range tests {
+		err := Decided(Expense{ID: 7, Status: status, DecidedBy: "U9"})
+		if ErrorCode(err) != ECONFLICT || ErrorMessage(err) != want {
+			t.Errorf("%s: got %s %q, want %q", status, ErrorCode(err), ErrorMessage(err), want)
+		}
 	}
 }
 

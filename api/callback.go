@@ -57,7 +57,7 @@ func Verify(secret []byte, timestamp, signature string, body []byte, now time.Ti
 // callbackBody is what a callback POSTs: which outcome, and the expense as GET shows it.
 type callbackBody struct {
 	ID         string      `json:"id"`    // "<expense id>:<event>": the same on every try, for deduplication
-	Event      string      `json:"event"` // approved | rejected | auto_approved
+	Event      string      `json:"event"` // approved | rejected | auto_approved | withdrawn | expired
 	OccurredAt time.Time   `json:"occurred_at"`
 	Expense    expenseView `json:"expense"`
 }

@@ -28,8 +28,12 @@ type expenseView struct {
 	RouteReasons      []string    `json:"route_reasons"`
 	Approvals         []approvalV `json:"approvals"`
 	DecidedBy         string      `json:"decided_by,omitempty"`
+	DecidedFor        string      `json:"decided_for,omitempty"`
 	DecidedAt         *time.Time  `json:"decided_at,omitempty"`
 	Reason            string      `json:"reason,omitempty"`
+	Question          *questionV  `json:"question,omitempty"`
+	ResubmitOf        int64       `json:"resubmit_of,omitempty"`
+	ResubmittedAs     int64       `json:"resubmitted_as,omitempty"`
 	Comments          []commentV  `json:"comments,omitempty"`
 	CreatedAt         time.Time   `json:"created_at"`
 	UpdatedAt         time.Time   `json:"updated_at"`
@@ -48,8 +52,17 @@ type homeV struct {
 }
 
 type approvalV struct {
-	By string    `json:"by"`
-	At time.Time `json:"at"`
+	By  string    `json:"by"`
+	For string    `json:"for,omitempty"` // the away reviewer a delegate approved for
+	At  time.Time `json:"at"`
+}
+
+// questionV is a reviewer's question waiting for the submitter's answer (needs_info).
+type questionV struct {
+	By      string    `json:"by"`
+	For     string    `json:"for,omitempty"`
+	Text    string    `json:"text"`
+	AskedAt time.Time `json:"asked_at"`
 }
 
 type commentV struct {
@@ -74,6 +87,10 @@ func (s *Server) view(ctx context.Context, e expensebot.Expense, full bool) expe
 		Category: e.Category, Description: e.Description, IncurredOn: e.IncurredOn.Format(time.DateOnly),
 		ApprovalsRequired: e.ApprovalsRequired, RouteReasons: e.ReviewReasons, Approvals: []approvalV{},
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Links: linksV{Self: selfLink(e.ID)},
+		ResubmitOf: e.ResubmitOf, ResubmittedAs: e.ResubmittedAs,
+	}
+	if e.Status == expensebot.StatusNeedsInfo {
+		v.Question = &questionV{By: e.QuestionBy, For: e.QuestionFor, Text: e.Question, AskedAt: e.PausedAt}
 	}
 	if h := e.HomeAmount; h.Minor > 0 && h.Currency != "" && h.Currency != e.Amount.Currency {
 		v.HomeAmount = &homeV{Amount: h.Major(), Currency: h.Currency, AmountMinor: h.Minor,
@@ -83,13 +100,13 @@ func (s *Server) view(ctx context.Context, e expensebot.Expense, full bool) expe
 		v.RouteReasons = []string{}
 	}
 	if e.FirstApprover != "" {
-		v.Approvals = append(v.Approvals, approvalV{By: e.FirstApprover, At: e.FirstApprovedAt})
+		v.Approvals = append(v.Approvals, approvalV{By: e.FirstApprover, For: e.FirstApproverFor, At: e.FirstApprovedAt})
 	}
 	if !e.DecidedAt.IsZero() {
 		at := e.DecidedAt
-		v.DecidedBy, v.DecidedAt, v.Reason = e.DecidedBy, &at, e.DecisionReason
+		v.DecidedBy, v.DecidedFor, v.DecidedAt, v.Reason = e.DecidedBy, e.DecidedFor, &at, e.DecisionReason
 		if e.Status == expensebot.StatusApproved {
-			v.Approvals = append(v.Approvals, approvalV{By: e.DecidedBy, At: at})
+			v.Approvals = append(v.Approvals, approvalV{By: e.DecidedBy, For: e.DecidedFor, At: at})
 		}
 	}
 	if !full {

@@ -55,6 +55,22 @@ type Store interface {
 	Receipts(ctx context.Context, id int64) ([]expensebot.Receipt, error)
 	AddReceipts(ctx context.Context, id int64, rs []expensebot.Receipt, actor string) (expensebot.Expense, error)
 	Reroute(ctx context.Context, id int64, before []string, r expensebot.Route) (expensebot.Expense, bool, error)
+
+	// The lifecycle after the first click.
+	AskInfo(ctx context.Context, id int64, reviewer, onBehalfOf, question string) (expensebot.Expense, error)
+	Answer(ctx context.Context, id int64, submitter, answer string, remindAfter time.Duration) (expensebot.Expense, error)
+	Withdraw(ctx context.Context, id int64, submitter string) (expensebot.Expense, error)
+	DueTimers(ctx context.Context, limit int) ([]expensebot.Expense, error)
+	ScheduleTimers(ctx context.Context, t expensebot.Timing) (int, error)
+	Remind(ctx context.Context, id int64, every time.Duration) (bool, error)
+	Escalate(ctx context.Context, id int64, reviewers, add []string) (bool, error)
+	Expire(ctx context.Context, id int64) (bool, error)
+	Delegations(ctx context.Context) ([]expensebot.Delegation, error)
+	Delegate(ctx context.Context, d expensebot.Delegation) error
+	EndDelegation(ctx context.Context, reviewer string) error
+	History(ctx context.Context, user string, status expensebot.Status, offset, limit int) ([]expensebot.Expense, int, error)
+	Questions(ctx context.Context, user string) ([]expensebot.Expense, error)
+	MonthlyTotals(ctx context.Context, user string, since time.Time) ([]expensebot.Total, error)
 }
 
 // Assessor gives the AI's advice on an expense. It always returns an assessment; on failure the
@@ -75,8 +91,11 @@ type Messenger interface {
 	// answer): the messenger makes sure it is not said twice. The same holds for PostReview and
 	// PostComment.
 	TellSubmitter(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error
-	// PostComment posts a reviewer's comment under the card and sends it to the submitter.
+	// PostComment posts a reviewer's comment or question under the card and sends it to the
+	// submitter.
 	PostComment(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error
+	// PostThread replies under the card: the submitter's answer, a reminder, an escalation.
+	PostThread(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error
 	// PublishHome shows user their App Home.
 	PublishHome(ctx context.Context, user string, h Home) error
 	// CheckChannel reports why cards cannot be posted to channel, in words for an operator, or
@@ -136,15 +155,18 @@ type Config struct {
 	ApprovalsChannel string
 	Reviewers        []string // user ids and user-group ids
 	Rules            policy.Rules
-	Rates            Rates         // nil: no exchange rates, so other currencies have no known rate
-	Workers          int           // assessments at once (default 4)
-	DrainTimeout     time.Duration // how long Run lets work in flight finish after ctx ends (default 25s)
-	GroupTTL         time.Duration // how old a user group's member list may be (default 2m)
-	NoticeLease      time.Duration // how long a claimed notice is another instance's, renewed while it is worked on (default 10s)
-	AssessLease      time.Duration // how long one assessment holds its expense: more than the AI timeout (default 1m)
-	Callbacks        Callbacks     // delivers API callbacks; nil: they wait until one is configured
-	Files            ReceiptFiles  // fetches and shares receipts; nil: receipt ids are taken as they are, unchecked
-	Reader           ReceiptReader // reads receipts; nil: a person compares each receipt with the claim
+	Rates            Rates             // nil: no exchange rates, so other currencies have no known rate
+	Workers          int               // assessments at once (default 4)
+	DrainTimeout     time.Duration     // how long Run lets work in flight finish after ctx ends (default 25s)
+	GroupTTL         time.Duration     // how old a user group's member list may be (default 2m)
+	NoticeLease      time.Duration     // how long a claimed notice is another instance's, renewed while it is worked on (default 10s)
+	AssessLease      time.Duration     // how long one assessment holds its expense: more than the AI timeout (default 1m)
+	Callbacks        Callbacks         // delivers API callbacks; nil: they wait until one is configured
+	Files            ReceiptFiles      // fetches and shares receipts; nil: receipt ids are taken as they are, unchecked
+	Reader           ReceiptReader     // reads receipts; nil: a person compares each receipt with the claim
+	Timing           expensebot.Timing // when pending expenses are reminded, escalated and expired
+	EscalateTo       []string          // user and group ids who may also decide an expense once it is escalated
+	TimerEvery       time.Duration     // how often due timers are looked for (default 15s)
 	Now              func() time.Time
 	Observer         Observer      // nil: nothing is counted
 	PostInterval     time.Duration // pacing of posts to one conversation (default 1s, a burst of 3; negative: none)
@@ -206,6 +228,9 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
 	}
+	if cfg.TimerEvery <= 0 {
+		cfg.TimerEvery = 15 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -266,6 +291,7 @@ func (s *Service) route(ctx context.Context, e expensebot.Expense, a *expensebot
 		}
 	}
 	r.Version = s.version
+	r.Timing = s.cfg.Timing
 	return r
 }
 

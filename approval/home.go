@@ -10,14 +10,25 @@ import (
 	"github.com/expensebot/expensebot/report"
 )
 
-// Home is what one person's App Home shows: their expenses and totals and, for a reviewer, the
-// queue of expenses waiting for review that they may decide.
+// Home is what one person's App Home shows: the questions waiting for their answer, a page of
+// their expenses and their totals by month and, for a reviewer, the queue of expenses waiting for
+// review that they may decide (oldest first), and who decides for them while they are away.
 type Home struct {
-	Mine       []expensebot.Expense
-	Totals     []expensebot.Total
+	Now       time.Time
+	Questions []expensebot.Expense // their expenses waiting for their answer, oldest question first
+	Mine      []expensebot.Expense // one page of their expenses, newest first
+	Filter    expensebot.Status    // the status Mine is narrowed to, "" for all
+	Page      int                  // Mine's page, from 0
+	MineTotal int                  // how many expenses the filter matches in all
+	Totals    []expensebot.Total   // all time, by status and currency
+	Months    []expensebot.Total   // by month, status and currency: the last HomeMonths months
+
 	Reviewer   bool
 	Queue      []expensebot.Expense
+	QueueFor   map[int64]string // expenses in Queue the user would decide as a delegate → for whom
 	QueueTotal int
+	Away       *expensebot.Delegation  // the user's own delegation in force, if any
+	StandingIn []expensebot.Delegation // reviewers the user decides for while they are away
 	// Insight is, for a reviewer, how the workflow and the AI's advice did over the last
 	// InsightDays: the summary of `expensebot report`. Nil for others, or when it could not be made.
 	Insight *report.Summary
@@ -38,9 +49,17 @@ type insight struct {
 
 // How much an App Home lists, within Slack's 100 blocks.
 const (
-	HomeMine  = 10
-	HomeQueue = 20
+	HomeMine      = 10
+	HomeQueue     = 15
+	HomeQuestions = 3
+	HomeMonths    = 3
 )
+
+// homePage is where someone is in their history: a filter and a page.
+type homePage struct {
+	filter expensebot.Status
+	page   int
+}
 
 // homes remembers who opened their App Home and whose is out of date, so that bursts of changes
 // cost one publish per person.
@@ -52,10 +71,25 @@ type homes struct {
 	mu      sync.Mutex
 	due     map[string]bool
 	viewers map[string]time.Time // who opened their App Home, and when
+	pages   map[string]homePage  // where each viewer is in their history on this instance
 }
 
 func newHomes(now func() time.Time) *homes {
-	return &homes{now: now, delay: 300 * time.Millisecond, wake: make(chan struct{}, 1), due: map[string]bool{}, viewers: map[string]time.Time{}}
+	return &homes{now: now, delay: 300 * time.Millisecond, wake: make(chan struct{}, 1), due: map[string]bool{},
+		viewers: map[string]time.Time{}, pages: map[string]homePage{}}
+}
+
+func (h *homes) page(user string) homePage {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.pages[user]
+}
+
+func (h *homes) setPage(user string, p homePage) {
+	h.mu.Lock()
+	h.pages[user] = p
+	h.viewers[user] = h.now()
+	h.mu.Unlock()
 }
 
 // mark schedules a refresh of user's App Home, if they have ever opened it.
@@ -143,37 +177,89 @@ func (s *Service) HomeOpened(ctx context.Context, eventID, user string) {
 	s.publishHome(ctx, user)
 }
 
+// HomePage shows user a page of their history in their App Home, narrowed to one status
+// (filter "" for all); pages count from 0. The App Home stays there while it refreshes, on this
+// instance.
+func (s *Service) HomePage(ctx context.Context, user string, filter expensebot.Status, page int) {
+	if filter != "" && !slices.Contains(expensebot.Statuses, filter) {
+		filter = ""
+	}
+	s.homes.setPage(user, homePage{filter: filter, page: max(page, 0)})
+	s.publishHome(ctx, user)
+}
+
 // publishHome gathers and publishes user's App Home.
 func (s *Service) publishHome(ctx context.Context, user string) {
-	var h Home
+	h := Home{Now: s.Now()}
 	var err error
-	if h.Mine, err = s.store.BySubmitter(ctx, user, 0, HomeMine); err != nil {
-		s.log.Error("home: history", "user_id", user, "err", err)
+	fail := func(what string, err error) { s.log.Error("home: "+what, "user_id", user, "err", err) }
+	p := s.homes.page(user)
+	h.Filter, h.Page = p.filter, p.page
+	if h.Mine, h.MineTotal, err = s.store.History(ctx, user, p.filter, p.page*HomeMine, HomeMine); err != nil {
+		fail("history", err)
+		return
+	}
+	if len(h.Mine) == 0 && h.Page > 0 { // the page emptied since (a filter's expenses moved on)
+		h.Page = max((h.MineTotal-1)/HomeMine, 0)
+		if h.Mine, h.MineTotal, err = s.store.History(ctx, user, p.filter, h.Page*HomeMine, HomeMine); err != nil {
+			fail("history", err)
+			return
+		}
+	}
+	if h.Questions, err = s.store.Questions(ctx, user); err != nil {
+		fail("questions", err)
 		return
 	}
 	if h.Totals, err = s.store.Totals(ctx, user); err != nil {
-		s.log.Error("home: totals", "user_id", user, "err", err)
+		fail("totals", err)
 		return
 	}
-	// The queue holds exactly what user may decide, by each expense's stored route: a reviewer
-	// of one policy route sees its expenses, and nobody is offered a button that would be refused.
+	this := time.Date(h.Now.Year(), h.Now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if h.Months, err = s.store.MonthlyTotals(ctx, user, this.AddDate(0, 1-HomeMonths, 0)); err != nil {
+		fail("monthly totals", err)
+		return
+	}
+	delegations, err := s.store.Delegations(ctx)
+	if err != nil {
+		fail("delegations", err)
+		return
+	}
+	for _, d := range delegations {
+		switch {
+		case d.Reviewer == user:
+			h.Away = &d
+		case d.Delegate == user:
+			h.StandingIn = append(h.StandingIn, d)
+		}
+	}
+	// The queue holds exactly what user may decide, by each expense's stored route, in their own
+	// right or for someone away: a reviewer of one policy route sees its expenses, and nobody is
+	// offered a button that would be refused.
 	h.Reviewer, _ = s.reviewers.allowed(ctx, user, nil)
+	h.Reviewer = h.Reviewer || h.Away != nil || len(h.StandingIn) > 0
 	all, err := s.store.Pending(ctx, 500)
 	if err != nil {
-		s.log.Error("home: queue", "user_id", user, "err", err)
+		fail("queue", err)
 		return
 	}
 	for _, e := range all {
 		if e.SubmitterID == user {
 			continue
 		}
-		if ok, _ := s.reviewers.allowed(ctx, user, s.deciders(e)); !ok {
+		forWhom, ok, _ := s.mayDecide(ctx, user, e, delegations)
+		if !ok {
 			continue
 		}
 		h.Reviewer = true
 		h.QueueTotal++
 		if len(h.Queue) < HomeQueue {
 			h.Queue = append(h.Queue, e)
+			if forWhom != "" {
+				if h.QueueFor == nil {
+					h.QueueFor = map[int64]string{}
+				}
+				h.QueueFor[e.ID] = forWhom
+			}
 		}
 	}
 	if h.Reviewer {

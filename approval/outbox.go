@@ -238,6 +238,26 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice) (*expensebot
 			return nil, fmt.Errorf("callback: %w", err)
 		}
 		return &ev, nil
+	case expensebot.NoticeThread:
+		if e.ReviewMessageTS == "" {
+			return nil, nil // no card to reply under (it could never be posted)
+		}
+		if n.Event == expensebot.EventReminded && e.Status != expensebot.StatusPendingReview {
+			return nil, nil // decided since: a late reminder would only confuse
+		}
+		if n.Event == expensebot.EventReminded || n.Event == expensebot.EventEscalated {
+			// Who may decide it now, and who stands in for them: the expense as it is, not as it
+			// was when the timer fired.
+			delegations, err := s.store.Delegations(ctx)
+			if err != nil {
+				return nil, err
+			}
+			n.Mention, n.Delegates = s.deciders(e), s.activeFor(ctx, e, delegations)
+		}
+		if err := s.msg.PostThread(ctx, e, n); err != nil {
+			return nil, fmt.Errorf("thread reply: %w", err)
+		}
+		return nil, nil
 	}
 	return nil, &PermanentError{fmt.Errorf("unknown notice kind %q", n.Kind)}
 }

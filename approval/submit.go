@@ -142,6 +142,10 @@ func (s *Service) commit(ctx context.Context, group []*submission) {
 			s.lookups.person(g.Saved.SubmitterID)
 			s.lookups.receipts(g.Saved.ReceiptFileIDs...)
 			s.enqueue(g.Saved.ID, held, g.Saved)
+			if g.Saved.ResubmitOf != 0 {
+				s.kick() // the card of the expense it replaces says so
+				s.homes.markReviewers()
+			}
 		}
 	}
 }

@@ -62,6 +62,30 @@ type harness struct {
 	spotRate float64        // EXPENSEBOT_SPOT_CHECK_RATE of instances started from now on (0: off)
 	draw     func() float64 // the spot-check draw; nil for crypto/rand
 	finance  []string       // EXPENSEBOT_FINANCE
+	clock    *testClock     // every instance's and the harness's store's clock
+
+	// What instances started from now on use for reminders, escalation and expiry.
+	timing     expensebot.Timing
+	escalateTo []string
+}
+
+// testClock is the wall clock moved on by advance: time still passes (leases, retries and
+// timeouts work as in production), and a test jumps over hours or days at once.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
 }
 
 type instance struct {
@@ -106,11 +130,12 @@ func newHarness(t testing.TB, engine string) *harness {
 	sl.AddChannel(general, "general", fakeslack.BotUser, emp, rev1, rev2, outsider)
 	sl.AddUserGroup("S0REV", rev2)
 	ai := fakeopenai.New()
-	h := &harness{t: t, slack: sl, ai: ai, url: storetest.URL(t, engine), logs: &syncBuffer{}, rules: testRules}
+	h := &harness{t: t, slack: sl, ai: ai, url: storetest.URL(t, engine), logs: &syncBuffer{}, rules: testRules, clock: &testClock{}}
 	h.db, err = store.Open(context.Background(), h.url)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.db.SetClock(h.clock.Now)
 	t.Cleanup(func() {
 		for _, r := range h.runs {
 			r.stop()
@@ -132,6 +157,7 @@ func (h *harness) start() *instance {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	db.SetClock(h.clock.Now)
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(h.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var assessor approval.Assessor = openai.NewAssessor(openai.Config{APIKey: "sk-test-key", BaseURL: h.ai.URL(), Model: "gpt-4o-mini", Timeout: 2 * time.Second})
 	if h.noAI {
@@ -151,10 +177,9 @@ func (h *harness) start() *instance {
 	}
 	// The same assembly as `expensebot run`, with the test workspace's settings.
 	b := bot.Assemble(bot.Options{
-		Slack: bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
-		Workflow: approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8, DrainTimeout: 5 * time.Second,
-			PostInterval: h.postInterval, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader},
-		Store: db, Assessor: assessor, Log: log,
+		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
+		Workflow: h.workflow(reader),
+		Store:    db, Assessor: assessor, Log: log,
 		API: apiCfg, HTTP: ln, Metrics: metrics.New(nil),
 	})
 	connectsBefore := h.slack.Connects()
@@ -173,6 +198,14 @@ func (h *harness) start() *instance {
 		return h.slack.Connects() > connectsBefore && h.slack.Connections() == len(h.liveRuns())
 	})
 	return in
+}
+
+// workflow is the approval configuration of the test workspace. Timers are looked for every
+// 50 ms, so that a test that moves the clock sees them fire at once.
+func (h *harness) workflow(reader approval.ReceiptReader) approval.Config {
+	return approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8,
+		DrainTimeout: 5 * time.Second, PostInterval: h.postInterval, Timing: h.timing, EscalateTo: h.escalateTo, TimerEvery: 50 * time.Millisecond,
+		Now: h.clock.Now, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader}
 }
 
 func (h *harness) liveRuns() []*instance {

@@ -24,10 +24,18 @@ type workflow interface {
 	Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expense, error)
 	Comment(ctx context.Context, user string, id int64, text string) error
 	AttachReceipts(ctx context.Context, user string, id int64, files []string) (expensebot.Expense, error)
-	History(ctx context.Context, user string, limit int) ([]expensebot.Expense, error)
-	HomeOpened(ctx context.Context, eventID, user string)
 	AuthorizeSpotCheck(ctx context.Context, user string, id int64) (expensebot.Expense, expensebot.SpotCheck, error)
 	ResolveSpotCheck(ctx context.Context, user string, id int64, flag bool, finding string) (expensebot.SpotCheck, error)
+	AskInfo(ctx context.Context, user string, id int64, question string) error
+	OpenQuestion(ctx context.Context, user string, id int64) (expensebot.Expense, error)
+	Answer(ctx context.Context, user string, id int64, answer string) error
+	Withdraw(ctx context.Context, user string, id int64) (expensebot.Expense, error)
+	Resubmittable(ctx context.Context, user string, id int64) (expensebot.Expense, error)
+	Delegate(ctx context.Context, reviewer, delegate string, until time.Time) error
+	EndDelegation(ctx context.Context, reviewer string) error
+	History(ctx context.Context, user string, limit int) ([]expensebot.Expense, error)
+	HomeOpened(ctx context.Context, eventID, user string)
+	HomePage(ctx context.Context, user string, filter expensebot.Status, page int)
 	AIOn() bool
 	Currency() string
 	Now() time.Time

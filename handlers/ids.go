@@ -10,10 +10,17 @@ import (
 const (
 	// Buttons. Review buttons carry the expense id: ActionID(ActionApprove, 42) is "approve:42",
 	// unique within a view that lists several expenses (the App Home queue).
-	ActionNewExpense = "new_expense"
-	ActionApprove    = "approve"
-	ActionReject     = "reject"
-	ActionComment    = "comment"
+	ActionNewExpense    = "new_expense"
+	ActionApprove       = "approve"
+	ActionReject        = "reject"
+	ActionComment       = "comment"
+	ActionAsk           = "ask"          // a reviewer asks the submitter a question
+	ActionReply         = "reply"        // the submitter answers it
+	ActionEdit          = "edit"         // the submitter edits and resubmits an expense
+	ActionWithdraw      = "withdraw"     // the submitter withdraws an expense
+	ActionDelegate      = "delegate"     // a reviewer sets who decides while they are away
+	ActionEndDelegation = "delegate_end" // a reviewer is back
+	ActionHistory       = "history"      // App Home history: "history:<what>", the filter and page in the value
 	// A spot check's buttons, also with the expense id.
 	ActionSpotConfirm = "spot_confirm"
 	ActionSpotFlag    = "spot_flag"
@@ -27,6 +34,9 @@ const (
 	CallbackComment  = "comment_submit"
 	CallbackSpotFlag = "spot_flag_submit"
 	CallbackReceipt  = "receipt_submit"
+	CallbackAsk      = "ask_submit"
+	CallbackReply    = "reply_submit"
+	CallbackDelegate = "delegate_submit"
 )
 
 // Input block ids of the modals; each input's action id is the same. The expense form's ids are
@@ -41,6 +51,10 @@ const (
 	inReason      = "reason"
 	inComment     = "comment"
 	inFinding     = "finding"
+	inQuestion    = "question"
+	inAnswer      = "answer"
+	inAwayUntil   = "away_until"
+	inDelegate    = "delegate"
 )
 
 // ActionID joins an action and the expense it applies to.

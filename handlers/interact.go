@@ -55,8 +55,11 @@ func (a *App) openReasonForm(action string) actionFunc {
 				return
 			}
 			modal := rejectModal(e, w.channel)
-			if action == ActionComment {
+			switch action {
+			case ActionComment:
 				modal = commentModal(e, w.channel)
+			case ActionAsk:
+				modal = askModal(e, w.channel)
 			}
 			if _, err := a.slack.OpenViewContext(ctx, trigger, modal); err != nil {
 				a.log.Warn("open modal", "action", action, "expense_id", id, "err", err)
@@ -83,6 +86,14 @@ func (a *App) submitExpenseForm(cb slack.InteractionCallback) (any, Work) {
 	e, errs := parseExpenseModal(values, a.flow.Currency(), a.flow.Now())
 	if len(errs) > 0 {
 		return fieldErrors(errs), nil
+	}
+	var meta expenseMeta
+	_ = json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta)
+	if meta.ResubmitOf > 0 {
+		e.ResubmitOf = meta.ResubmitOf
+		if len(e.ReceiptFileIDs) == 0 {
+			e.ReceiptFileIDs = meta.Receipts
+		}
 	}
 	e.TeamID, e.SubmitterID, e.IdempotencyKey = cb.Team.ID, cb.User.ID, "view:"+cb.View.ID
 	if e.SubmitterID == "" || cb.View.ID == "" {

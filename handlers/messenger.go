@@ -170,19 +170,24 @@ func (m *Messenger) TellSubmitter(ctx context.Context, e expensebot.Expense, n e
 	return err
 }
 
-// PostComment threads a reviewer's comment under the card and DMs it to the submitter. A retry
-// after the thread reply got through finds it and only sends the DM.
+// PostComment threads a reviewer's comment or question under the card and DMs it to the
+// submitter. A retry after the thread reply got through finds it and only sends the DM.
 func (m *Messenger) PostComment(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error {
-	msg := commentNotice(e, n)
 	if e.ReviewMessageTS != "" {
-		if _, _, err := m.post(ctx, e.ReviewChannel, e.ReviewMessageTS, n, partThread, msg); err != nil {
+		if _, _, err := m.post(ctx, e.ReviewChannel, e.ReviewMessageTS, n, partThread, commentNotice(e, n, false)); err != nil {
 			return fmt.Errorf("thread: %w", err)
 		}
 	}
-	if _, _, err := m.post(ctx, e.SubmitterID, "", n, partDM, msg); err != nil {
+	if _, _, err := m.post(ctx, e.SubmitterID, "", n, partDM, commentNotice(e, n, true)); err != nil {
 		return fmt.Errorf("DM: %w", err)
 	}
 	return nil
+}
+
+// PostThread replies under the card: an answer, a reminder, an escalation.
+func (m *Messenger) PostThread(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error {
+	_, _, err := m.post(ctx, e.ReviewChannel, e.ReviewMessageTS, n, partThread, threadMessage(e, n))
+	return err
 }
 
 // PublishHome publishes user's App Home.

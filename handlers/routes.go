@@ -25,6 +25,13 @@ func (a *App) routes() {
 		ActionSpotConfirm:   a.confirmSpotCheck,
 		ActionSpotFlag:      a.openSpotFlagForm,
 		ActionAttachReceipt: a.openReceiptForm,
+		ActionAsk:           a.openReasonForm(ActionAsk),
+		ActionReply:         a.openReplyForm,
+		ActionEdit:          a.openResubmitForm,
+		ActionWithdraw:      a.withdraw,
+		ActionDelegate:      a.openDelegateForm,
+		ActionEndDelegation: a.endDelegation,
+		ActionHistory:       a.historyPage,
 	}
 	a.views = map[string]viewFunc{
 		CallbackExpense:  a.submitExpenseForm,
@@ -32,6 +39,9 @@ func (a *App) routes() {
 		CallbackComment:  a.submitComment,
 		CallbackSpotFlag: a.submitSpotFlag,
 		CallbackReceipt:  a.submitReceipt,
+		CallbackAsk:      a.submitAsk,
+		CallbackReply:    a.submitReply,
+		CallbackDelegate: a.submitDelegate,
 	}
 }
 

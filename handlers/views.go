@@ -152,6 +152,7 @@ var statusEmoji = map[expensebot.Status]string{
 	expensebot.StatusSubmitted: ":hourglass_flowing_sand:", expensebot.StatusAssessing: ":hourglass_flowing_sand:",
 	expensebot.StatusPendingReview: ":eyes:", expensebot.StatusApproved: ":white_check_mark:",
 	expensebot.StatusRejected: ":x:", expensebot.StatusAutoApproved: ":white_check_mark:",
+	expensebot.StatusNeedsInfo: ":question:", expensebot.StatusWithdrawn: ":leftwards_arrow_with_hook:", expensebot.StatusExpired: ":hourglass:",
 }
 
 func statusLine(e expensebot.Expense) string {

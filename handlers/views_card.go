@@ -72,55 +72,101 @@ func receiptLine(e expensebot.Expense, links map[string]string) string {
 // policy's reasons, the other expenses the finance controls found (cards links them to their own
 // cards: expense id → permalink) and, while pending, the buttons.
 func approvalMessage(e expensebot.Expense, receipts map[string]string, cards map[int64]string) Message {
-	bs := []slack.Block{
-		slack.NewHeaderBlock(plain(fmt.Sprintf("Expense #%d · %s", e.ID, e.Amount))),
-		slack.NewSectionBlock(nil, expenseFields(e), nil),
-		userText(e.Description),
+	bs := []slack.Block{slack.NewHeaderBlock(plain(fmt.Sprintf("Expense #%d · %s", e.ID, e.Amount)))}
+	if e.ResubmitOf != 0 {
+		bs = append(bs, contextBlock(fmt.Sprintf(":leftwards_arrow_with_hook: Resubmission of expense #%d, edited by its submitter", e.ResubmitOf)))
 	}
+	bs = append(bs, slack.NewSectionBlock(nil, expenseFields(e), nil), userText(e.Description))
 	bs = append(bs, receiptBlocks(e, receipts)...)
 	bs = append(bs, section(aiLine(e.Assessment)))
 	if len(e.ReviewReasons) > 0 {
 		bs = append(bs, section("*Why a person decides:*\n• "+bullets(e.ReviewReasons)))
 	}
 	bs = append(bs, findingBlocks(e, cards)...)
+	if len(e.EscalatedTo) > 0 {
+		bs = append(bs, contextBlock(":arrow_double_up: Escalated after waiting too long: "+mentions(e.EscalatedTo)+" may decide it too"))
+	}
 	text := fmt.Sprintf("Expense #%d from <@%s>: %s, needs review", e.ID, e.SubmitterID, e.Amount)
 	switch {
 	case e.Status == expensebot.StatusPendingReview:
 		if e.ApprovalsRequired == 2 {
 			progress := "Needs 2 approvals from different reviewers · 0 of 2 so far"
 			if e.FirstApprover != "" {
-				progress = fmt.Sprintf("1 of 2 approvals: <@%s> · waiting for a second, different reviewer", e.FirstApprover)
+				progress = fmt.Sprintf("1 of 2 approvals: %s · waiting for a second, different reviewer", who(e.FirstApprover, e.FirstApproverFor))
 			}
 			bs = append(bs, contextBlock(":busts_in_silhouette: "+progress))
 		}
 		bs = append(bs, reviewButtons(fmt.Sprintf("expense-%d-actions", e.ID), e))
+	case e.Status == expensebot.StatusNeedsInfo:
+		text = fmt.Sprintf("Expense #%d from <@%s>: %s, waiting for an answer", e.ID, e.SubmitterID, e.Amount)
+		bs = append(bs, slack.NewDividerBlock(),
+			section(fmt.Sprintf(":question: *Waiting for <@%s>'s answer* to a question from %s, asked at %s:", e.SubmitterID, who(e.QuestionBy, e.QuestionFor), slackDate(e.PausedAt))),
+			userText(e.Question),
+			contextBlock("It comes back here, with its buttons, when they answer; reminders and the expiry clock pause meanwhile."))
 	default:
-		outcome := outcomeLine(e)
 		text = fmt.Sprintf("Expense #%d from <@%s>: %s, %s", e.ID, e.SubmitterID, e.Amount, strings.ToLower(e.Status.Label()))
-		bs = append(bs, slack.NewDividerBlock(), section(outcome))
+		bs = append(bs, slack.NewDividerBlock(), section(outcomeLine(e)))
+	}
+	if e.ResubmittedAs != 0 {
+		bs = append(bs, contextBlock(fmt.Sprintf(":arrow_right: Edited and resubmitted as expense #%d", e.ResubmittedAs)))
 	}
 	return Message{Text: text, Blocks: blocks(bs...)}
+}
+
+// who names the person who acted, and the away reviewer they stood in for, if any.
+func who(user, forWhom string) string {
+	if forWhom == "" || forWhom == user {
+		return "<@" + user + ">"
+	}
+	return fmt.Sprintf("<@%s> for <@%s>", user, forWhom)
+}
+
+// mention is a reviewer id as a Slack mention: <@U…> for a person, <!subteam^S…> for a user
+// group. Ids come from the configuration and the policy, never from what users type; anything
+// that does not look like an id is shown escaped, never as markup.
+func mention(id string) string {
+	for _, r := range id {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return escape(id)
+		}
+	}
+	if strings.HasPrefix(id, "S") {
+		return "<!subteam^" + id + ">"
+	}
+	return "<@" + id + ">"
+}
+
+func mentions(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = mention(id)
+	}
+	return strings.Join(out, " ")
 }
 
 // outcomeLine says who decided and when.
 func outcomeLine(e expensebot.Expense) string {
 	switch e.Status {
 	case expensebot.StatusApproved:
-		line := fmt.Sprintf(":white_check_mark: *Approved* by <@%s> at %s", e.DecidedBy, slackDate(e.DecidedAt))
+		line := fmt.Sprintf(":white_check_mark: *Approved* by %s at %s", who(e.DecidedBy, e.DecidedFor), slackDate(e.DecidedAt))
 		if e.FirstApprover != "" {
-			line += fmt.Sprintf(" (first approval: <@%s>)", e.FirstApprover)
+			line += fmt.Sprintf(" (first approval: %s)", who(e.FirstApprover, e.FirstApproverFor))
 		}
 		return line
 	case expensebot.StatusRejected:
-		return fmt.Sprintf(":x: *Rejected* by <@%s> at %s: %s", e.DecidedBy, slackDate(e.DecidedAt), inline(e.DecisionReason, 1000))
+		return fmt.Sprintf(":x: *Rejected* by %s at %s: %s", who(e.DecidedBy, e.DecidedFor), slackDate(e.DecidedAt), inline(e.DecisionReason, 1000))
 	case expensebot.StatusAutoApproved:
 		return ":white_check_mark: *Approved automatically* by policy at " + slackDate(e.DecidedAt)
+	case expensebot.StatusWithdrawn:
+		return fmt.Sprintf(":leftwards_arrow_with_hook: *Withdrawn* by <@%s> at %s", e.SubmitterID, slackDate(e.DecidedAt))
+	case expensebot.StatusExpired:
+		return fmt.Sprintf(":hourglass: *Expired* at %s: nobody decided it in time. This is not a rejection; the submitter can edit and resubmit it.", slackDate(e.DecidedAt))
 	}
 	return e.Status.Label()
 }
 
-// reviewButtons are Approve, Reject and Comment for one expense, the same on the card and in the
-// App Home queue.
+// reviewButtons are Approve, Reject, Ask submitter and Comment for one expense, the same on the
+// card and in the App Home queue.
 func reviewButtons(blockID string, e expensebot.Expense) *slack.ActionBlock {
 	value := strconv.FormatInt(e.ID, 10)
 	approve := button(ActionID(ActionApprove, e.ID), "Approve", value, slack.StylePrimary)
@@ -134,15 +180,24 @@ func reviewButtons(blockID string, e expensebot.Expense) *slack.ActionBlock {
 	return slack.NewActionBlock(blockID,
 		approve,
 		button(ActionID(ActionReject, e.ID), "Reject", value, slack.StyleDanger),
+		button(ActionID(ActionAsk, e.ID), "Ask submitter", value, slack.StyleDefault),
 		button(ActionID(ActionComment, e.ID), "Comment", value, slack.StyleDefault),
 	)
 }
 
-// alreadyDecided tells someone who came too late who decided the expense, and when.
+// alreadyDecided tells someone who came too late who decided the expense, and when; or, for one
+// that expired or was withdrawn, that nobody can decide it any more.
 func alreadyDecided(e expensebot.Expense) string {
+	switch e.Status {
+	case expensebot.StatusExpired:
+		return fmt.Sprintf("Expense #%d expired at %s: nobody decided it in time, so it can no longer be approved or rejected. <@%s> can edit and resubmit it.",
+			e.ID, slackDate(e.DecidedAt), e.SubmitterID)
+	case expensebot.StatusWithdrawn:
+		return fmt.Sprintf("Expense #%d was withdrawn by <@%s> at %s; there is nothing left to decide.", e.ID, e.SubmitterID, slackDate(e.DecidedAt))
+	}
 	by := "policy"
 	if e.DecidedBy != "" && e.DecidedBy != expensebot.ActorPolicy {
-		by = "<@" + e.DecidedBy + ">"
+		by = who(e.DecidedBy, e.DecidedFor)
 	}
 	return fmt.Sprintf("Expense #%d was already %s by %s at %s.", e.ID, strings.ToLower(e.Status.Label()), by, slackDate(e.DecidedAt))
 }

@@ -36,6 +36,11 @@ func related(id int64, description string, status expensebot.Status, ts string) 
 	return r
 }
 
+// questioned is base waiting for the answer to a delegate's question.
+var questioned = with(func(e *expensebot.Expense) {
+	e.Status, e.Question, e.QuestionBy, e.QuestionFor, e.PausedAt = expensebot.StatusNeedsInfo, "Which <client>?", "UDEL", "UREV1", decided
+})
+
 func with(f func(*expensebot.Expense)) expensebot.Expense {
 	e := base
 	f(&e)
@@ -109,7 +114,7 @@ func TestViewsGolden(t *testing.T) {
 		"dm_rejected":         submitterNotice(with(func(e *expensebot.Expense) { e.DecisionReason = "Personal" }), expensebot.Notice{Event: expensebot.EventRejected, Actor: "UREV1"}),
 		"dm_first_approval":   submitterNotice(base, expensebot.Notice{Event: expensebot.EventFirstApproval, Actor: "UREV1"}),
 		"dm_auto_approved":    submitterNotice(base, expensebot.Notice{Event: expensebot.EventAutoApproved}),
-		"comment":             commentNotice(base, expensebot.Notice{Actor: "UREV1", Text: "Which <client>?"}),
+		"comment":             commentNotice(base, expensebot.Notice{Actor: "UREV1", Text: "Which <client>?"}, false),
 		"modal_expense":       expenseModal("USD", decided),
 		"modal_received":      receivedModal(base),
 		"modal_reject":        rejectModal(base, "CAPPROVALS"),
@@ -158,27 +163,105 @@ func TestViewsGolden(t *testing.T) {
 		"approval_receipt_mismatch": approvalMessage(withReceipt(expensebot.ReceiptMismatch, true),
 			map[string]string{"F1": "https://files.example/F1", "#7": "https://example.slack.com/archives/C1/p1"}, nil),
 		"approval_receipt_unreadable": approvalMessage(withReceipt(expensebot.ReceiptUnreadable, false), links, nil),
+
+		// The life after the first click.
+		"approval_needs_info": approvalMessage(questioned, links, nil),
+		"approval_withdrawn": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Status, e.DecidedBy, e.DecidedAt, e.ResubmittedAs = expensebot.StatusWithdrawn, "UEMP", decided, 43
+		}), links, nil),
+		"approval_expired": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Status, e.DecidedBy, e.DecidedAt = expensebot.StatusExpired, expensebot.ActorSystem, decided
+		}), links, nil),
+		"approval_resubmission_escalated": approvalMessage(with(func(e *expensebot.Expense) {
+			e.ResubmitOf, e.EscalatedTo, e.Reviewers = 41, []string{"UBOSS", "S0FIN"}, []string{"UREV1", "UBOSS", "S0FIN"}
+		}), links, nil),
+		"approval_by_delegate": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Status, e.DecidedBy, e.DecidedFor, e.DecidedAt = expensebot.StatusApproved, "UDEL", "UREV1", decided
+			e.ApprovalsRequired, e.FirstApprover, e.FirstApproverFor = 2, "UREV2", ""
+		}), links, nil),
+		"dm_expired":           submitterNotice(with(func(e *expensebot.Expense) { e.Status = expensebot.StatusExpired }), expensebot.Notice{Event: expensebot.EventExpired, Actor: expensebot.ActorSystem}),
+		"dm_question":          commentNotice(questioned, expensebot.Notice{Event: expensebot.EventInfoRequested, Actor: "UDEL", Text: "Which <client>?"}, true),
+		"dm_approved_delegate": submitterNotice(with(func(e *expensebot.Expense) { e.DecidedBy, e.DecidedFor = "UDEL", "UREV1" }), expensebot.Notice{Event: expensebot.EventApproved, Actor: "UDEL"}),
+		"thread_question":      commentNotice(questioned, expensebot.Notice{Event: expensebot.EventInfoRequested, Actor: "UDEL", Text: "Which <client>?"}, false),
+		"thread_answer":        threadMessage(base, expensebot.Notice{Event: expensebot.EventInfoProvided, Actor: "UREV1", Text: "Acme <Corp>"}),
+		"thread_reminder": threadMessage(with(func(e *expensebot.Expense) { e.CreatedAt = decided.Add(-26 * time.Hour) }), expensebot.Notice{Event: expensebot.EventReminded, Actor: expensebot.ActorSystem,
+			Mention: []string{"UREV1", "S0REV"}, Delegates: []expensebot.Delegation{{Reviewer: "UREV1", Delegate: "UDEL", Until: decided}}}),
+		"thread_escalated": threadMessage(base, expensebot.Notice{Event: expensebot.EventEscalated, Actor: expensebot.ActorSystem, Text: "UBOSS,S0FIN",
+			Delegates: []expensebot.Delegation{{Reviewer: "UBOSS", Delegate: "UDEL", Until: decided}}}),
+		"modal_ask":      askModal(base, "CAPPROVALS"),
+		"modal_reply":    replyModal(questioned, "DUEMP"),
+		"modal_delegate": delegateModal(decided),
+		"modal_resubmit": resubmitModal("USD", decided, with(func(e *expensebot.Expense) {
+			e.Status, e.Amount, e.DecisionReason = expensebot.StatusRejected, expensebot.Money{Minor: 12050, Currency: "EUR"}, "No receipt"
+		})),
+		"home_lifecycle": homeView(approval.Home{Now: decided,
+			Questions: []expensebot.Expense{questioned},
+			Mine: []expensebot.Expense{questioned, with(func(e *expensebot.Expense) { e.ID, e.Status = 40, expensebot.StatusExpired }),
+				with(func(e *expensebot.Expense) { e.ID, e.Status = 39, expensebot.StatusRejected })},
+			Filter: "", Page: 1, MineTotal: 23,
+			Months: []expensebot.Total{
+				{Month: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Status: expensebot.StatusApproved, Count: 3, Sum: base.Amount},
+				{Month: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Status: expensebot.StatusExpired, Count: 1, Sum: base.Amount},
+				{Month: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Status: expensebot.StatusRejected, Count: 1, Sum: base.Amount},
+			},
+			Reviewer: true, Away: &expensebot.Delegation{Reviewer: "UEMP", Delegate: "UDEL", Until: decided.AddDate(0, 0, 7)},
+			StandingIn: []expensebot.Delegation{{Reviewer: "UREV2", Delegate: "UEMP", Until: decided.AddDate(0, 0, 3)}},
+			Queue:      []expensebot.Expense{with(func(e *expensebot.Expense) { e.ID, e.CreatedAt = 44, decided.Add(-50*time.Hour) })},
+			QueueFor:   map[int64]string{44: "UREV2"}, QueueTotal: 1,
+		}),
 	}
 	for name, v := range tests {
 		t.Run(name, func(t *testing.T) { golden(t, name, v) })
 	}
 }
 
-// TestHomeFitsBlockKit: a reviewer with a long history and a long queue still gets a valid App
-// Home (at most 100 blocks).
+// TestHomeFitsBlockKit: a reviewer with many questions, a long history, every status in every
+// month and a long queue still gets a valid App Home (at most 100 blocks, 250 KB).
 func TestHomeFitsBlockKit(t *testing.T) {
 	var many []expensebot.Expense
 	for i := range 500 {
 		many = append(many, with(func(e *expensebot.Expense) { e.ID = int64(i + 1) }))
 	}
+	var months []expensebot.Total
+	for m := range approval.HomeMonths {
+		for _, st := range expensebot.Statuses {
+			months = append(months, expensebot.Total{Month: decided.AddDate(0, -m, 0), Status: st, Count: 1, Sum: base.Amount})
+		}
+	}
 	insight := &report.Summary{All: report.Line{Routed: 500}}
 	for _, c := range expensebot.Categories {
 		insight.Categories = append(insight.Categories, report.Line{Category: c, Routed: 50, MedianDecision: time.Hour})
 	}
-	v := homeView(approval.Home{Mine: many[:approval.HomeMine], Totals: []expensebot.Total{{Status: expensebot.StatusApproved, Count: 500, Sum: base.Amount}},
-		Reviewer: true, Queue: many[:approval.HomeQueue], QueueTotal: 500, Insight: insight})
+	d := expensebot.Delegation{Reviewer: "UREV2", Delegate: "UEMP", Until: decided}
+	v := homeView(approval.Home{Questions: many, Mine: many[:approval.HomeMine], Page: 3, MineTotal: 500, Months: months,
+		Totals: []expensebot.Total{{Status: expensebot.StatusApproved, Count: 500, Sum: base.Amount}}, Reviewer: true, Away: &d,
+		StandingIn: []expensebot.Delegation{d, d, d}, Queue: many[:approval.HomeQueue], QueueTotal: 500, Insight: insight})
 	if n := len(v.Blocks.BlockSet); n > 100 {
 		t.Errorf("home has %d blocks", n)
+	}
+	b, _ := json.Marshal(v)
+	if len(b) > 250_000 {
+		t.Errorf("home has %d bytes", len(b))
+	}
+}
+
+// TestParseDelegation: the delegation form is checked before its ack; the delegation ends at
+// the start of the day after the last day away.
+func TestParseDelegation(t *testing.T) {
+	form := func(day, user string) map[string]map[string]slack.BlockAction {
+		return map[string]map[string]slack.BlockAction{inAwayUntil: {inAwayUntil: {SelectedDate: day}}, inDelegate: {inDelegate: {SelectedUser: user}}}
+	}
+	delegate, until, errs := parseDelegation(form("2026-12-01", "UDEL"), "UREV1", decided)
+	if len(errs) > 0 || delegate != "UDEL" || !until.Equal(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("got %s %v %v", delegate, until, errs)
+	}
+	for _, tt := range []struct{ day, user, field string }{
+		{"2026-11-24", "UDEL", inAwayUntil}, {"", "UDEL", inAwayUntil}, {"2028-01-01", "UDEL", inAwayUntil},
+		{"2026-12-01", "UREV1", inDelegate}, {"2026-12-01", "", inDelegate}, {"2026-12-01", "S0GROUP", inDelegate},
+	} {
+		if _, _, errs := parseDelegation(form(tt.day, tt.user), "UREV1", decided); errs[tt.field] == "" {
+			t.Errorf("%q %q: no error about %s (%v)", tt.day, tt.user, tt.field, errs)
+		}
 	}
 }
 
@@ -277,12 +360,25 @@ func TestUserTextIsInert(t *testing.T) {
 		e.ReviewReasons = []string{"AI: " + spoof}
 	})
 	rejected := with(func(x *expensebot.Expense) { *x = e; x.Status = expensebot.StatusRejected; x.DecidedBy = "UREV1" })
+	asked := with(func(x *expensebot.Expense) {
+		*x = e
+		x.Status, x.Question, x.QuestionBy = expensebot.StatusNeedsInfo, spoof, "UREV1"
+	})
 	views := map[string]any{
 		"card":     approvalMessage(e, nil, nil),
 		"rejected": approvalMessage(rejected, nil, nil),
 		"dm":       submitterNotice(rejected, expensebot.Notice{Event: expensebot.EventRejected, Actor: "UREV1"}),
 		"routed":   submitterNotice(e, expensebot.Notice{Event: expensebot.EventRouted}),
-		"comment":  commentNotice(e, expensebot.Notice{Actor: "UREV1", Text: spoof}),
+		"comment":  commentNotice(e, expensebot.Notice{Actor: "UREV1", Text: spoof}, false),
+		"question": commentNotice(asked, expensebot.Notice{Event: expensebot.EventInfoRequested, Actor: "UREV1", Text: spoof}, true),
+		"asked":    commentNotice(asked, expensebot.Notice{Event: expensebot.EventInfoRequested, Actor: "UREV1", Text: spoof}, false),
+		"answer":   threadMessage(e, expensebot.Notice{Event: expensebot.EventInfoProvided, Actor: "UREV1", Text: spoof}),
+		"waiting":  approvalMessage(asked, nil, nil),
+		"expired":  submitterNotice(e, expensebot.Notice{Event: expensebot.EventExpired}),
+		"reply":    replyModal(asked, "D1"),
+		"resubmit": resubmitModal("USD", decided, rejected),
+		"lifecycle home": homeView(approval.Home{Questions: []expensebot.Expense{asked}, Mine: []expensebot.Expense{asked, rejected},
+			Months: []expensebot.Total{{Month: decided, Status: expensebot.StatusApproved, Count: 1, Sum: e.Amount}}}),
 		"received": receivedMessage(e, true),
 		"history":  historyMessage([]expensebot.Expense{e}),
 		"home":     homeView(approval.Home{Mine: []expensebot.Expense{e}, Reviewer: true, Queue: []expensebot.Expense{e}, QueueTotal: 1}),

@@ -62,6 +62,15 @@ func Demo(sl *fakeslack.Server) error {
 	approve := func(who string) func(string) error {
 		return func(ts string) error { return click(sl, who, ts, handlers.ActionApprove) }
 	}
+	ask := func(who, question string) func(string) error {
+		return func(ts string) error {
+			if err := click(sl, who, ts, handlers.ActionAsk); err != nil {
+				return err
+			}
+			_, _, err := sl.SubmitModal(who, map[string]string{"question": question})
+			return err
+		}
+	}
 	steps := []step{
 		{Alice, "18.50 Coffee with a candidate #meals", nil},
 		{Bob, "2400 KubeCon conference ticket #training", nil},
@@ -81,6 +90,13 @@ func Demo(sl *fakeslack.Server) error {
 			return err
 		}},
 		{Bob, "1200 27-inch monitor #equipment", approve(Rita)},
+		{Alice, "380 Client dinner at the harbour #meals", ask(Rita, "Which client was it, and how many of you were there?")},
+		{Bob, "260 Team lunch after the release #meals", func(ts string) error {
+			if err := ask(Ravi, "Was this the release lunch the team budget already paid for?")(ts); err != nil {
+				return err
+			}
+			return withdrawFromDM(sl, Bob)
+		}},
 	}
 	for _, s := range steps {
 		ack, err := sl.Command(s.who, General, "/expense", s.text)
@@ -107,6 +123,21 @@ func Demo(sl *fakeslack.Server) error {
 	return nil
 }
 
+// withdrawFromDM presses Withdraw on the question in who's DM, as they would.
+func withdrawFromDM(sl *fakeslack.Server, who string) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range sl.Messages(who, who) {
+			if id, ok := buttonFor(m.Blocks, handlers.ActionWithdraw); ok {
+				_, err := sl.ClickMessageButton(who, who, m.TS, id)
+				return err
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("no question with a Withdraw button reached %s", who)
+}
+
 // waitForCard waits for the approval card of expense id and returns its ts.
 func waitForCard(sl *fakeslack.Server, id string) (string, error) {
 	deadline := time.Now().Add(15 * time.Second)
@@ -121,7 +152,7 @@ func waitForCard(sl *fakeslack.Server, id string) (string, error) {
 	return "", fmt.Errorf("no approval card for expense #%s appeared", id)
 }
 
-// click presses the action button (approve, reject, comment) on an approvals message.
+// click presses the action button (approve, reject, ask, comment) on an approvals message.
 func click(sl *fakeslack.Server, who, ts, action string) error {
 	m, ok := sl.Message(Approvals, ts)
 	if !ok {
@@ -134,7 +165,7 @@ func click(sl *fakeslack.Server, who, ts, action string) error {
 	if _, err := sl.ClickMessageButton(who, Approvals, ts, id); err != nil {
 		return err
 	}
-	if action == handlers.ActionReject || action == handlers.ActionComment {
+	if action == handlers.ActionReject || action == handlers.ActionComment || action == handlers.ActionAsk {
 		deadline := time.Now().Add(5 * time.Second)
 		for time.Now().Before(deadline) {
 			if _, open := sl.Modal(who); open {

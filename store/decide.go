@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/expensebot/expensebot"
 	"github.com/jmoiron/sqlx"
@@ -16,7 +18,9 @@ import (
 //
 // On a two-approval expense the first approval is recorded and the expense stays pending; a second,
 // different reviewer's approval finalises it. A rejection is final at any point. The submitter can
-// never decide their own expense.
+// never decide their own expense, nor a delegate for them. A delegate's decision (OnBehalfOf) is
+// recorded with the reviewer they stand in for, and counts as both people: the second of two
+// approvals must come from someone else.
 func (s *DB) Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expense, error) {
 	if err := d.Validate(); err != nil {
 		return expensebot.Expense{}, err
@@ -55,32 +59,36 @@ func (s *DB) decide(ctx context.Context, tx *sqlx.Tx, d expensebot.Decision) (e 
 	}
 	now := s.now()
 	if d.Outcome == expensebot.Approve && e.ApprovalsRequired == 2 && e.FirstApprover == "" {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE expenses SET first_approver = ?, first_approved_at = ?, updated_at = ?
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE expenses SET first_approver = ?, first_approver_for = ?, first_approved_at = ?, updated_at = ?
 			WHERE id = ? AND status = ? AND first_approver = ''`),
-			d.Reviewer, now, now, e.ID, expensebot.StatusPendingReview)
+			d.Reviewer, d.OnBehalfOf, now, now, e.ID, expensebot.StatusPendingReview)
 		if err != nil {
 			return e, false, err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return e, true, nil
 		}
-		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(e.ID, expensebot.EventFirstApproval, d.Reviewer,
-			map[string]any{"approvals_required": 2, "reason": d.Reason})); err != nil {
+		detail := map[string]any{"approvals_required": 2, "reason": d.Reason}
+		if d.OnBehalfOf != "" {
+			detail["on_behalf_of"] = d.OnBehalfOf
+		}
+		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(e.ID, expensebot.EventFirstApproval, d.Reviewer, detail)); err != nil {
 			return e, false, err
 		}
 		if err := s.addNotices(ctx, tx, decisionNotices(e.ID, expensebot.EventFirstApproval, d.Reviewer)...); err != nil {
 			return e, false, err
 		}
-		e.FirstApprover, e.FirstApprovedAt, e.UpdatedAt = d.Reviewer, now, now
+		e.FirstApprover, e.FirstApproverFor, e.FirstApprovedAt, e.UpdatedAt = d.Reviewer, d.OnBehalfOf, now, now
 		return e, false, nil
 	}
 	status, kind := expensebot.StatusApproved, expensebot.EventApproved
 	if d.Outcome == expensebot.Reject {
 		status, kind = expensebot.StatusRejected, expensebot.EventRejected
 	}
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE expenses SET status = ?, decided_by = ?, decided_at = ?, decision_reason = ?, updated_at = ?
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE expenses SET status = ?, decided_by = ?, decided_for = ?, decided_at = ?, decision_reason = ?,
+		remind_at = NULL, escalate_at = NULL, expires_at = NULL, updated_at = ?
 		WHERE id = ? AND status = ? AND first_approver = ?`),
-		status, d.Reviewer, now, strings.TrimSpace(d.Reason), now, e.ID, expensebot.StatusPendingReview, e.FirstApprover)
+		status, d.Reviewer, d.OnBehalfOf, now, strings.TrimSpace(d.Reason), now, e.ID, expensebot.StatusPendingReview, e.FirstApprover)
 	if err != nil {
 		return e, false, err
 	}
@@ -90,6 +98,12 @@ func (s *DB) decide(ctx context.Context, tx *sqlx.Tx, d expensebot.Decision) (e 
 	detail := map[string]any{"reason": strings.TrimSpace(d.Reason)}
 	if e.FirstApprover != "" {
 		detail["first_approver"] = e.FirstApprover
+		if e.FirstApproverFor != "" {
+			detail["first_approver_for"] = e.FirstApproverFor
+		}
+	}
+	if d.OnBehalfOf != "" {
+		detail["on_behalf_of"] = d.OnBehalfOf
 	}
 	if err := s.appendEvents(ctx, tx, expensebot.NewEvent(e.ID, kind, d.Reviewer, detail)); err != nil {
 		return e, false, err
@@ -98,21 +112,27 @@ func (s *DB) decide(ctx context.Context, tx *sqlx.Tx, d expensebot.Decision) (e 
 	if err := s.addNotices(ctx, tx, notices...); err != nil {
 		return e, false, err
 	}
-	e.Status, e.DecidedBy, e.DecidedAt, e.DecisionReason, e.UpdatedAt = status, d.Reviewer, now, strings.TrimSpace(d.Reason), now
+	e.Status, e.DecidedBy, e.DecidedFor, e.DecidedAt, e.DecisionReason, e.UpdatedAt = status, d.Reviewer, d.OnBehalfOf, now, strings.TrimSpace(d.Reason), now
+	e.RemindAt, e.EscalateAt, e.ExpiresAt = time.Time{}, time.Time{}, time.Time{}
 	return e, false, nil
 }
 
 // decidable says why d cannot be applied to e as it stands, or nil.
 func decidable(e expensebot.Expense, d expensebot.Decision) error {
+	first := expensebot.Principals(e.FirstApprover, e.FirstApproverFor)
 	switch {
 	case e.SubmitterID == d.Reviewer:
 		return expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot decide your own expense #%d; another reviewer must.", e.ID)
-	case e.Status.Final():
+	case e.SubmitterID == d.OnBehalfOf:
+		return expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot decide expense #%d for its own submitter; another reviewer must.", e.ID)
+	case e.Status.Final(), e.Status == expensebot.StatusNeedsInfo:
 		return expensebot.Decided(e)
 	case !e.Status.CanTransition(expensebot.StatusApproved):
 		return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is not ready for review yet (%s).", e.ID, e.Status.Label())
 	case d.Outcome == expensebot.Approve && e.FirstApprover == d.Reviewer:
 		return expensebot.Errorf(expensebot.ECONFLICT, "You already gave the first approval of expense #%d; a second, different reviewer must approve it.", e.ID)
+	case d.Outcome == expensebot.Approve && e.FirstApprover != "" && slices.ContainsFunc(expensebot.Principals(d.Reviewer, d.OnBehalfOf), func(p string) bool { return slices.Contains(first, p) }):
+		return expensebot.Errorf(expensebot.ECONFLICT, "The first approval of expense #%d was given by or for the same person; a second, different reviewer must approve it.", e.ID)
 	}
 	return nil
 }

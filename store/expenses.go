@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -37,6 +36,18 @@ type expenseRow struct {
 	DecisionReason    string         `db:"decision_reason"`
 	RouteReviewers    string         `db:"route_reviewers"`
 	RulesVersion      string         `db:"rules_version"`
+	ResubmitOf        sql.NullInt64  `db:"resubmit_of"`
+	ResubmittedAs     sql.NullInt64  `db:"resubmitted_as"`
+	Question          string         `db:"question"`
+	QuestionBy        string         `db:"question_by"`
+	QuestionFor       string         `db:"question_for"`
+	PausedAt          sql.NullTime   `db:"paused_at"`
+	RemindAt          sql.NullTime   `db:"remind_at"`
+	EscalateAt        sql.NullTime   `db:"escalate_at"`
+	ExpiresAt         sql.NullTime   `db:"expires_at"`
+	EscalatedTo       string         `db:"escalated_to"`
+	FirstApproverFor  string         `db:"first_approver_for"`
+	DecidedFor        string         `db:"decided_for"`
 	CreatedAt         time.Time      `db:"created_at"`
 	UpdatedAt         time.Time      `db:"updated_at"`
 	HomeCurrency      string         `db:"home_currency"`
@@ -54,7 +65,33 @@ const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, categ
 	receipt_file_ids, status, idempotency_key, assessment, review_reasons, approvals_required, review_channel,
 	review_message_ts, first_approver, first_approved_at, decided_by, decided_at, decision_reason, route_reviewers, rules_version, created_at, updated_at,
 	home_currency, home_amount_minor, rate, rate_source, rate_date,
-	submitted_by, callback_url, request_hash, findings`
+	submitted_by, callback_url, request_hash, findings,
+	resubmit_of, resubmitted_as, question, question_by, question_for, paused_at, remind_at, escalate_at, expires_at, escalated_to,
+	first_approver_for, decided_for`
+
+// timeOf is a nullable timestamp as the domain holds it: zero for NULL.
+func timeOf(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// nullTime is a timestamp for the database: NULL for zero.
+func nullTime(t time.Time) sql.NullTime {
+	if t.IsZero() {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: t.UTC(), Valid: true}
+}
+
+// after is now+d, or zero (NULL) when d turns the timer off.
+func after(now time.Time, d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return now.Add(d)
+}
 
 func (r expenseRow) expense() expensebot.Expense {
 	e := expensebot.Expense{
@@ -66,7 +103,12 @@ func (r expenseRow) expense() expensebot.Expense {
 		FirstApprover: r.FirstApprover, DecidedBy: r.DecidedBy, DecisionReason: r.DecisionReason,
 		RulesVersion: r.RulesVersion, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		SubmittedBy: r.SubmittedBy, CallbackURL: r.CallbackURL, RequestHash: r.RequestHash,
+		ResubmitOf: r.ResubmitOf.Int64, ResubmittedAs: r.ResubmittedAs.Int64,
+		Question: r.Question, QuestionBy: r.QuestionBy, QuestionFor: r.QuestionFor, PausedAt: timeOf(r.PausedAt),
+		RemindAt: timeOf(r.RemindAt), EscalateAt: timeOf(r.EscalateAt), ExpiresAt: timeOf(r.ExpiresAt),
+		FirstApproverFor: r.FirstApproverFor, DecidedFor: r.DecidedFor,
 	}
+	_ = json.Unmarshal([]byte(r.EscalatedTo), &e.EscalatedTo)
 	_ = json.Unmarshal([]byte(r.ReceiptFileIDs), &e.ReceiptFileIDs)
 	_ = json.Unmarshal([]byte(r.RouteReviewers), &e.Reviewers)
 	_ = json.Unmarshal([]byte(r.ReviewReasons), &e.ReviewReasons)
@@ -77,12 +119,7 @@ func (r expenseRow) expense() expensebot.Expense {
 			e.Assessment = &a
 		}
 	}
-	if r.FirstApprovedAt.Valid {
-		e.FirstApprovedAt = r.FirstApprovedAt.Time.UTC()
-	}
-	if r.DecidedAt.Valid {
-		e.DecidedAt = r.DecidedAt.Time.UTC()
-	}
+	e.FirstApprovedAt, e.DecidedAt = timeOf(r.FirstApprovedAt), timeOf(r.DecidedAt)
 	e.HomeAmount = expensebot.Money{Minor: r.HomeAmountMinor.Int64, Currency: r.HomeCurrency}
 	if r.Rate != "" {
 		e.Rate = expensebot.Rate{From: r.Currency, To: r.HomeCurrency, Value: r.Rate, Source: r.RateSource, Date: r.RateDate.Time.UTC()}
@@ -114,6 +151,12 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 // begun, held for hold by the caller (see [DB.StartAssessment]): accepting and starting its
 // assessment are one state change. Returns an error only when the transaction fails; a submission that breaks a
 // rule has its own Err and the others are stored.
+//
+// An expense with ResubmitOf set resubmits that one, in the same transaction: both point at each
+// other, the old one's audit trail says so and its card is redrawn, and an old one still waiting
+// for an answer (needs_info) is withdrawn in favour of the new. Only the old expense's submitter
+// may resubmit it (EFORBIDDEN), only once, and only when rejected, expired or needs_info
+// (ECONFLICT); ENOTFOUND when there is no such expense. Such a submission is not stored.
 func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold time.Duration) error {
 	now := s.now()
 	// Held, an expense keeps the status submitted (what its submitter is told) while its
@@ -122,94 +165,59 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 	if hold > 0 {
 		heldUntil = sql.NullTime{Time: now.Add(hold), Valid: true}
 	}
-	// Checked and normalised first; then one INSERT for the group, one SELECT for keys already
-	// stored, and one INSERT of events: three round trips and one commit, however many.
-	first := map[string]int{} // idempotency key → the submission that inserts it
-	var insert []int
-	for i := range subs {
-		sub := &subs[i]
-		sub.Saved, sub.Created, sub.Err = expensebot.Expense{}, false, nil
-		e := &sub.Expense
-		if err := e.Validate(now); err != nil {
-			sub.Err = err
-			continue
-		}
-		if e.IdempotencyKey == "" {
-			sub.Err = fmt.Errorf("store: submit: an idempotency key is required")
-			continue
-		}
-		if e.IncurredOn.IsZero() {
-			e.IncurredOn = now
-		}
-		e.IncurredOn = time.Date(e.IncurredOn.Year(), e.IncurredOn.Month(), e.IncurredOn.Day(), 0, 0, 0, 0, time.UTC)
-		if e.Category == "" {
-			e.Category = "other"
-		}
-		if _, seen := first[e.IdempotencyKey]; !seen {
-			first[e.IdempotencyKey] = i
-			insert = append(insert, i)
-		}
-	}
-	if len(insert) == 0 {
-		return nil
-	}
+	var events []expensebot.AuditEvent
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		var q strings.Builder
-		q.WriteString(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
-			description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
-			submitted_by, callback_url, request_hash) VALUES `)
-		args := make([]any, 0, 16*len(insert))
-		for j, i := range insert {
-			if j > 0 {
-				q.WriteString(", ")
+		events = events[:0]
+		for i := range subs {
+			sub := &subs[i]
+			sub.Saved, sub.Created, sub.Err = expensebot.Expense{}, false, nil
+			e := sub.Expense
+			if err := e.Validate(now); err != nil {
+				sub.Err = err
+				continue
 			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			e := subs[i].Expense
-			args = append(args, e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
+			if e.IdempotencyKey == "" {
+				sub.Err = fmt.Errorf("store: submit: an idempotency key is required")
+				continue
+			}
+			if e.IncurredOn.IsZero() {
+				e.IncurredOn = now
+			}
+			e.IncurredOn = time.Date(e.IncurredOn.Year(), e.IncurredOn.Month(), e.IncurredOn.Day(), 0, 0, 0, 0, time.UTC)
+			if e.Category == "" {
+				e.Category = "other"
+			}
+			var old expensebot.Expense
+			var resubmits sql.NullInt64
+			if e.ResubmitOf > 0 {
+				resubmits = sql.NullInt64{Int64: e.ResubmitOf, Valid: true}
+				var done bool
+				var err error
+				if old, done, err = s.checkResubmit(ctx, tx, sub); err != nil {
+					return err
+				} else if done {
+					continue
+				}
+			}
+			saved, err := getExpense(ctx, tx, s.q(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
+				description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
+				submitted_by, callback_url, request_hash, resubmit_of)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+expenseColumns),
+				e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
 				e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now,
-				e.SubmittedBy, e.CallbackURL, e.RequestHash)
-		}
-		q.WriteString(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + expenseColumns)
-		var rows []expenseRow
-		if err := tx.SelectContext(ctx, &rows, s.q(q.String()), args...); err != nil {
-			return err
-		}
-		saved := make(map[string]expensebot.Expense, len(insert))
-		created := make(map[string]bool, len(rows))
-		for _, r := range rows {
-			saved[r.IdempotencyKey], created[r.IdempotencyKey] = r.expense(), true
-		}
-		var stored []string // keys an earlier submission holds
-		for _, i := range insert {
-			if k := subs[i].Expense.IdempotencyKey; !created[k] {
-				stored = append(stored, k)
+				e.SubmittedBy, e.CallbackURL, e.RequestHash, resubmits)
+			if isNoRows(err) {
+				sub.Saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key = ?"), e.IdempotencyKey)
+				if err != nil {
+					return err
+				}
+				continue
 			}
-		}
-		if len(stored) > 0 {
-			sq, sargs, err := sqlx.In("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key IN (?)", stored)
 			if err != nil {
 				return err
 			}
-			var old []expenseRow
-			if err := tx.SelectContext(ctx, &old, s.q(sq), sargs...); err != nil {
-				return err
-			}
-			for _, r := range old {
-				saved[r.IdempotencyKey] = r.expense()
-			}
-		}
-		var events []expensebot.AuditEvent
-		for i := range subs {
-			sub := &subs[i]
-			if sub.Err != nil {
-				continue
-			}
-			e := sub.Expense
-			sub.Saved = saved[e.IdempotencyKey]
-			sub.Created = created[e.IdempotencyKey] && first[e.IdempotencyKey] == i
-			if !sub.Created {
-				continue
-			}
+			sub.Saved, sub.Created = saved, true
 			// The actor is the system that submitted for the person, when one did.
 			actor, detail := e.SubmitterID, map[string]any{
 				"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
@@ -219,20 +227,78 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 			if e.SubmittedBy != "" {
 				actor, detail["submitter_id"], detail["callback"] = e.SubmittedBy, e.SubmitterID, e.CallbackURL != ""
 			}
-			events = append(events, expensebot.NewEvent(sub.Saved.ID, expensebot.EventSubmitted, actor, detail))
+			if e.ResubmitOf > 0 {
+				detail["resubmit_of"] = e.ResubmitOf
+				evs, err := s.supersede(ctx, tx, old, saved)
+				if err != nil {
+					return err
+				}
+				events = append(events, evs...)
+			}
+			events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventSubmitted, actor, detail))
 			if hold > 0 {
-				events = append(events, expensebot.NewEvent(sub.Saved.ID, expensebot.EventAssessing, expensebot.ActorSystem, nil))
+				events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventAssessing, expensebot.ActorSystem, nil))
 			}
 		}
 		return s.appendEvents(ctx, tx, events...)
 	})
 	if err != nil {
-		for i := range subs {
-			subs[i].Saved, subs[i].Created = expensebot.Expense{}, false
-		}
 		return fmt.Errorf("store: submit %d expenses: %w", len(subs), err)
 	}
 	return nil
+}
+
+// checkResubmit locks the expense sub resubmits, until the transaction ends, so that two
+// resubmissions of one expense are one after the other, and checks that it may be resubmitted.
+// When it may not, sub.Err says why; when it was resubmitted by this very submission already (a
+// retry), sub.Saved is that; either way done is true and nothing is to be stored.
+func (s *DB) checkResubmit(ctx context.Context, tx *sqlx.Tx, sub *expensebot.Submission) (old expensebot.Expense, done bool, err error) {
+	e := sub.Expense
+	old, err = s.lockExpense(ctx, tx, e.ResubmitOf)
+	switch {
+	case isNoRows(err):
+		sub.Err = notFound(e.ResubmitOf)
+		return old, true, nil
+	case err != nil:
+		return old, false, err
+	case old.ResubmittedAs != 0:
+		sub.Saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key = ?"), e.IdempotencyKey)
+		if isNoRows(err) {
+			sub.Saved, sub.Err = expensebot.Expense{}, old.CheckResubmit(e.SubmitterID)
+			return old, true, nil
+		}
+		return old, true, err
+	}
+	if sub.Err = old.CheckResubmit(e.SubmitterID); sub.Err != nil {
+		return old, true, nil
+	}
+	return old, false, nil
+}
+
+// supersede links expense old, locked and checked by checkResubmit, to its resubmission, in the
+// transaction that stores the new one, and returns the old one's audit events.
+func (s *DB) supersede(ctx context.Context, tx *sqlx.Tx, old, resubmission expensebot.Expense) ([]expensebot.AuditEvent, error) {
+	now := s.now()
+	status, decidedBy, decidedAt := old.Status, old.DecidedBy, nullTime(old.DecidedAt)
+	events := []expensebot.AuditEvent{expensebot.NewEvent(old.ID, expensebot.EventResubmitted, resubmission.SubmitterID, map[string]any{"resubmitted_as": resubmission.ID})}
+	notices := []expensebot.Notice{{Kind: expensebot.NoticeUpdateReview, ExpenseID: old.ID, Event: expensebot.EventResubmitted, Actor: resubmission.SubmitterID}}
+	if old.Status == expensebot.StatusNeedsInfo {
+		// The resubmission answers the question: the old expense leaves the reviewers' hands.
+		status, decidedBy, decidedAt = expensebot.StatusWithdrawn, resubmission.SubmitterID, nullTime(now)
+		events = append(events, expensebot.NewEvent(old.ID, expensebot.EventWithdrawn, resubmission.SubmitterID, map[string]any{"resubmitted_as": resubmission.ID}))
+		notices = append(notices, expensebot.CallbackNotices(old, expensebot.EventWithdrawn, resubmission.SubmitterID)...)
+	}
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE expenses SET resubmitted_as = ?, status = ?, decided_by = ?, decided_at = ?, paused_at = NULL,
+		remind_at = NULL, escalate_at = NULL, expires_at = NULL, updated_at = ? WHERE id = ? AND status = ? AND resubmitted_as IS NULL`),
+		resubmission.ID, status, decidedBy, decidedAt, now, old.ID, old.Status)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		// The old expense is locked and was checked in this transaction: this cannot happen.
+		return nil, fmt.Errorf("expense %d changed while it was being resubmitted", old.ID)
+	}
+	return events, s.addNotices(ctx, tx, notices...)
 }
 
 func getExpense(ctx context.Context, q sqlx.QueryerContext, query string, args ...any) (expensebot.Expense, error) {
@@ -246,6 +312,17 @@ func getExpense(ctx context.Context, q sqlx.QueryerContext, query string, args .
 // byID loads one expense through q (the database or a transaction).
 func (s *DB) byID(ctx context.Context, q sqlx.QueryerContext, id int64) (expensebot.Expense, error) {
 	return getExpense(ctx, q, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+}
+
+// lockExpense loads one expense in tx and holds it until tx ends, for a change computed from its
+// current state (timers moved on, a question answered). SQLite's transactions already hold the
+// whole database (they begin IMMEDIATE); PostgreSQL locks the row.
+func (s *DB) lockExpense(ctx context.Context, tx *sqlx.Tx, id int64) (expensebot.Expense, error) {
+	q := "SELECT " + expenseColumns + " FROM expenses WHERE id = ?"
+	if s.dialect == Postgres {
+		q += " FOR UPDATE"
+	}
+	return getExpense(ctx, tx, s.q(q), id)
 }
 
 func notFound(id int64) error {
@@ -363,13 +440,20 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 			assessment = sql.NullString{String: string(b), Valid: true}
 		}
 		home, rate := conversion(r)
+		// The timers start when a person is asked to decide.
+		var remind, escalate, expire time.Time
+		if !r.AutoApprove {
+			remind, escalate, expire = after(now, r.Timing.RemindAfter), after(now, r.Timing.EscalateAfter), after(now, r.Timing.ExpireAfter)
+		}
 		var err error
 		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessment = ?, review_reasons = ?,
 			approvals_required = ?, review_channel = ?, route_reviewers = ?, rules_version = ?, decided_by = ?, decided_at = ?, updated_at = ?,
-			home_currency = ?, home_amount_minor = ?, rate = ?, rate_source = ?, rate_date = ?, findings = ?
+			home_currency = ?, home_amount_minor = ?, rate = ?, rate_source = ?, rate_date = ?, findings = ?,
+			remind_at = ?, escalate_at = ?, expires_at = ?, timed = TRUE
 			WHERE id = ? AND status IN (?, ?) RETURNING `+expenseColumns),
 			status, assessment, jsonText(r.Reasons), required, r.Channel, jsonText(r.Reviewers), r.Version, decidedBy, decidedAt, now,
 			r.HomeAmount.Currency, home, r.Rate.Value, r.Rate.Source, rate, jsonText(r.Findings),
+			nullTime(remind), nullTime(escalate), nullTime(expire),
 			id, expensebot.StatusSubmitted, expensebot.StatusAssessing)
 		if isNoRows(err) {
 			if e, err = s.byID(ctx, tx, id); err != nil {
@@ -381,7 +465,8 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 			return err
 		}
 		routed := map[string]any{"auto_approve": r.AutoApprove, "approvals_required": required, "reasons": r.Reasons, "channel": r.Channel,
-			"reviewers": r.Reviewers, "rules_version": r.Version}
+			"reviewers": r.Reviewers, "rules_version": r.Version,
+			"remind_after": r.Timing.RemindAfter.String(), "escalate_after": r.Timing.EscalateAfter.String(), "expire_after": r.Timing.ExpireAfter.String()}
 		addConversion(routed, r)
 		if len(r.Findings) > 0 {
 			routed["findings"] = r.Findings

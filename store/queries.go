@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,6 +30,75 @@ func (s *DB) BySubmitter(ctx context.Context, user string, beforeID int64, limit
 		beforeID = 1<<63 - 1
 	}
 	return s.list(ctx, "expenses of "+user, "WHERE submitter_id = ? AND id < ? ORDER BY id DESC LIMIT ?", user, beforeID, limit)
+}
+
+// History returns a page of one person's expenses, newest first: at most limit of them after
+// skipping offset, in one status (all when status is ""), with how many there are in all.
+func (s *DB) History(ctx context.Context, user string, status expensebot.Status, offset, limit int) ([]expensebot.Expense, int, error) {
+	var total int
+	if err := s.db.GetContext(ctx, &total, s.q("SELECT count(*) FROM expenses WHERE submitter_id = ? AND (? = '' OR status = ?)"), user, status, status); err != nil {
+		return nil, 0, fmt.Errorf("store: count expenses of %s: %w", user, err)
+	}
+	list, err := s.list(ctx, "expenses of "+user, "WHERE submitter_id = ? AND (? = '' OR status = ?) ORDER BY id DESC LIMIT ? OFFSET ?",
+		user, status, status, limit, max(offset, 0))
+	return list, total, err
+}
+
+// Questions returns one person's expenses waiting for their answer to a reviewer's question,
+// oldest question first.
+func (s *DB) Questions(ctx context.Context, user string) ([]expensebot.Expense, error) {
+	return s.list(ctx, "questions to "+user, "WHERE submitter_id = ? AND status = ? ORDER BY paused_at, id", user, expensebot.StatusNeedsInfo)
+}
+
+// MonthlyTotals returns one person's counts and sums per month (of the date incurred), status and
+// currency, for the months from since on, newest month first.
+func (s *DB) MonthlyTotals(ctx context.Context, user string, since time.Time) ([]expensebot.Total, error) {
+	var rows []struct {
+		IncurredOn time.Time `db:"incurred_on"`
+		Status     string    `db:"status"`
+		Currency   string    `db:"currency"`
+		Minor      int64     `db:"amount_minor"`
+	}
+	// Grouped here rather than in SQL: the two engines name a date's month differently, and one
+	// person's expenses of a few months are few.
+	if err := s.db.SelectContext(ctx, &rows, s.q(`SELECT incurred_on, status, currency, amount_minor FROM expenses
+		WHERE submitter_id = ? AND incurred_on >= ?`), user, since.UTC()); err != nil {
+		return nil, fmt.Errorf("store: monthly totals of %s: %w", user, err)
+	}
+	type key struct {
+		month    time.Time
+		status   string
+		currency string
+	}
+	sums := map[key]*expensebot.Total{}
+	var out []*expensebot.Total
+	for _, r := range rows {
+		d := r.IncurredOn.UTC()
+		k := key{time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC), r.Status, r.Currency}
+		t := sums[k]
+		if t == nil {
+			t = &expensebot.Total{Month: k.month, Status: expensebot.Status(r.Status), Sum: expensebot.Money{Currency: r.Currency}}
+			sums[k] = t
+			out = append(out, t)
+		}
+		t.Count++
+		t.Sum.Minor += r.Minor
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.Month.Equal(b.Month) {
+			return a.Month.After(b.Month)
+		}
+		if a.Status != b.Status {
+			return a.Status < b.Status
+		}
+		return a.Sum.Currency < b.Sum.Currency
+	})
+	totals := make([]expensebot.Total, len(out))
+	for i, t := range out {
+		totals[i] = *t
+	}
+	return totals, nil
 }
 
 // Pending returns expenses awaiting a reviewer, oldest first.

@@ -39,6 +39,10 @@ type Config struct {
 	MinConfidence       float64
 	ReceiptRequiredOver expensebot.Money
 	PolicyFile          string
+	RemindAfter         time.Duration // 0: no reminders
+	EscalateAfter       time.Duration // 0: no escalation
+	EscalateTo          []string
+	ExpireAfter         time.Duration // 0: never
 	RatesFile           string
 	RatesURL            string
 	RatesMaxAge         time.Duration
@@ -77,6 +81,10 @@ type environment struct {
 	MinConfidence       number   `envconfig:"EXPENSEBOT_MIN_CONFIDENCE" default:"0.95" desc:"least AI confidence (0..1) for auto-approval"`
 	ReceiptRequiredOver amount   `envconfig:"EXPENSEBOT_RECEIPT_REQUIRED_OVER" default:"75" desc:"above this amount an expense without receipt goes to a reviewer"`
 	PolicyFile          text     `envconfig:"EXPENSEBOT_POLICY_FILE" desc:"optional YAML file with per-category rules"`
+	RemindAfter         duration `envconfig:"EXPENSEBOT_REMIND_AFTER" default:"24h" desc:"remind the reviewers of an expense waiting this long, and again every this long; 0 turns reminders off"`
+	EscalateAfter       duration `envconfig:"EXPENSEBOT_ESCALATE_AFTER" default:"0" desc:"an expense waiting this long may also be decided by EXPENSEBOT_ESCALATE_TO; 0 turns escalation off"`
+	EscalateTo          idList   `envconfig:"EXPENSEBOT_ESCALATE_TO" desc:"comma-separated user ids (U…) and/or user-group ids (S…) who may decide an escalated expense"`
+	ExpireAfter         duration `envconfig:"EXPENSEBOT_EXPIRE_AFTER" default:"336h" desc:"an expense waiting this long expires (an outcome of its own, not a rejection); 0: never"`
 	RatesFile           text     `envconfig:"EXPENSEBOT_RATES_FILE" desc:"optional CSV or YAML file of exchange rates to the home currency"`
 	RatesURL            text     `envconfig:"EXPENSEBOT_RATES_URL" desc:"optional URL of the ECB's reference rates (eurofxref-daily.xml), fetched at start and daily"`
 	RatesMaxAge         duration `envconfig:"EXPENSEBOT_RATES_MAX_AGE" default:"168h" desc:"an exchange rate quoted longer ago than this is not used"`
@@ -158,6 +166,7 @@ func (e *environment) validate() {
 			break
 		}
 	}
+	e.validateTimers()
 	if e.RatesMaxAge.d <= 0 {
 		e.RatesMaxAge.fail("must be positive, e.g. 168h for a week")
 	}
@@ -184,6 +193,31 @@ func (e *environment) validate() {
 	}
 }
 
+// validateTimers checks the reminder, escalation and expiry settings against each other.
+func (e *environment) validateTimers() {
+	for _, d := range []*duration{&e.RemindAfter, &e.EscalateAfter, &e.ExpireAfter} {
+		if d.d < 0 {
+			d.fail("must not be negative (0 turns it off)")
+		}
+	}
+	if r := e.RemindAfter.d; r > 0 && r < time.Minute {
+		e.RemindAfter.fail("must be at least 1m, or 0 for no reminders")
+	}
+	for _, id := range e.EscalateTo.ids {
+		if err := policy.CheckReviewer(id); err != nil {
+			e.EscalateTo.fail("%v", err)
+			break
+		}
+	}
+	esc, exp := e.EscalateAfter.d, e.ExpireAfter.d
+	if esc > 0 && len(e.EscalateTo.ids) == 0 {
+		e.EscalateTo.fail("must name who may decide an escalated expense, since EXPENSEBOT_ESCALATE_AFTER is %s", e.EscalateAfter.raw)
+	}
+	if esc > 0 && exp > 0 && esc >= exp {
+		e.EscalateAfter.fail("must be shorter than EXPENSEBOT_EXPIRE_AFTER (%s), or an expense expires before it is escalated", e.ExpireAfter.raw)
+	}
+}
+
 func (e *environment) config() Config {
 	return Config{
 		SlackAppToken:       e.SlackAppToken.raw,
@@ -203,6 +237,10 @@ func (e *environment) config() Config {
 		MinConfidence:       e.MinConfidence.v,
 		ReceiptRequiredOver: e.ReceiptRequiredOver.m,
 		PolicyFile:          e.PolicyFile.raw,
+		RemindAfter:         e.RemindAfter.d,
+		EscalateAfter:       e.EscalateAfter.d,
+		EscalateTo:          e.EscalateTo.ids,
+		ExpireAfter:         e.ExpireAfter.d,
 		RatesFile:           e.RatesFile.raw,
 		RatesURL:            e.RatesURL.raw,
 		RatesMaxAge:         e.RatesMaxAge.d,

@@ -65,6 +65,24 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 			},
 		},
 		{
+			name: "timers that contradict each other",
+			env:  []string{"EXPENSEBOT_REMIND_AFTER", "30s", "EXPENSEBOT_ESCALATE_AFTER", "400h", "EXPENSEBOT_EXPIRE_AFTER", "-1h"},
+			want: []string{
+				`EXPENSEBOT_REMIND_AFTER="30s": must be at least 1m, or 0 for no reminders`,
+				`EXPENSEBOT_ESCALATE_TO="": must name who may decide an escalated expense, since EXPENSEBOT_ESCALATE_AFTER is 400h`,
+				`EXPENSEBOT_EXPIRE_AFTER="-1h": must not be negative (0 turns it off)`,
+			},
+		},
+		{
+			name: "escalation after expiry, to a name",
+			env:  []string{"EXPENSEBOT_ESCALATE_AFTER", "400h", "EXPENSEBOT_ESCALATE_TO", "@boss", "EXPENSEBOT_REMIND_AFTER", "1 day"},
+			want: []string{
+				`EXPENSEBOT_REMIND_AFTER="1 day": not a duration such as 10s or 1m`,
+				`EXPENSEBOT_ESCALATE_AFTER="400h": must be shorter than EXPENSEBOT_EXPIRE_AFTER (336h), or an expense expires before it is escalated`,
+				`EXPENSEBOT_ESCALATE_TO="@boss": "@boss" is a name, not an id: in Slack open the person's profile, choose ⋮ (More) → Copy member ID (U…); a user group's id (S…) is in its URL under People → User groups`,
+			},
+		},
+		{
 			name: "names where ids belong",
 			env:  []string{"EXPENSEBOT_REVIEWERS", "@rita,finance-team", "EXPENSEBOT_APPROVALS_CHANNEL", "#expense-approvals"},
 			want: []string{
@@ -154,6 +172,8 @@ var defaults = Config{
 	ReviewMax:           expensebot.Money{Minor: 1000000, Currency: "USD"},
 	MinConfidence:       0.95,
 	ReceiptRequiredOver: expensebot.Money{Minor: 7500, Currency: "USD"},
+	RemindAfter:         24 * time.Hour,
+	ExpireAfter:         336 * time.Hour,
 	RatesMaxAge:         168 * time.Hour,
 	SplitWindow:         72 * time.Hour,
 	SpotCheckRate:       0.05,
@@ -183,6 +203,10 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"EXPENSEBOT_MIN_CONFIDENCE", "0.9",
 		"EXPENSEBOT_RECEIPT_REQUIRED_OVER", "25 EUR",
 		"EXPENSEBOT_POLICY_FILE", "policy.yaml",
+		"EXPENSEBOT_REMIND_AFTER", "12h",
+		"EXPENSEBOT_ESCALATE_AFTER", "48h",
+		"EXPENSEBOT_ESCALATE_TO", "U9, S9",
+		"EXPENSEBOT_EXPIRE_AFTER", "0",
 		"EXPENSEBOT_RATES_FILE", "rates.yaml",
 		"EXPENSEBOT_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml",
 		"EXPENSEBOT_RATES_MAX_AGE", "96h",
@@ -207,6 +231,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		OpenAIModel: "llama3", OpenAIVisionModel: "llava", AITimeout: 90 * time.Second, ApprovalsChannel: "C1", Reviewers: []string{"U1", "S2"},
 		Currency: "EUR", AutoApproveMax: eur(123450), ReviewMax: eur(2000000), MinConfidence: 0.9,
 		ReceiptRequiredOver: eur(2500), PolicyFile: "policy.yaml", Workers: 16, LogFormat: "json",
+		RemindAfter: 12 * time.Hour, EscalateAfter: 48 * time.Hour, EscalateTo: []string{"U9", "S9"},
 		RatesFile: "rates.yaml", RatesURL: "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml", RatesMaxAge: 96 * time.Hour,
 		HTTPAddr: "127.0.0.1:8080", APIClients: []api.Client{{Name: "billing", Token: "tok-billing-0123456789"},
 			{Name: "audit", Token: "tok-audit-0123456789", ReadAll: true}},

@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/store"
@@ -112,6 +114,77 @@ func TestExportRefusesMissingDatabase(t *testing.T) {
 			}
 			if _, err := os.Stat(tt.file); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("export created %s (stat: %v)", tt.file, err)
+			}
+		})
+	}
+}
+
+// TestExportShowsTheLifecycle: finance's export carries the statuses and events of an expense's
+// life after the first click: a question and its answer, a withdrawal, an expiry and a
+// resubmission that names the expense it replaces.
+func TestExportShowsTheLifecycle(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			url := storetest.URL(t, engine)
+			ctx := context.Background()
+			db, err := store.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			now := time.Now()
+			db.SetClock(func() time.Time { return now })
+			pending := func(key string) expensebot.Expense {
+				e, _, err := db.Submit(ctx, expensebot.Expense{SubmitterID: "U1", IdempotencyKey: key,
+					Amount: expensebot.Money{Minor: 250000, Currency: "USD"}, Description: "Flights " + key, Category: "travel"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e, err = db.Route(ctx, e.ID, nil, expensebot.Route{ApprovalsRequired: 1, Timing: expensebot.Timing{ExpireAfter: time.Hour}}); err != nil {
+					t.Fatal(err)
+				}
+				return e
+			}
+			asked, gone, late := pending("asked"), pending("gone"), pending("late")
+			db.AskInfo(ctx, asked.ID, "UREV", "", "Which airline?")
+			db.AskInfo(ctx, gone.ID, "UREV", "", "Why?")
+			db.Withdraw(ctx, gone.ID, "U1")
+			now = now.Add(2 * time.Hour)
+			if ok, err := db.Expire(ctx, late.ID); !ok || err != nil {
+				t.Fatalf("expire: %v %v", ok, err)
+			}
+			again, _, err := db.Submit(ctx, expensebot.Expense{SubmitterID: "U1", IdempotencyKey: "again", ResubmitOf: late.ID,
+				Amount: expensebot.Money{Minor: 240000, Currency: "USD"}, Description: "Flights, cheaper", Category: "travel"})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			out, err := runExport(t, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			status := map[string]string{} // expense id → status
+			var kinds []string
+			for _, r := range rows[1:] {
+				status[r[4]] = r[13]
+				kinds = append(kinds, r[2])
+				if r[2] == "submitted" && r[4] == strconv.FormatInt(again.ID, 10) && !strings.Contains(r[14], `"resubmit_of"`) {
+					t.Errorf("the resubmission's row does not name the expense it replaces: %q", r)
+				}
+			}
+			for id, want := range map[int64]string{asked.ID: "needs_info", gone.ID: "withdrawn", late.ID: "expired"} {
+				if status[strconv.FormatInt(id, 10)] != want {
+					t.Errorf("expense %d exported as %q, want %q", id, status[strconv.FormatInt(id, 10)], want)
+				}
+			}
+			for _, want := range []string{"info_requested", "withdrawn", "expired", "resubmitted"} {
+				if !strings.Contains(strings.Join(kinds, ","), want) {
+					t.Errorf("no %s event in the export: %v", want, kinds)
+				}
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
 	"github.com/expensebot/expensebot/metrics"
@@ -117,7 +118,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	return bot.Assemble(bot.Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
-			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader},
+			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
+			Timing: expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
 		Store: db, Assessor: assessor, Log: logger,
 		API: apiConfig(cfg), HTTP: ln, Metrics: metrics.New(backlog(db)),
 	}).Run(ctx)

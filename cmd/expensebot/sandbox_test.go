@@ -146,7 +146,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	waitText := func(sel, text string) chromedp.Action[chromedp.Void] {
 		return void(chromedp.Poll[bool](`(document.querySelector('`+sel+`') || {innerText: ''}).innerText.includes(`+jsString(text)+`)`, chromedp.WithPollingTimeout(20*time.Second)))
 	}
-	var approvals, dm string
+	var approvals, dm, awayForm string
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(url+"#user=UALICE&view=CGENERAL"),
 		chromedp.WaitVisible(`[data-test=composer]`),
@@ -169,6 +169,12 @@ func TestSandboxInBrowser(t *testing.T) {
 		be("URITA", "home"),
 		waitText("#messages", "Waiting for review"),
 		shot("05-reviewer-home"),
+		// The away form's people picker is drawn, not a placeholder.
+		click(`button[data-action-id="delegate"]`),
+		chromedp.WaitVisible(`#modal select[name="delegate"]`),
+		into(&awayForm, chromedp.Text("#modal")),
+		shot("05b-reviewer-away-form"),
+		click(`[data-test=modal-close]`),
 		be("UALICE", "CGENERAL"),
 		chromedp.SendKeys(`[data-test=composer]`, "/expense\n"),
 		chromedp.WaitVisible(`[data-test=modal-submit]`),
@@ -199,6 +205,9 @@ func TestSandboxInBrowser(t *testing.T) {
 	}
 	if !strings.Contains(dm, "2,500.00 USD") {
 		t.Errorf("DM lacks the amount:\n%s", dm)
+	}
+	if !strings.Contains(awayForm, "Ravi") || strings.Contains(awayForm, "not shown here") {
+		t.Errorf("the away form's people picker:\n%s", awayForm)
 	}
 }
 
@@ -242,18 +251,20 @@ func TestSandboxDemo(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		rita = get("URITA")
-		if strings.Contains(rita, "*Approved* by") && strings.Contains(rita, "*Rejected* by") && strings.Contains(rita, "1 of 2 approvals") {
+		if strings.Contains(rita, "*Approved* by") && strings.Contains(rita, "*Rejected* by") && strings.Contains(rita, "1 of 2 approvals") &&
+			strings.Contains(rita, "*Withdrawn* by") {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, want := range []string{"*Approved* by", "*Rejected* by", "1 of 2 approvals", "approve:", "Which client meeting was this for?"} {
+	for _, want := range []string{"*Approved* by", "*Rejected* by", "1 of 2 approvals", "approve:", "Which client meeting was this for?",
+		"*Waiting for ", "*Withdrawn* by"} {
 		if !strings.Contains(rita, want) {
 			t.Errorf("demo workspace lacks %q", want)
 		}
 	}
-	if alice := get("UALICE"); !strings.Contains(alice, "was approved automatically") {
-		t.Errorf("Alice's DMs lack the auto-approval")
+	if alice := get("UALICE"); !strings.Contains(alice, "was approved automatically") || !strings.Contains(alice, "reply:") {
+		t.Errorf("Alice's DMs lack the auto-approval or the question to reply to")
 	}
 	// The page links to the bot's health and metrics, which the sandbox serves.
 	var st struct{ Ops string }

@@ -166,6 +166,10 @@ func validateElement(raw any, surface string, actionIDs map[string]bool) []strin
 		if d, ok := e["initial_date"].(string); ok && len(d) != 10 {
 			msgs = append(msgs, "initial_date must be YYYY-MM-DD")
 		}
+	case "users_select":
+		if u, ok := e["initial_user"].(string); ok && u == "" {
+			msgs = append(msgs, "initial_user must not be empty")
+		}
 	case "file_input":
 		if surface != "modal" {
 			msgs = append(msgs, "file_input is allowed only in modals")

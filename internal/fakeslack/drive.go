@@ -96,6 +96,16 @@ func actionPayload(el map[string]any, blockID string) map[string]any {
 // ClickMessageButton clicks the button with actionID on a message, as user. Only buttons the
 // message really has can be clicked.
 func (s *Server) ClickMessageButton(user, channel, ts, actionID string) (Ack, error) {
+	return s.clickMessage(user, channel, ts, actionID, nil)
+}
+
+// ClickStaleButton clicks a button on a message as it was in an earlier copy, seen, as a Slack
+// client that has not caught up shows it: after the message was updated without that button.
+func (s *Server) ClickStaleButton(user string, seen Message, actionID string) (Ack, error) {
+	return s.clickMessage(user, seen.Channel, seen.TS, actionID, seen.Blocks)
+}
+
+func (s *Server) clickMessage(user, channel, ts, actionID string, seenBlocks json.RawMessage) (Ack, error) {
 	uo, err := s.userObj(user)
 	if err != nil {
 		return Ack{}, err
@@ -106,6 +116,11 @@ func (s *Server) ClickMessageButton(user, channel, ts, actionID string) (Ack, er
 	if m == nil {
 		s.mu.Unlock()
 		return Ack{}, fmt.Errorf("fakeslack: no message %s in %s", ts, channel)
+	}
+	if seenBlocks != nil {
+		seen := *m
+		seen.Blocks = seenBlocks
+		m = &seen
 	}
 	el, blockID, ok := findAction(m.Blocks, actionID)
 	if !ok {
@@ -267,6 +282,12 @@ func (s *Server) stateValues(viewJSON json.RawMessage, fill map[string]string) m
 				st["selected_date"] = val
 			} else {
 				st["selected_date"] = el["initial_date"]
+			}
+		case "users_select":
+			if given {
+				st["selected_user"] = val
+			} else {
+				st["selected_user"] = el["initial_user"]
 			}
 		case "file_input":
 			var files []any

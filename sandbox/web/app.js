@@ -8,7 +8,8 @@ const $ = (id) => document.getElementById(id);
 const EMOJI = {
   white_check_mark: "✅", x: "❌", eyes: "👀", robot_face: "🤖", warning: "⚠️", page_facing_up: "📄",
   inbox_tray: "📥", speech_balloon: "💬", no_entry: "⛔", information_source: "ℹ️", busts_in_silhouette: "👥",
-  "+1": "👍", hourglass_flowing_sand: "⏳", tada: "🎉",
+  "+1": "👍", hourglass_flowing_sand: "⏳", tada: "🎉", hourglass: "⌛", question: "❓", alarm_clock: "⏰",
+  arrow_double_up: "⏫", leftwards_arrow_with_hook: "↩️", arrow_right: "➡️", palm_tree: "🌴",
 };
 
 function esc(s) {
@@ -38,6 +39,7 @@ function control(inner) {
     const ts = Number(target.split("^")[1]);
     return esc(isFinite(ts) ? new Date(ts * 1000).toLocaleString() : (label || ""));
   }
+  if (target.startsWith("!subteam^")) return `<span class="mention">@${esc((label || target.slice(9)).replace(/^@/, ""))}</span>`;
   if (target.startsWith("!")) return `<span class="mention loud">@${esc(target.slice(1).split("^")[0])}</span>`;
   if (/^https?:\/\//.test(target)) return `<a href="${esc(target)}" target="_blank" rel="noopener">${esc(unslack(label || target))}</a>`;
   return esc("<" + inner + ">");
@@ -110,6 +112,14 @@ function input(b) {
     case "datepicker":
       control = `<input type="date" name="${id}" value="${esc(el.initial_date || "")}">`;
       break;
+    case "users_select": {
+      // The workspace's people, as Slack's people picker offers them.
+      const init = el.initial_user || "";
+      const opts = Object.entries(state.data.names).filter(([uid]) => uid !== "UBOT")
+        .map(([uid, n]) => `<option value="${esc(uid)}" ${uid === init ? "selected" : ""}>${esc(n)}</option>`).join("");
+      control = `<select name="${id}"><option value="">${el.placeholder ? esc(el.placeholder.text) : "Choose a person…"}</option>${opts}</select>`;
+      break;
+    }
     case "file_input":
       control = `<label><input type="checkbox" name="${id}" data-file="1"> Attach a sample receipt (the sandbox has no real file upload)</label>`;
       break;
