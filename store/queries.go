@@ -106,12 +106,6 @@ func (s *DB) Pending(ctx context.Context, limit int) ([]expensebot.Expense, erro
 	return s.list(ctx, "pending expenses", "WHERE status = ? ORDER BY created_at, id LIMIT ?", expensebot.StatusPendingReview, limit)
 }
 
-// PendingOlderThan returns expenses that have waited for a reviewer longer than age.
-func (s *DB) PendingOlderThan(ctx context.Context, age time.Duration) ([]expensebot.Expense, error) {
-	return s.list(ctx, "stale pending expenses", "WHERE status = ? AND updated_at < ? ORDER BY created_at, id",
-		expensebot.StatusPendingReview, s.now().Add(-age))
-}
-
 // Unfinished returns expenses accepted but not yet routed, oldest first: submitted ones, and
 // those whose assessment's holder let its lease run out. It is the work to resume after a crash or
 // restart; an assessment another instance is doing is not in it.
