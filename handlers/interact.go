@@ -127,32 +127,28 @@ func reasonText(cb slack.InteractionCallback, field string) (text string, meta d
 	return text, meta, nil
 }
 
-func (a *App) submitReject(cb slack.InteractionCallback) (any, Work) {
-	text, meta, problem := reasonText(cb, inReason)
-	if problem != nil {
-		return *problem, nil
-	}
-	if meta.ExpenseID <= 0 || cb.User.ID == "" {
-		return nil, nil
-	}
-	w := where{user: cb.User.ID, channel: meta.Channel}
-	return nil, func(ctx context.Context) {
-		a.decide(ctx, w, expensebot.Decision{ExpenseID: meta.ExpenseID, Reviewer: w.user, Outcome: expensebot.Reject, Reason: text})
-	}
-}
-
-func (a *App) submitComment(cb slack.InteractionCallback) (any, Work) {
-	text, meta, problem := reasonText(cb, inComment)
-	if problem != nil {
-		return *problem, nil
-	}
-	if meta.ExpenseID <= 0 || cb.User.ID == "" {
-		return nil, nil
-	}
-	w := where{user: cb.User.ID, channel: meta.Channel}
-	return nil, func(ctx context.Context) {
-		if err := a.flow.Comment(ctx, w.user, meta.ExpenseID, text); err != nil {
-			a.fail(ctx, w, "comment", err, expensebot.Expense{})
+// textSubmit handles a modal with one text field about one expense (a reason, a comment, a
+// question, an answer, a finding): the text is checked before the ack, so a problem shows beside
+// the input, then act is done with it. A failure is told by act itself when it returns nil,
+// else by fail; done, when not nil, says what happened.
+func (a *App) textSubmit(field, op string, act func(ctx context.Context, w where, id int64, text string) error, done func(id int64) string) viewFunc {
+	return func(cb slack.InteractionCallback) (any, Work) {
+		text, meta, problem := reasonText(cb, field)
+		if problem != nil {
+			return *problem, nil
+		}
+		if meta.ExpenseID <= 0 || cb.User.ID == "" {
+			return nil, nil
+		}
+		w := where{user: cb.User.ID, channel: meta.Channel}
+		return nil, func(ctx context.Context) {
+			if err := act(ctx, w, meta.ExpenseID, text); err != nil {
+				a.fail(ctx, w, op, err, expensebot.Expense{})
+				return
+			}
+			if done != nil {
+				a.tell(ctx, w, ephemeral(done(meta.ExpenseID)))
+			}
 		}
 	}
 }

@@ -68,42 +68,6 @@ func (a *App) withdraw(cb slack.InteractionCallback, id int64) Work {
 	}
 }
 
-// submitAsk records a reviewer's question.
-func (a *App) submitAsk(cb slack.InteractionCallback) (any, Work) {
-	text, meta, problem := reasonText(cb, inQuestion)
-	if problem != nil {
-		return *problem, nil
-	}
-	if meta.ExpenseID <= 0 || cb.User.ID == "" {
-		return nil, nil
-	}
-	w := where{user: cb.User.ID, channel: meta.Channel}
-	return nil, func(ctx context.Context) {
-		if err := a.flow.AskInfo(ctx, w.user, meta.ExpenseID, text); err != nil {
-			a.fail(ctx, w, "ask", err, expensebot.Expense{})
-		}
-	}
-}
-
-// submitReply records the submitter's answer.
-func (a *App) submitReply(cb slack.InteractionCallback) (any, Work) {
-	text, meta, problem := reasonText(cb, inAnswer)
-	if problem != nil {
-		return *problem, nil
-	}
-	if meta.ExpenseID <= 0 || cb.User.ID == "" {
-		return nil, nil
-	}
-	w := where{user: cb.User.ID, channel: meta.Channel}
-	return nil, func(ctx context.Context) {
-		if err := a.flow.Answer(ctx, w.user, meta.ExpenseID, text); err != nil {
-			a.fail(ctx, w, "answer", err, expensebot.Expense{})
-			return
-		}
-		a.tell(ctx, w, ephemeral(fmt.Sprintf(":speech_balloon: Sent your answer on expense #%d; it is back with the reviewers.", meta.ExpenseID)))
-	}
-}
-
 // openDelegateForm handles "Set away…" on the App Home.
 func (a *App) openDelegateForm(cb slack.InteractionCallback, _ int64) Work {
 	w, trigger := whereOf(cb), cb.TriggerID

@@ -1,6 +1,10 @@
 package handlers
 
 import (
+	"context"
+	"fmt"
+
+	"github.com/expensebot/expensebot"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 )
@@ -34,13 +38,29 @@ func (a *App) routes() {
 		ActionHistory:       a.historyPage,
 	}
 	a.views = map[string]viewFunc{
-		CallbackExpense:  a.submitExpenseForm,
-		CallbackReject:   a.submitReject,
-		CallbackComment:  a.submitComment,
-		CallbackSpotFlag: a.submitSpotFlag,
-		CallbackReceipt:  a.submitReceipt,
-		CallbackAsk:      a.submitAsk,
-		CallbackReply:    a.submitReply,
+		CallbackExpense: a.submitExpenseForm,
+		CallbackReject: a.textSubmit(inReason, "reject", func(ctx context.Context, w where, id int64, text string) error {
+			a.decide(ctx, w, expensebot.Decision{ExpenseID: id, Reviewer: w.user, Outcome: expensebot.Reject, Reason: text})
+			return nil // decide tells its own failures, with who came first
+		}, nil),
+		CallbackComment: a.textSubmit(inComment, "comment", func(ctx context.Context, w where, id int64, text string) error {
+			return a.flow.Comment(ctx, w.user, id, text)
+		}, nil),
+		CallbackSpotFlag: a.textSubmit(inFinding, "spot check", func(ctx context.Context, w where, id int64, text string) error {
+			if sc, err := a.flow.ResolveSpotCheck(ctx, w.user, id, true, text); err != nil {
+				a.failSpot(ctx, w, err, sc)
+			}
+			return nil // failSpot told who came first
+		}, nil),
+		CallbackReceipt: a.submitReceipt,
+		CallbackAsk: a.textSubmit(inQuestion, "ask", func(ctx context.Context, w where, id int64, text string) error {
+			return a.flow.AskInfo(ctx, w.user, id, text)
+		}, nil),
+		CallbackReply: a.textSubmit(inAnswer, "answer", func(ctx context.Context, w where, id int64, text string) error {
+			return a.flow.Answer(ctx, w.user, id, text)
+		}, func(id int64) string {
+			return fmt.Sprintf(":speech_balloon: Sent your answer on expense #%d; it is back with the reviewers.", id)
+		}),
 		CallbackDelegate: a.submitDelegate,
 	}
 }

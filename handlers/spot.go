@@ -41,23 +41,6 @@ func (a *App) openSpotFlagForm(cb slack.InteractionCallback, id int64) Work {
 	}
 }
 
-// submitSpotFlag records what a reviewer found on a spot-checked expense.
-func (a *App) submitSpotFlag(cb slack.InteractionCallback) (any, Work) {
-	text, meta, problem := reasonText(cb, inFinding)
-	if problem != nil {
-		return *problem, nil
-	}
-	if meta.ExpenseID <= 0 || cb.User.ID == "" {
-		return nil, nil
-	}
-	w := where{user: cb.User.ID, channel: meta.Channel}
-	return nil, func(ctx context.Context) {
-		if sc, err := a.flow.ResolveSpotCheck(ctx, w.user, meta.ExpenseID, true, text); err != nil {
-			a.failSpot(ctx, w, err, sc)
-		}
-	}
-}
-
 // failSpot tells w why a spot check was not resolved; one who came too late is told who did.
 func (a *App) failSpot(ctx context.Context, w where, err error, sc expensebot.SpotCheck) {
 	if expensebot.ErrorCode(err) == expensebot.ECONFLICT && sc.CheckedBy != "" {
