@@ -113,6 +113,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	exe := chromium(t)
 	url := startSandbox(t)
 	shots := artifacts(t)
+	os.Remove(filepath.Join(shots, "failed.png")) // from an earlier run
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("user-data-dir", t.TempDir()), chromedp.Flag("no-first-run", true),
@@ -148,7 +149,11 @@ func TestSandboxInBrowser(t *testing.T) {
 	}
 	var approvals, dm, awayForm, kept, attached string
 	var links []string
-	err := chromedp.Do(ctx,
+	smudged, err := filepath.Abs(filepath.Join("..", "..", "sandbox", "receipts", "smudged.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
 		chromedp.Navigate(url+"#user=UALICE&view=CGENERAL"),
 		chromedp.WaitVisible(`[data-test=composer]`),
 		chromedp.SendKeys(`[data-test=composer]`, "/expense 2500 Conference travel to Berlin #travel\n"),
@@ -184,6 +189,14 @@ func TestSandboxInBrowser(t *testing.T) {
 		waitText("#modal", "Please choose a category"),
 		into(&kept, chromedp.Evaluate[string](`document.querySelector('#modal [name="description"]').value`)),
 		shot("06-modal-field-errors"),
+		// The form's file picker uploads a real file; no one can read this one.
+		chromedp.SetValue(`#modal [name="amount"]`, "90"),
+		chromedp.SetValue(`#modal select[name="category"]`, "transport"),
+		chromedp.SetUploadFiles(`[data-test=file-picker]`, []string{smudged}),
+		waitText(`[data-test=chosen-file]`, "smudged.png"),
+		shot("06b-form-with-picked-file"),
+		click(`[data-test=modal-submit]`),
+		waitText("#modal", "Received #"),
 		click(`[data-test=modal-close]`),
 		// A quick submission above the receipt limit waits for its receipt; the matching sample,
 		// read by the offline extractor, lets it be approved automatically.
@@ -216,6 +229,7 @@ func TestSandboxInBrowser(t *testing.T) {
 		click(`[data-test=modal-close]`),
 		be("URITA", "CAPPROVALS"),
 		waitText("#messages", "80.00 USD at Harbor Inn"),
+		waitText("#messages", "smudged.png: could not read it"),
 		chromedp.WaitVisible(`[data-test=message-file]`),
 		into(&links, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#messages a[href*="/files/"]')].map((a) => a.href)`)),
 		shot("10-reviewer-sees-receipt-mismatch"),
