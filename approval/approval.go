@@ -252,6 +252,12 @@ func (s *Service) AIOn() bool { return s.assessor != nil }
 // Currency is the home currency.
 func (s *Service) Currency() string { return s.cfg.Rules.Currency }
 
+// ReceiptLimits says above which amount an expense needs a receipt, and where a category's rule
+// says otherwise (see [policy.Rules.ReceiptLimits]).
+func (s *Service) ReceiptLimits() (expensebot.Money, map[string]expensebot.Money) {
+	return s.cfg.Rules.ReceiptLimits()
+}
+
 // Now is the workflow's clock.
 func (s *Service) Now() time.Time { return s.cfg.Now().UTC() }
 

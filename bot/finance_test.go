@@ -50,7 +50,7 @@ func TestDuplicateGoesToAPerson(t *testing.T) {
 			t.Fatalf("the second claim: %s, findings %+v", second.Status, second.Findings)
 		}
 		m := h.approvalMessage(second.ID, "It may have been claimed before")
-		for _, want := range []string{"possibly claimed twice: #" + itoa(first.ID), "#" + itoa(first.ID) + " · 64.00 USD · meals", "Auto-approved"} {
+		for _, want := range []string{"possibly claimed twice: #" + itoa(first.ID), "#" + itoa(first.ID) + " · 64.00 USD · Meals", "Auto-approved"} {
 			if !strings.Contains(m.Visible(), want) {
 				t.Errorf("card lacks %q:\n%s", want, m.Visible())
 			}
@@ -170,7 +170,7 @@ func TestSpotCheckConfirm(t *testing.T) {
 			return a && b
 		})
 		v, _ := h.slack.Home(rev1)
-		for _, want := range []string{"How it went, last 30 days", "*meals:* 1 routed · 1 automatic", "Spot checks: 1 drawn, 1 confirmed, 0 flagged"} {
+		for _, want := range []string{"How it went, last 30 days", "*Meals:* 1 routed · 1 automatic", "Spot checks: 1 drawn, 1 confirmed, 0 flagged"} {
 			if !strings.Contains(v.Visible(), want) {
 				t.Errorf("reviewer's App Home lacks %q:\n%s", want, v.Visible())
 			}

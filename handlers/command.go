@@ -65,8 +65,14 @@ func parseQuick(text, currency string, now time.Time) (expensebot.Expense, error
 }
 
 // openExpenseModal opens the form at once: a trigger_id lives about three seconds.
+// receiptRule is when the policy requires a receipt, for the expense form's hint.
+func (a *App) receiptRule() receiptRule {
+	over, byCategory := a.flow.ReceiptLimits()
+	return receiptRule{Over: over, ByCategory: byCategory}
+}
+
 func (a *App) openExpenseModal(ctx context.Context, trigger string, w where) {
-	if _, err := a.slack.OpenViewContext(ctx, trigger, expenseModal(a.flow.Currency(), a.flow.Now())); err != nil {
+	if _, err := a.slack.OpenViewContext(ctx, trigger, expenseModal(a.flow.Currency(), a.flow.Now(), a.receiptRule())); err != nil {
 		a.log.Warn("open expense modal", "user_id", w.user, "err", err)
 		a.tell(ctx, w, ephemeral(":warning: I could not open the form in time; please run `/expense` again, or use `/expense 42.50 Team lunch`."))
 	}

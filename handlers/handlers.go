@@ -38,6 +38,7 @@ type workflow interface {
 	HomePage(ctx context.Context, user string, filter expensebot.Status, page int)
 	AIOn() bool
 	Currency() string
+	ReceiptLimits() (expensebot.Money, map[string]expensebot.Money)
 	Now() time.Time
 }
 

@@ -45,7 +45,7 @@ func (a *App) openResubmitForm(cb slack.InteractionCallback, id int64) Work {
 			a.fail(ctx, w, "resubmit", err, expensebot.Expense{})
 			return
 		}
-		if _, err := a.slack.OpenViewContext(ctx, trigger, resubmitModal(a.flow.Currency(), a.flow.Now(), e)); err != nil {
+		if _, err := a.slack.OpenViewContext(ctx, trigger, resubmitModal(a.flow.Currency(), a.flow.Now(), a.receiptRule(), e)); err != nil {
 			a.log.Warn("open modal", "action", ActionEdit, "expense_id", id, "err", err)
 			a.tell(ctx, w, ephemeral(":warning: Slack did not open the form in time; please click again."))
 		}

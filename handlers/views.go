@@ -117,7 +117,7 @@ func ephemeral(text string) Message {
 }
 
 func summary(e expensebot.Expense) string {
-	return fmt.Sprintf("*#%d* · %s · %s · %s", e.ID, e.Amount, e.Category, inline(e.Description, 80))
+	return fmt.Sprintf("*#%d* · %s · %s · %s", e.ID, e.Amount, categoryLabel(e.Category), inline(e.Description, 80))
 }
 
 // receivedMessage answers a quick submission once it is saved, before it is assessed.
@@ -128,7 +128,7 @@ func receivedMessage(e expensebot.Expense, aiOn bool) Message {
 	}
 	text := fmt.Sprintf("Received your expense #%d: %s · %s. %s; I'll DM you the outcome.", e.ID, e.Amount, inline(e.Description, 80), check)
 	return Message{ResponseType: slack.ResponseTypeEphemeral, Text: text, Blocks: blocks(
-		slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":inbox_tray: *Received #%d:* %s · %s", e.ID, e.Amount, e.Category)), nil, attachButton(e)),
+		slack.NewSectionBlock(mrkdwn(fmt.Sprintf(":inbox_tray: *Received #%d:* %s · %s", e.ID, e.Amount, categoryLabel(e.Category))), nil, attachButton(e)),
 		userText(e.Description),
 		contextBlock(check+"; I'll DM you the outcome."),
 	)}

@@ -36,7 +36,7 @@ func aiLine(a *expensebot.Assessment) string {
 func expenseFields(e expensebot.Expense) []*slack.TextBlockObject {
 	return []*slack.TextBlockObject{
 		mrkdwn("*Submitted by*\n<@" + e.SubmitterID + ">"), mrkdwn("*Amount*\n" + amountLine(e)),
-		mrkdwn("*Category*\n" + e.Category), mrkdwn("*Date*\n" + e.IncurredOn.Format("Mon 2 Jan 2006")),
+		mrkdwn("*Category*\n" + categoryLabel(e.Category)), mrkdwn("*Date*\n" + e.IncurredOn.Format("Mon 2 Jan 2006")),
 	}
 }
 

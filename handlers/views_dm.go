@@ -46,6 +46,9 @@ func submitterNotice(e expensebot.Expense, n expensebot.Notice) Message {
 	if e.Assessment != nil && e.Assessment.Offline {
 		bs = append(bs, contextBlock("AI advice came from the sandbox's offline assessor, not a model."))
 	}
+	if slices.ContainsFunc(e.Receipts, func(r expensebot.Receipt) bool { return r.Reading != nil && r.Reading.Offline }) {
+		bs = append(bs, contextBlock("The receipt was read by the sandbox's offline extractor (sample receipts, not a model)."))
+	}
 	return Message{Text: text, Blocks: blocks(bs...)}
 }
 

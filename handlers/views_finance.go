@@ -64,7 +64,7 @@ func relatedLine(r expensebot.Related, card string) string {
 	if t, err := time.Parse(time.DateOnly, r.IncurredOn); err == nil {
 		day = t.Format("2 Jan 2006")
 	}
-	return fmt.Sprintf("%s · %s · %s · %s · %s · %s", id, r.Amount(), inline(r.Category, 40), escape(day), inline(r.Description, 80), r.Status.Label())
+	return fmt.Sprintf("%s · %s · %s · %s · %s · %s", id, r.Amount(), inline(categoryLabel(r.Category), 40), escape(day), inline(r.Description, 80), r.Status.Label())
 }
 
 // spotCheckMessage is the message in the approvals channel for an automatic approval drawn for a

@@ -26,7 +26,7 @@ func insightBlocks(s *report.Summary) []slack.Block {
 	}
 	var lines []string
 	for _, l := range append(s.Categories, s.All) {
-		name := l.Category
+		name := categoryLabel(l.Category)
 		if name == "" {
 			name = "All"
 		}

@@ -28,16 +28,48 @@ func option(value, text string) *slack.OptionBlockObject {
 
 var modalCurrencies = []string{"USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK", "PLN", "INR", "SGD"}
 
-// expenseModal is the form /expense opens.
-func expenseModal(currency string, today time.Time) slack.ModalViewRequest {
-	return expenseForm(currency, today, nil)
+// expenseModal is the form /expense opens; its receipt hint names the receipt limit.
+func expenseModal(currency string, today time.Time, receipts receiptRule) slack.ModalViewRequest {
+	return expenseForm(currency, today, receipts, nil)
+}
+
+// receiptRule is when the policy requires a receipt: above Over, or above a category's own limit.
+type receiptRule struct {
+	Over       expensebot.Money
+	ByCategory map[string]expensebot.Money
+}
+
+// hint says so in the form: "Required above 75.00 USD (Travel: above 200.00 USD)".
+func (r receiptRule) hint() string {
+	if r.Over.Currency == "" {
+		return "Required above the receipt limit"
+	}
+	s := "Required above " + r.Over.String()
+	var other []string
+	for _, c := range expensebot.Categories {
+		if l, ok := r.ByCategory[c]; ok {
+			other = append(other, fmt.Sprintf("%s: above %s", categoryLabel(c), l))
+		}
+	}
+	if len(other) > 0 {
+		s += " (" + strings.Join(other, "; ") + ")"
+	}
+	return s
+}
+
+// categoryLabel is a category as people see it, in the form and in messages: "Travel".
+func categoryLabel(c string) string {
+	if c == "" {
+		return ""
+	}
+	return strings.ToUpper(c[:1]) + c[1:]
 }
 
 // resubmitModal is the expense form filled in from old, to edit it and submit it again as a new
 // expense linked to it. A file input cannot be filled in, so old's receipts are carried in the
 // form's metadata and kept unless others are attached.
-func resubmitModal(currency string, today time.Time, old expensebot.Expense) slack.ModalViewRequest {
-	return expenseForm(currency, today, &old)
+func resubmitModal(currency string, today time.Time, receipts receiptRule, old expensebot.Expense) slack.ModalViewRequest {
+	return expenseForm(currency, today, receipts, &old)
 }
 
 // expenseMeta is what the expense form carries for its submission.
@@ -46,7 +78,7 @@ type expenseMeta struct {
 	Receipts   []string `json:"receipts,omitempty"`
 }
 
-func expenseForm(currency string, today time.Time, old *expensebot.Expense) slack.ModalViewRequest {
+func expenseForm(currency string, today time.Time, receipts receiptRule, old *expensebot.Expense) slack.ModalViewRequest {
 	amount := slack.NewPlainTextInputBlockElement(plain("42.50"), inAmount)
 	amount.MaxLength = 40
 	first := currency
@@ -64,7 +96,7 @@ func expenseForm(currency string, today time.Time, old *expensebot.Expense) slac
 	cur.InitialOption = curOpts[0]
 	var catOpts []*slack.OptionBlockObject
 	for _, c := range expensebot.Categories {
-		catOpts = append(catOpts, option(c, strings.ToUpper(c[:1])+c[1:]))
+		catOpts = append(catOpts, option(c, categoryLabel(c)))
 	}
 	cat := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a category"), inCategory, catOpts...)
 	desc := slack.NewPlainTextInputBlockElement(plain("What was it for?"), inDescription)
@@ -76,7 +108,7 @@ func expenseForm(currency string, today time.Time, old *expensebot.Expense) slac
 		Title: plain("New expense"), Submit: plain("Submit"), Close: plain("Cancel"),
 	}
 	var head []slack.Block
-	receiptHint := "Required above the receipt limit"
+	receiptHint := receipts.hint()
 	if old != nil {
 		amount.InitialValue = old.Amount.Major()
 		for _, o := range catOpts {

@@ -83,7 +83,7 @@ func receiptSummary(e expensebot.Expense, r expensebot.Receipt) string {
 		s = fmt.Sprintf("%s: could not read it; a person compares it with the claim", name)
 	}
 	if rd != nil && rd.Offline {
-		s += " _(offline extractor, sandbox rules, not a model)_"
+		s += " _(offline extractor: sandbox sample receipts, not a model)_"
 	}
 	return s
 }

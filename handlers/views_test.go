@@ -25,6 +25,9 @@ var (
 		Status: expensebot.StatusPendingReview, ApprovalsRequired: 1, ReviewReasons: []string{"2,500.00 USD is at or above the auto-approve limit of 1,000.00 USD"},
 		Assessment:     &expensebot.Assessment{Decision: "approve", Confidence: 0.97, ConfidenceSource: "logprobs", Model: "gpt-4o-mini", Reasons: []string{"ordinary conference travel"}},
 		ReceiptFileIDs: []string{"F1"}}
+	// testReceiptRule is the default 75.00 USD and a policy file's own limit for travel.
+	testReceiptRule = receiptRule{Over: expensebot.Money{Minor: 7500, Currency: "USD"},
+		ByCategory: map[string]expensebot.Money{"travel": {Minor: 20000, Currency: "USD"}}}
 )
 
 func related(id int64, description string, status expensebot.Status, ts string) expensebot.Related {
@@ -115,7 +118,7 @@ func TestViewsGolden(t *testing.T) {
 		"dm_first_approval":   submitterNotice(base, expensebot.Notice{Event: expensebot.EventFirstApproval, Actor: "UREV1"}),
 		"dm_auto_approved":    submitterNotice(base, expensebot.Notice{Event: expensebot.EventAutoApproved}),
 		"comment":             commentNotice(base, expensebot.Notice{Actor: "UREV1", Text: "Which <client>?"}, false),
-		"modal_expense":       expenseModal("USD", decided),
+		"modal_expense":       expenseModal("USD", decided, testReceiptRule),
 		"modal_received":      receivedModal(base),
 		"modal_reject":        rejectModal(base, "CAPPROVALS"),
 		"modal_comment":       commentModal(base, "CAPPROVALS"),
@@ -191,7 +194,7 @@ func TestViewsGolden(t *testing.T) {
 		"modal_ask":      askModal(base, "CAPPROVALS"),
 		"modal_reply":    replyModal(questioned, "DUEMP"),
 		"modal_delegate": delegateModal(decided),
-		"modal_resubmit": resubmitModal("USD", decided, with(func(e *expensebot.Expense) {
+		"modal_resubmit": resubmitModal("USD", decided, testReceiptRule, with(func(e *expensebot.Expense) {
 			e.Status, e.Amount, e.DecisionReason = expensebot.StatusRejected, expensebot.Money{Minor: 12050, Currency: "EUR"}, "No receipt"
 		})),
 		"home_lifecycle": homeView(approval.Home{Now: decided,
@@ -376,7 +379,7 @@ func TestUserTextIsInert(t *testing.T) {
 		"waiting":  approvalMessage(asked, nil, nil),
 		"expired":  submitterNotice(e, expensebot.Notice{Event: expensebot.EventExpired}),
 		"reply":    replyModal(asked, "D1"),
-		"resubmit": resubmitModal("USD", decided, rejected),
+		"resubmit": resubmitModal("USD", decided, testReceiptRule, rejected),
 		"lifecycle home": homeView(approval.Home{Questions: []expensebot.Expense{asked}, Mine: []expensebot.Expense{asked, rejected},
 			Months: []expensebot.Total{{Month: decided, Status: expensebot.StatusApproved, Count: 1, Sum: e.Amount}}}),
 		"received": receivedMessage(e, true),

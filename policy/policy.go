@@ -207,4 +207,18 @@ func (r Rules) limits(category string) limits {
 	return l
 }
 
+// ReceiptLimits returns the amount above which an expense needs a receipt, and the categories
+// whose own rule sets another.
+func (r Rules) ReceiptLimits() (def expensebot.Money, byCategory map[string]expensebot.Money) {
+	for _, c := range expensebot.Categories {
+		if l := r.limits(c).receipt; l != r.ReceiptRequiredOver {
+			if byCategory == nil {
+				byCategory = map[string]expensebot.Money{}
+			}
+			byCategory[c] = l
+		}
+	}
+	return r.ReceiptRequiredOver, byCategory
+}
+
 func knownFlag(f string) bool { return slices.Contains(expensebot.Flags, f) }

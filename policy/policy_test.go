@@ -221,3 +221,21 @@ func TestDecideReceipts(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiptLimits guards the expense form's receipt hint: it names the default limit and only
+// the categories whose rule sets another one.
+func TestReceiptLimits(t *testing.T) {
+	travel, same := usd(20000), usd(7500)
+	r := Rules{ReceiptRequiredOver: usd(7500),
+		Categories: map[string]CategoryRule{"travel": {ReceiptRequiredOver: &travel}, "meals": {ReceiptRequiredOver: &same}, "office": {NeverAutoApprove: true}}}
+	def, by := r.ReceiptLimits()
+	if def != usd(7500) {
+		t.Errorf("default = %v, want 75.00 USD", def)
+	}
+	if len(by) != 1 || by["travel"] != travel {
+		t.Errorf("by category = %v, want only travel at 200.00 USD", by)
+	}
+	if _, by := (Rules{ReceiptRequiredOver: usd(7500)}).ReceiptLimits(); by != nil {
+		t.Errorf("no category rules: by category = %v, want nil", by)
+	}
+}

@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -50,6 +52,10 @@ func NewUI(sl *fakeslack.Server, people []Person) *UI {
 	u.mux.HandleFunc("POST /api/submit", u.submit)
 	u.mux.HandleFunc("POST /api/close", u.closeModal)
 	u.mux.HandleFunc("POST /api/home", u.home)
+	u.mux.HandleFunc("POST /api/upload", u.upload)
+	u.mux.HandleFunc("POST /api/sample", u.sample)
+	u.mux.HandleFunc("GET /api/samples", u.listSamples)
+	u.mux.HandleFunc("GET /samples/{name}", u.sampleImage)
 	return u
 }
 
@@ -231,6 +237,60 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := u.slack.OpenHome(req.User)
 	reply(w, err)
+}
+
+// maxUpload is the most the page uploads: above Slack's 10 MB, so that the bot's own size check
+// can be tried.
+const maxUpload = 12 << 20
+
+// upload stores the request body in the fake Slack as user's file, named name, as a modal's
+// file_input does when a file is picked, and returns its id for the view_submission's state.
+func (u *UI) upload(w http.ResponseWriter, r *http.Request) {
+	user, name := r.URL.Query().Get("user"), strings.TrimSpace(r.URL.Query().Get("name"))
+	if !u.known(user) || name == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unknown user or no file name"})
+		return
+	}
+	content, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpload))
+	if err != nil {
+		writeJSON(w, http.StatusOK, map[string]string{"error": fmt.Sprintf("The sandbox takes files up to %d MB.", maxUpload>>20)})
+		return
+	}
+	if len(content) == 0 {
+		writeJSON(w, http.StatusOK, map[string]string{"error": name + " is empty."})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": u.slack.AddFile(user, path.Base(name), content), "name": path.Base(name)})
+}
+
+// sample uploads one of the shipped receipts as req.User's file (req.Text names it).
+func (u *UI) sample(w http.ResponseWriter, r *http.Request) {
+	req, ok := u.read(w, r)
+	if !ok {
+		return
+	}
+	for _, s := range Samples() {
+		if s.Name == req.Text {
+			writeJSON(w, http.StatusOK, map[string]string{"id": u.slack.AddFile(req.User, s.Name, s.content), "name": s.Name})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"error": "no such sample"})
+}
+
+func (u *UI) listSamples(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, Samples())
+}
+
+func (u *UI) sampleImage(w http.ResponseWriter, r *http.Request) {
+	for _, s := range Samples() {
+		if s.Name == r.PathValue("name") {
+			w.Header().Set("Content-Type", "image/png")
+			w.Write(s.content)
+			return
+		}
+	}
+	http.NotFound(w, r)
 }
 
 func reply(w http.ResponseWriter, err error) {

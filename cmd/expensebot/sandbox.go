@@ -67,9 +67,11 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 	} else {
 		logger.Info("AI check by the offline assessor (sandbox rules, not a model)")
 	}
-	var reader approval.ReceiptReader // nil: receipts are kept and a person compares them
+	var reader approval.ReceiptReader = sandbox.OfflineReceipts{}
 	if cfg.OpenAIAPIKey != "" {
 		reader = newReader(cfg)
+	} else {
+		logger.Info("receipts read by the offline extractor (sandbox samples, not a model)")
 	}
 
 	ln, err := net.Listen("tcp", *addr)

@@ -113,6 +113,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	exe := chromium(t)
 	url := startSandbox(t)
 	shots := artifacts(t)
+	os.Remove(filepath.Join(shots, "failed.png")) // from an earlier run
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("user-data-dir", t.TempDir()), chromedp.Flag("no-first-run", true),
@@ -146,8 +147,13 @@ func TestSandboxInBrowser(t *testing.T) {
 	waitText := func(sel, text string) chromedp.Action[chromedp.Void] {
 		return void(chromedp.Poll[bool](`(document.querySelector('`+sel+`') || {innerText: ''}).innerText.includes(`+jsString(text)+`)`, chromedp.WithPollingTimeout(20*time.Second)))
 	}
-	var approvals, dm, awayForm string
-	err := chromedp.Do(ctx,
+	var approvals, dm, awayForm, kept, attached string
+	var links []string
+	smudged, err := filepath.Abs(filepath.Join("..", "..", "sandbox", "receipts", "smudged.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
 		chromedp.Navigate(url+"#user=UALICE&view=CGENERAL"),
 		chromedp.WaitVisible(`[data-test=composer]`),
 		chromedp.SendKeys(`[data-test=composer]`, "/expense 2500 Conference travel to Berlin #travel\n"),
@@ -178,12 +184,59 @@ func TestSandboxInBrowser(t *testing.T) {
 		be("UALICE", "CGENERAL"),
 		chromedp.SendKeys(`[data-test=composer]`, "/expense\n"),
 		chromedp.WaitVisible(`[data-test=modal-submit]`),
+		chromedp.SendKeys(`#modal [name="description"]`, "Train to the client"),
 		click(`[data-test=modal-submit]`),
 		waitText("#modal", "Please choose a category"),
+		into(&kept, chromedp.Evaluate[string](`document.querySelector('#modal [name="description"]').value`)),
 		shot("06-modal-field-errors"),
+		// The form's file picker uploads a real file; no one can read this one.
+		chromedp.SetValue(`#modal [name="amount"]`, "90"),
+		chromedp.SetValue(`#modal select[name="category"]`, "transport"),
+		chromedp.SetUploadFiles(`[data-test=file-picker]`, []string{smudged}),
+		waitText(`[data-test=chosen-file]`, "smudged.png"),
+		shot("06b-form-with-picked-file"),
+		click(`[data-test=modal-submit]`),
+		waitText("#modal", "Received #"),
+		click(`[data-test=modal-close]`),
+		// A quick submission above the receipt limit waits for its receipt; the matching sample,
+		// read by the offline extractor, lets it be approved automatically.
+		chromedp.SendKeys(`[data-test=composer]`, "/expense 120 Taxi to airport\n"),
+		waitText("#messages", "Taxi to airport"),
+		clickLast(`button[data-action-id^="attach_receipt"]`),
+		chromedp.WaitVisible(`button[data-sample="taxi-118.40-usd.png"]`),
+		click(`button[data-sample="taxi-118.40-usd.png"]`),
+		waitText(`[data-test=chosen-file]`, "taxi-118.40-usd.png"),
+		shot("07-receipt-sample-chosen"),
+		click(`[data-test=modal-submit]`),
+		waitText("#modal", "offline extractor"),
+		into(&attached, chromedp.Text("#modal")),
+		shot("08-receipt-read"),
+		click(`[data-test=modal-close]`),
+		be("UALICE", "DUALICE"),
+		waitText("#messages", "approved automatically"),
+		waitText("#messages", "offline extractor"),
+		shot("09-approved-with-receipt"),
+		// A receipt that does not match goes to a reviewer, whose card shows both figures and
+		// links the file, which the card's thread carries too.
+		be("UALICE", "CGENERAL"),
+		chromedp.SendKeys(`[data-test=composer]`, "/expense 120 Hotel night in Hamburg\n"),
+		waitText("#messages", "Hotel night in Hamburg"),
+		clickLast(`button[data-action-id^="attach_receipt"]`),
+		click(`button[data-sample="hotel-80.00-usd.png"]`),
+		waitText(`[data-test=chosen-file]`, "hotel-80.00-usd.png"),
+		click(`[data-test=modal-submit]`),
+		waitText("#modal", "80.00 USD at Harbor Inn"),
+		click(`[data-test=modal-close]`),
+		be("URITA", "CAPPROVALS"),
+		waitText("#messages", "80.00 USD at Harbor Inn"),
+		waitText("#messages", "smudged.png: could not read it"),
+		chromedp.WaitVisible(`[data-test=message-file]`),
+		into(&links, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#messages a[href*="/files/"]')].map((a) => a.href)`)),
+		shot("10-reviewer-sees-receipt-mismatch"),
 	)
 	if err != nil {
-		t.Fatalf("browser: %v (screenshots so far in %s)", err, shots)
+		chromedp.Do(ctx, shot("failed"))
+		t.Fatalf("browser: %v (screenshots so far in %s, the page when it failed in failed.png)", err, shots)
 	}
 	// The renderer never drops what it does not know, and never turns user text into markup.
 	var unknown, hostile string
@@ -205,6 +258,25 @@ func TestSandboxInBrowser(t *testing.T) {
 	}
 	if !strings.Contains(dm, "2,500.00 USD") {
 		t.Errorf("DM lacks the amount:\n%s", dm)
+	}
+	if len(links) < 2 {
+		t.Errorf("receipt links on the card and in its thread: %v; want both", links)
+	}
+	for _, l := range links {
+		resp, err := http.Get(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d; a receipt link must open", l, resp.StatusCode)
+		}
+	}
+	if kept != "Train to the client" {
+		t.Errorf("typed description after field errors = %q; Slack keeps it", kept)
+	}
+	if !strings.Contains(attached, "118.40 USD at City Cab Co") {
+		t.Errorf("receipt modal after attaching:\n%s", attached)
 	}
 	if !strings.Contains(awayForm, "Ravi") || strings.Contains(awayForm, "not shown here") {
 		t.Errorf("the away form's people picker:\n%s", awayForm)
@@ -230,6 +302,12 @@ func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 // with given id"): chromedp.Click is two calls.
 func click(sel string) chromedp.Action[chromedp.Void] {
 	return void(chromedp.Poll[bool](`(() => { const el = document.querySelector(`+jsString(sel)+`); if (!el) return false; el.click(); return true; })()`,
+		chromedp.WithPollingTimeout(20*time.Second)))
+}
+
+// clickLast clicks the last element matching sel, as click does: the newest message's button.
+func clickLast(sel string) chromedp.Action[chromedp.Void] {
+	return void(chromedp.Poll[bool](`(() => { const all = document.querySelectorAll(`+jsString(sel)+`); if (!all.length) return false; all[all.length-1].click(); return true; })()`,
 		chromedp.WithPollingTimeout(20*time.Second)))
 }
 

@@ -2,7 +2,10 @@
 // bot sent to the fake Slack; every click and submit goes back as a real Slack payload.
 "use strict";
 
-const state = { user: "", view: "CGENERAL", data: null, modalErrors: {} };
+// files: the files picked in the open modal's file inputs (action_id → [{id, name}]), uploaded to
+// the fake Slack as Slack uploads them on picking; typed: what was typed before the app answered
+// with field errors, put back as Slack keeps it; modalFor: the view these belong to.
+const state = { user: "", view: "CGENERAL", data: null, modalErrors: {}, files: {}, typed: {}, modalFor: "", samples: [], uploading: 0 };
 const $ = (id) => document.getElementById(id);
 
 const EMOJI = {
@@ -97,38 +100,78 @@ function input(b) {
   switch (el.type) {
     case "plain_text_input": {
       const ph = el.placeholder ? esc(el.placeholder.text) : "";
-      const val = esc(el.initial_value || "");
+      const val = esc(typed(el, el.initial_value));
       control = el.multiline
         ? `<textarea name="${id}" rows="3" placeholder="${ph}" maxlength="${el.max_length || 3000}">${val}</textarea>`
         : `<input type="text" name="${id}" placeholder="${ph}" value="${val}" maxlength="${el.max_length || 3000}">`;
       break;
     }
     case "static_select": {
-      const init = el.initial_option ? el.initial_option.value : "";
+      const init = typed(el, el.initial_option ? el.initial_option.value : "");
       const opts = (el.options || []).map((o) => `<option value="${esc(o.value)}" ${o.value === init ? "selected" : ""}>${esc(o.text.text)}</option>`).join("");
       control = `<select name="${id}"><option value="">${el.placeholder ? esc(el.placeholder.text) : "Choose…"}</option>${opts}</select>`;
       break;
     }
     case "datepicker":
-      control = `<input type="date" name="${id}" value="${esc(el.initial_date || "")}">`;
+      control = `<input type="date" name="${id}" value="${esc(typed(el, el.initial_date))}">`;
       break;
     case "users_select": {
       // The workspace's people, as Slack's people picker offers them.
-      const init = el.initial_user || "";
+      const init = typed(el, el.initial_user);
       const opts = Object.entries(state.data.names).filter(([uid]) => uid !== "UBOT")
         .map(([uid, n]) => `<option value="${esc(uid)}" ${uid === init ? "selected" : ""}>${esc(n)}</option>`).join("");
       control = `<select name="${id}"><option value="">${el.placeholder ? esc(el.placeholder.text) : "Choose a person…"}</option>${opts}</select>`;
       break;
     }
-    case "file_input":
-      control = `<label><input type="checkbox" name="${id}" data-file="1"> Attach a sample receipt (the sandbox has no real file upload)</label>`;
+    case "file_input": {
+      // Picking a file uploads it at once, as Slack does; the submit carries the file ids.
+      const accept = (el.filetypes || []).map((t) => "." + t).join(",");
+      const samples = state.samples.map((x) => `<button type="button" class="bk sample" data-sample="${esc(x.name)}" data-for="${id}" title="${esc(x.note)}">` +
+        `<img src="/samples/${encodeURIComponent(x.name)}" alt="">${esc(x.name)}</button>`).join("");
+      control = `<div class="file-input" data-name="${id}" data-max="${el.max_files || 10}">` +
+        `<input type="file" data-upload="${id}" data-test="file-picker" ${accept ? `accept="${esc(accept)}"` : ""} ${(el.max_files || 10) > 1 ? "multiple" : ""}>` +
+        (samples ? `<div class="samples">Or a sample receipt: ${samples}</div>` : "") +
+        `<ul class="chosen" id="chosen-${id}">${chosen(el.action_id || "")}</ul></div>`;
       break;
+    }
     default:
       control = unknown("input", el.type);
   }
   return `<label class="in">${textObj(b.label)}${b.optional ? ' <span class="opt">(optional)</span>' : ""}</label>${control}` +
     (b.hint ? `<div class="hint">${textObj(b.hint)}</div>` : "") +
     (err ? `<div class="err" data-test="field-error">${esc(err)}</div>` : "");
+}
+
+// typed is what the person typed into el before the app answered with errors, else fallback.
+function typed(el, fallback) {
+  const v = state.typed[el.action_id];
+  return v !== undefined ? v : (fallback || "");
+}
+
+// chosen lists the files picked for a file input.
+function chosen(aid) {
+  return (state.files[aid] || []).map((f, i) => `<li data-test="chosen-file">📎 ${esc(f.name)} ` +
+    `<button type="button" class="link" data-unfile="${esc(aid)}" data-index="${i}">remove</button></li>`).join("");
+}
+
+function showChosen(aid) {
+  const ul = document.getElementById("chosen-" + aid);
+  if (ul) ul.innerHTML = chosen(aid);
+}
+
+function addFile(aid, out) {
+  if (!out || !out.id) return;
+  const box = document.querySelector(`.file-input[data-name="${CSS.escape(aid)}"]`);
+  const max = box ? Number(box.dataset.max) : 10;
+  const list = state.files[aid] || (state.files[aid] = []);
+  if (list.length >= max) { flash(`At most ${max} files here.`); return; }
+  list.push({ id: out.id, name: out.name });
+  showChosen(aid);
+}
+
+// filesHTML shows the files a message carries, linked where Slack serves them.
+function filesHTML(files) {
+  return (files || []).map((f) => `<div class="file" data-test="message-file">📎 <a href="${esc(f.url_private)}" target="_blank" rel="noopener">${esc(f.name)}</a></div>`).join("");
 }
 
 // blocks renders a list of blocks.
@@ -155,7 +198,8 @@ function blocks(list, ctx) {
 function messageHTML(m, channel) {
   const who = m.user === "UBOT" ? "expensebot" : name(m.user);
   const initials = who.slice(0, 1).toUpperCase();
-  const body = m.blocks && m.blocks.length ? blocks(m.blocks, { where: `data-channel="${esc(channel)}" data-ts="${esc(m.ts)}"` }) : mrkdwn(m.text);
+  let body = m.blocks && m.blocks.length ? blocks(m.blocks, { where: `data-channel="${esc(channel)}" data-ts="${esc(m.ts)}"` }) : mrkdwn(m.text);
+  if (m.files && m.files.length) body = filesHTML(m.files);
   const when = new Date(Number(m.ts) * 1000).toLocaleTimeString();
   return `<div class="msg ${m.ephemeral_to ? "ephemeral" : ""}" data-ts="${esc(m.ts)}">` +
     `<div class="avatar ${m.user === "UBOT" ? "" : "person"}">${esc(initials)}</div><div class="body">` +
@@ -199,7 +243,8 @@ function renderPane() {
 
 function renderModal() {
   const m = state.data.modal;
-  if (!m) { $("modal-back").hidden = true; state.modalErrors = {}; return; }
+  if (!m) { $("modal-back").hidden = true; state.modalErrors = {}; state.files = {}; state.typed = {}; state.modalFor = ""; return; }
+  if (state.modalFor !== m.id) { state.files = {}; state.typed = {}; state.modalFor = m.id; }
   const v = m.view;
   const keep = $("modal").dataset.viewId === m.id + m.hash;
   if (keep && !$("modal-back").hidden) return; // do not wipe what the person is typing
@@ -262,18 +307,53 @@ document.addEventListener("click", async (ev) => {
     refresh();
     return;
   }
+  const sample = ev.target.closest("button[data-sample]");
+  if (sample) {
+    sample.disabled = true;
+    state.uploading++;
+    try { addFile(sample.dataset.for, await api("/api/sample", { text: sample.dataset.sample })); } finally { state.uploading--; }
+    sample.disabled = false;
+    return;
+  }
+  const unfile = ev.target.closest("button[data-unfile]");
+  if (unfile) {
+    (state.files[unfile.dataset.unfile] || []).splice(Number(unfile.dataset.index), 1);
+    showChosen(unfile.dataset.unfile);
+    return;
+  }
   if (ev.target.id === "modal-close") { await api("/api/close", {}); state.modalErrors = {}; refresh(); return; }
   if (ev.target.id === "modal-submit") {
+    // Slack holds the submit until the picked files are uploaded.
+    if (state.uploading) { flash("Still uploading the file…"); return; }
     const values = {};
-    for (const f of $("modal-form").querySelectorAll("[name]")) {
-      if (f.dataset.file) { if (f.checked) values[f.name] = "F" + Date.now().toString(36).toUpperCase(); continue; }
-      values[f.name] = f.value;
+    for (const f of $("modal-form").querySelectorAll("[name]")) values[f.name] = f.value;
+    const typedNow = { ...values };
+    for (const box of $("modal-form").querySelectorAll(".file-input")) {
+      values[box.dataset.name] = (state.files[box.dataset.name] || []).map((f) => f.id).join(",");
     }
     const out = await api("/api/submit", { values });
     state.modalErrors = out.errors || {};
+    // Slack keeps what was typed when the app answers with field errors; so does the page.
+    state.typed = Object.keys(state.modalErrors).length ? typedNow : {};
     $("modal").dataset.viewId = "";
     refresh();
   }
+});
+
+// Picking files uploads each to the fake Slack as the person, as Slack's file input does.
+document.addEventListener("change", async (ev) => {
+  const picker = ev.target.closest("input[data-upload]");
+  if (!picker) return;
+  state.uploading++;
+  try {
+    for (const file of picker.files) {
+      const r = await fetch(`/api/upload?user=${encodeURIComponent(state.user)}&name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
+      const out = await r.json().catch(() => ({}));
+      flash(out.error || "");
+      addFile(picker.dataset.upload, out);
+    }
+  } finally { state.uploading--; }
+  picker.value = "";
 });
 
 $("composer").addEventListener("submit", async (ev) => {
@@ -303,6 +383,7 @@ async function start() {
   state.view = params.get("view") || "CGENERAL";
   $("who").value = state.user;
   if (state.view === "home") api("/api/home", {});
+  state.samples = await (await fetch("/api/samples")).json().catch(() => []);
   await refresh();
   const events = new EventSource("/api/events");
   events.addEventListener("changed", () => setTimeout(refresh, 30));
