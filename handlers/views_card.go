@@ -80,7 +80,12 @@ func approvalMessage(e expensebot.Expense, receipts map[string]string, cards map
 	bs = append(bs, receiptBlocks(e, receipts)...)
 	bs = append(bs, section(aiLine(e.Assessment)))
 	if len(e.ReviewReasons) > 0 {
-		bs = append(bs, section("*Why a person decides:*\n• "+bullets(e.ReviewReasons)))
+		heading := "*Why a person decides:*"
+		if e.Status == expensebot.StatusAutoApproved {
+			// A card approved after all, once its receipt was read: its reasons say why it could be.
+			heading = "*Why it was approved automatically:*"
+		}
+		bs = append(bs, section(heading+"\n• "+bullets(e.ReviewReasons)))
 	}
 	bs = append(bs, findingBlocks(e, cards)...)
 	if len(e.EscalatedTo) > 0 {

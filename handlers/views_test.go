@@ -452,3 +452,16 @@ func withReceipt(outcome string, dup bool) expensebot.Expense {
 		e.Receipts = []expensebot.Receipt{r}
 	})
 }
+
+// TestCardApprovedAfterItsReceipt: a card approved automatically once its receipt was read gives
+// the reasons it could be, not "why a person decides".
+func TestCardApprovedAfterItsReceipt(t *testing.T) {
+	e := with(func(e *expensebot.Expense) {
+		e.Status, e.DecidedBy, e.DecidedAt = expensebot.StatusAutoApproved, expensebot.ActorPolicy, decided
+		e.ReviewReasons = []string{"below 1,000.00 USD, AI approved with confidence 0.97 and raised no flag"}
+	})
+	b, _ := json.Marshal(approvalMessage(e, nil, nil))
+	if !strings.Contains(string(b), "Why it was approved automatically") || strings.Contains(string(b), "Why a person decides") {
+		t.Errorf("card = %s", b)
+	}
+}
