@@ -33,7 +33,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 				h.slack.AddUser(fakeslack.User{ID: benchUser(i), Name: strings.ToLower(benchUser(i)), RealName: "Employee " + benchUser(i)})
 			}
 			in := h.start()
-			commitsBefore := h.commits()
+			commitsBefore, xidBefore := h.commits(), h.nextXID()
 			const senders = 50
 			var next atomic.Int64
 			var mu sync.Mutex
@@ -91,6 +91,10 @@ func BenchmarkEndToEnd(b *testing.B) {
 					after = n
 				}
 				b.ReportMetric(float64(after-commitsBefore)/float64(b.N), "commits/expense")
+				// Transaction ids are given only to transactions that write: the difference counts
+				// the write transactions of the whole server (nothing else writes during the run;
+				// the two readings take one id each).
+				b.ReportMetric(float64(h.nextXID()-xidBefore-1)/float64(b.N), "write-txns/expense")
 			}
 			inBot := in.bot.AckLatencies()
 			b.ReportMetric(percentile(inBot, 50), "ack-p50-µs")
@@ -165,6 +169,23 @@ func (h *harness) commits() int64 {
 	db.Exec("SELECT pg_stat_force_next_flush()")
 	var n int64
 	if err := db.QueryRow("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").Scan(&n); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// nextXID reads PostgreSQL's next transaction id (and so uses one).
+func (h *harness) nextXID() int64 {
+	if h.db.Dialect() != store.Postgres {
+		return 0
+	}
+	db, err := sql.Open("postgres", h.url)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow("SELECT txid_current()").Scan(&n); err != nil {
 		h.t.Fatal(err)
 	}
 	return n

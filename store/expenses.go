@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -168,6 +169,7 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 	var events []expensebot.AuditEvent
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		events = events[:0]
+		var plain []int // submissions that resubmit nothing: one INSERT for all of them
 		for i := range subs {
 			sub := &subs[i]
 			sub.Saved, sub.Created, sub.Err = expensebot.Expense{}, false, nil
@@ -186,6 +188,11 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 			e.IncurredOn = time.Date(e.IncurredOn.Year(), e.IncurredOn.Month(), e.IncurredOn.Day(), 0, 0, 0, 0, time.UTC)
 			if e.Category == "" {
 				e.Category = "other"
+			}
+			sub.Expense = e
+			if e.ResubmitOf == 0 {
+				plain = append(plain, i) // written together below
+				continue
 			}
 			var old expensebot.Expense
 			var resubmits sql.NullInt64
@@ -235,12 +242,13 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 				}
 				events = append(events, evs...)
 			}
-			events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventSubmitted, actor, detail))
-			if hold > 0 {
-				events = append(events, expensebot.NewEvent(saved.ID, expensebot.EventAssessing, expensebot.ActorSystem, nil))
-			}
+			events = append(events, submittedEvents(saved.ID, actor, detail, hold)...)
 		}
-		return s.appendEvents(ctx, tx, events...)
+		evs, err := s.insertPlain(ctx, tx, subs, plain, status, heldUntil, now, hold)
+		if err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, append(events, evs...)...)
 	})
 	if err != nil {
 		return fmt.Errorf("store: submit %d expenses: %w", len(subs), err)
@@ -299,6 +307,99 @@ func (s *DB) supersede(ctx context.Context, tx *sqlx.Tx, old, resubmission expen
 		return nil, fmt.Errorf("expense %d changed while it was being resubmitted", old.ID)
 	}
 	return events, s.addNotices(ctx, tx, notices...)
+}
+
+// submittedEvents are the audit events of a new expense: submitted and, when it is held for its
+// assessment, assessing.
+func submittedEvents(id int64, actor string, detail map[string]any, hold time.Duration) []expensebot.AuditEvent {
+	evs := []expensebot.AuditEvent{expensebot.NewEvent(id, expensebot.EventSubmitted, actor, detail)}
+	if hold > 0 {
+		evs = append(evs, expensebot.NewEvent(id, expensebot.EventAssessing, expensebot.ActorSystem, nil))
+	}
+	return evs
+}
+
+// insertPlain writes the submissions at idx (checked, resubmitting nothing) with one multi-row
+// INSERT, reads the earlier expenses of keys already stored with one SELECT, fills in each
+// submission's outcome and returns the new expenses' audit events: a group commit costs three
+// round trips however many it holds.
+func (s *DB) insertPlain(ctx context.Context, tx *sqlx.Tx, subs []expensebot.Submission, idx []int, status expensebot.Status, heldUntil sql.NullTime, now time.Time, hold time.Duration) ([]expensebot.AuditEvent, error) {
+	if len(idx) == 0 {
+		return nil, nil
+	}
+	first := map[string]int{} // key → the submission that inserts it
+	var insert []int
+	for _, i := range idx {
+		if _, seen := first[subs[i].Expense.IdempotencyKey]; !seen {
+			first[subs[i].Expense.IdempotencyKey] = i
+			insert = append(insert, i)
+		}
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
+		description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
+		submitted_by, callback_url, request_hash) VALUES `)
+	args := make([]any, 0, 16*len(insert))
+	for j, i := range insert {
+		if j > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		e := subs[i].Expense
+		args = append(args, e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
+			e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now,
+			e.SubmittedBy, e.CallbackURL, e.RequestHash)
+	}
+	q.WriteString(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + expenseColumns)
+	var rows []expenseRow
+	if err := tx.SelectContext(ctx, &rows, s.q(q.String()), args...); err != nil {
+		return nil, err
+	}
+	saved := make(map[string]expensebot.Expense, len(insert))
+	created := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		saved[r.IdempotencyKey], created[r.IdempotencyKey] = r.expense(), true
+	}
+	var stored []string
+	for _, i := range insert {
+		if k := subs[i].Expense.IdempotencyKey; !created[k] {
+			stored = append(stored, k)
+		}
+	}
+	if len(stored) > 0 {
+		sq, sargs, err := sqlx.In("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key IN (?)", stored)
+		if err != nil {
+			return nil, err
+		}
+		var old []expenseRow
+		if err := tx.SelectContext(ctx, &old, s.q(sq), sargs...); err != nil {
+			return nil, err
+		}
+		for _, r := range old {
+			saved[r.IdempotencyKey] = r.expense()
+		}
+	}
+	var events []expensebot.AuditEvent
+	for _, i := range idx {
+		sub := &subs[i]
+		e := sub.Expense
+		sub.Saved = saved[e.IdempotencyKey]
+		sub.Created = created[e.IdempotencyKey] && first[e.IdempotencyKey] == i
+		if !sub.Created {
+			continue
+		}
+		// The actor is the system that submitted for the person, when one did.
+		actor, detail := e.SubmitterID, map[string]any{
+			"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
+			"description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
+			"receipts": len(e.ReceiptFileIDs), "idempotency_key": e.IdempotencyKey,
+		}
+		if e.SubmittedBy != "" {
+			actor, detail["submitter_id"], detail["callback"] = e.SubmittedBy, e.SubmitterID, e.CallbackURL != ""
+		}
+		events = append(events, submittedEvents(sub.Saved.ID, actor, detail, hold)...)
+	}
+	return events, nil
 }
 
 func getExpense(ctx context.Context, q sqlx.QueryerContext, query string, args ...any) (expensebot.Expense, error) {
