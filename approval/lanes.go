@@ -38,6 +38,7 @@ type dispatcher struct {
 	done     []expensebot.Delivered // delivered, not yet recorded
 	stopping bool                   // shutdown: lanes start nothing new
 
+	halt    chan struct{}  // closed at shutdown: a lane waiting out a pause stops waiting
 	freed   chan struct{}  // room for more claims
 	sending chan struct{}  // semaphore of Web API calls
 	record  chan struct{}  // kicks the recorder
@@ -56,7 +57,7 @@ type lane struct {
 
 func newDispatcher(s *Service, work context.Context) *dispatcher {
 	return &dispatcher{s: s, work: work, lanes: map[string]*lane{}, inFlight: map[int64]bool{}, gates: map[string]time.Time{},
-		freed: make(chan struct{}, 1), sending: make(chan struct{}, maxSending), record: make(chan struct{}, 1),
+		halt: make(chan struct{}), freed: make(chan struct{}, 1), sending: make(chan struct{}, maxSending), record: make(chan struct{}, 1),
 		interval: s.cfg.PostInterval}
 }
 
@@ -128,6 +129,8 @@ func (d *dispatcher) run(l *lane) {
 			select {
 			case <-time.After(wait):
 				continue // re-check: shutdown, or another pause
+			case <-d.halt:
+				continue // stopping: the loop hands the notice back
 			case <-d.work.Done():
 				d.mu.Lock()
 				d.stopping = true
@@ -264,6 +267,7 @@ func (d *dispatcher) stop() []int64 {
 	d.mu.Lock()
 	d.stopping = true
 	d.mu.Unlock()
+	close(d.halt)
 	d.lanesWG.Wait()
 	d.mu.Lock()
 	var left []int64

@@ -83,3 +83,28 @@ func TestBusyChannelDoesNotHoldUpDMs(t *testing.T) {
 		}
 	})
 }
+
+// TestShutdownDoesNotWaitOutRetryAfter: Slack asked a conversation to wait 60 s when SIGTERM
+// comes. The instance stops at once instead of waiting it out, hands the notice back, and the next
+// instance delivers it, once.
+func TestShutdownDoesNotWaitOutRetryAfter(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		in := h.start()
+		h.slack.FailNext("chat.postMessage", 1, 429, "", 60)
+		h.command(emp, "8 Pens")
+		h.eventually("the 429", func() bool { return len(h.slack.Calls("chat.postMessage")) == 1 })
+		start := time.Now()
+		if err := in.stop(); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("shutdown took %s waiting out Retry-After", took)
+		}
+		h.start()
+		h.dm(emp, "(8.00 USD, Pens) was approved automatically")
+		time.Sleep(300 * time.Millisecond)
+		if n := h.slack.MessageCount(emp); n != 1 {
+			t.Errorf("%d DMs, want 1", n)
+		}
+	})
+}
