@@ -186,7 +186,8 @@ function blocks(list, ctx) {
       }
       case "header": return `<div class="block header">${textObj(b.text)}</div>`;
       case "divider": return `<div class="block divider"></div>`;
-      case "context": return `<div class="block context">${(b.elements || []).map((e) => element(e, ctx)).join(" ")}</div>`;
+      // Slack sets a context block's elements apart; a wide gap does here.
+      case "context": return `<div class="block context">${(b.elements || []).map((e) => `<span class="ctx-el">${element(e, ctx)}</span>`).join("")}</div>`;
       case "actions": return `<div class="block actions">${(b.elements || []).map((e) => element(e, ctx)).join("")}</div>`;
       case "input": return `<div class="block input">${input(b)}</div>`;
       case "image": return `<div class="block"><img src="${esc(b.image_url)}" alt="${esc(b.alt_text || "")}" style="max-width:100%"></div>`;
