@@ -37,12 +37,7 @@ type hosts struct {
 
 func (h *hosts) Decode(s string) error {
 	h.raw = strings.TrimSpace(s)
-	h.list = nil
-	for host := range strings.SplitSeq(h.raw, ",") {
-		if host = strings.TrimSpace(host); host != "" {
-			h.list = append(h.list, host)
-		}
-	}
+	h.list = splitList(h.raw)
 	if err := api.ParseAllowList(h.list); err != nil {
 		h.fail("%v", err)
 	}

@@ -393,13 +393,19 @@ type idList struct {
 
 func (l *idList) Decode(s string) error {
 	l.raw = strings.TrimSpace(s)
-	l.ids = nil
-	for id := range strings.SplitSeq(l.raw, ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			l.ids = append(l.ids, id)
+	l.ids = splitList(l.raw)
+	return nil
+}
+
+// splitList splits a comma-separated list, dropping the spaces around items and empty items.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
 		}
 	}
-	return nil
+	return out
 }
 
 // amount is money in the home currency, never a float. Decode only keeps the text: the currency,
