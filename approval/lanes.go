@@ -161,12 +161,10 @@ func (d *dispatcher) run(l *lane) {
 			delete(d.inFlight, n.ID) // recorded as failed, retried or blocked by deliverOne
 			d.signalFreed()
 		}
-		flush := len(d.done) >= recordBatch
+		full := len(d.done) >= recordBatch
 		d.mu.Unlock()
-		if flush {
-			d.kickRecorder()
-		} else {
-			d.kickRecorderSoon()
+		if full {
+			d.kickRecorder() // else the recorder's tick takes it within recordEvery
 		}
 	}
 }
@@ -220,16 +218,15 @@ func (d *dispatcher) kickRecorder() {
 	}
 }
 
-// kickRecorderSoon lets a few more deliveries join the next record.
-func (d *dispatcher) kickRecorderSoon() {
-	time.AfterFunc(recordEvery, d.kickRecorder)
-}
-
-// recordLoop writes what got through, in batches, until stop is closed and nothing is left.
+// recordLoop writes what got through, in batches: every recordEvery (so a few deliveries share a
+// record), or at once when a batch is full, until stop is closed and nothing is left.
 func (d *dispatcher) recordLoop(stop <-chan struct{}) {
+	t := time.NewTicker(recordEvery)
+	defer t.Stop()
 	for {
 		select {
 		case <-d.record:
+		case <-t.C:
 		case <-stop:
 			d.flush()
 			return
