@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -60,10 +59,8 @@ func TestRunServesTheAPI(t *testing.T) {
 		"DATABASE_URL", "sqlite://"+t.TempDir()+"/run.db", "OPENAI_API_KEY", "sk-run-test", "OPENAI_BASE_URL", ai.URL(),
 		"EXPENSEBOT_APPROVALS_CHANNEL", "CAPP", "EXPENSEBOT_REVIEWERS", "UREV", "EXPENSEBOT_LOG_FORMAT", "json",
 		"EXPENSEBOT_HTTP_ADDR", "127.0.0.1:0", "EXPENSEBOT_API_TOKENS", "ci="+token, "EXPENSEBOT_WEBHOOK_SECRET", "whsec-0123456789abcdef")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var logs syncWriter
-	go func() { done <- run(ctx, []string{"expensebot"}, &logs, &logs) }()
+	r := startRun(t)
+	logs := &r.logs
 	var addr string
 	deadline := time.Now().Add(10 * time.Second)
 	for addr == "" {
@@ -89,14 +86,8 @@ func TestRunServesTheAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || got["submitted_by"] != "api:ci" {
 		t.Fatalf("submit = %d %s\n%s", resp.StatusCode, b, logs.String())
 	}
-	for !strings.Contains(visibleDMs(sl, "UEMP"), "(30.00 USD, Train ticket) was approved automatically") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no DM; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
+	r.waitDM(sl, "UEMP", "(30.00 USD, Train ticket) was approved automatically")
+	if err := r.stop(); err != nil {
 		t.Errorf("run returned %v after SIGTERM", err)
 	}
 	if _, err := http.Get("http://" + addr + "/v1/openapi.json"); err == nil {

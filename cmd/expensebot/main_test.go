@@ -11,8 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/internal/fakeopenai"
+	"github.com/expensebot/expensebot/internal/fakeslack"
 	"github.com/expensebot/expensebot/store"
 	"github.com/expensebot/expensebot/store/storetest"
 )
@@ -185,5 +188,61 @@ func TestPolicyCommand(t *testing.T) {
 	version := func(s string) string { return strings.Fields(s)[2] }
 	if version(plain) == version(withFile) || version(plain) != version(print()) {
 		t.Errorf("versions %s, %s: want equal for equal rules, different otherwise", version(plain), version(withFile))
+	}
+}
+
+// runWorkspace is a fake workspace (Em the employee, Rev the reviewer, #approvals and #general)
+// and a fake AI for tests that start the real program through run, as an operator does.
+func runWorkspace(t *testing.T) (*fakeslack.Server, *fakeopenai.Server) {
+	t.Helper()
+	sl, err := fakeslack.New(fakeslack.User{ID: "UEMP", Name: "emp", RealName: "Em Ployee"}, fakeslack.User{ID: "UREV", Name: "rev", RealName: "Re Viewer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl.AddChannel("CAPP", "approvals", fakeslack.BotUser, "UREV")
+	sl.AddChannel("CGEN", "general", fakeslack.BotUser, "UEMP", "UREV")
+	ai := fakeopenai.New()
+	t.Cleanup(func() { sl.Close(); ai.Close() })
+	return sl, ai
+}
+
+// running is the program started by run with the environment the test set.
+type running struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan error
+	logs   syncWriter
+}
+
+func startRun(t *testing.T) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{t: t, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- run(ctx, []string{"expensebot"}, &r.logs, &r.logs) }()
+	return r
+}
+
+// waitDM waits until user's DMs contain want.
+func (r *running) waitDM(sl *fakeslack.Server, user, want string) {
+	r.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(visibleDMs(sl, user), want) {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("no DM %q; logs:\n%s", want, r.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop stops the program as SIGTERM does and returns what run returned.
+func (r *running) stop() error {
+	r.t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		return err
+	case <-time.After(15 * time.Second):
+		r.t.Fatal("run did not stop")
+		return nil
 	}
 }

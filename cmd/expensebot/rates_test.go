@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/expensebot/expensebot/internal/fakeopenai"
 	"github.com/expensebot/expensebot/internal/fakeslack"
 )
 
@@ -47,15 +45,7 @@ func TestRatesConfigErrors(t *testing.T) {
 // converted and approved automatically, as one in the home currency is. Not parallel: it sets
 // the process environment.
 func TestRunWithRatesFile(t *testing.T) {
-	sl, err := fakeslack.New(fakeslack.User{ID: "UEMP", Name: "emp", RealName: "Em Ployee"}, fakeslack.User{ID: "UREV", Name: "rev", RealName: "Re Viewer"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sl.Close()
-	sl.AddChannel("CAPP", "approvals", fakeslack.BotUser, "UREV")
-	sl.AddChannel("CGEN", "general", fakeslack.BotUser, "UEMP", "UREV")
-	ai := fakeopenai.New()
-	defer ai.Close()
+	sl, ai := runWorkspace(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "rates.yaml")
 	today := time.Now().UTC().Format(time.DateOnly)
@@ -65,28 +55,18 @@ func TestRunWithRatesFile(t *testing.T) {
 		"DATABASE_URL", "sqlite://"+filepath.Join(dir, "run.db"), "OPENAI_API_KEY", "sk-run-test", "OPENAI_BASE_URL", ai.URL(),
 		"EXPENSEBOT_APPROVALS_CHANNEL", "CAPP", "EXPENSEBOT_REVIEWERS", "UREV", "EXPENSEBOT_CURRENCY", "EUR",
 		"EXPENSEBOT_RATES_FILE", file)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var logs syncWriter
-	go func() { done <- run(ctx, []string{"expensebot"}, &logs, &logs) }()
+	r := startRun(t)
 	if err := sl.WaitConnected(1, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sl.Command("UEMP", "CGEN", "/expense", "30 USD Train ticket"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(visibleDMs(sl, "UEMP"), "(30.00 USD, Train ticket) was approved automatically") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no DM; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
+	r.waitDM(sl, "UEMP", "(30.00 USD, Train ticket) was approved automatically")
+	if err := r.stop(); err != nil {
 		t.Errorf("run returned %v", err)
 	}
-	if !strings.Contains(logs.String(), "exchange rates read from file") {
-		t.Errorf("the rates file was not reported:\n%s", logs.String())
+	if !strings.Contains(r.logs.String(), "exchange rates read from file") {
+		t.Errorf("the rates file was not reported:\n%s", r.logs.String())
 	}
 }

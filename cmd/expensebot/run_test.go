@@ -1,59 +1,33 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/expensebot/expensebot/internal/fakeopenai"
 	"github.com/expensebot/expensebot/internal/fakeslack"
 )
 
 // TestRunAgainstFakeSlack starts the real program as an operator would, configured only through
 // its environment, and stops it as SIGTERM does. Not parallel: it sets the process environment.
 func TestRunAgainstFakeSlack(t *testing.T) {
-	sl, err := fakeslack.New(fakeslack.User{ID: "UEMP", Name: "emp", RealName: "Em Ployee"}, fakeslack.User{ID: "UREV", Name: "rev", RealName: "Re Viewer"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sl.Close()
-	sl.AddChannel("CAPP", "approvals", fakeslack.BotUser, "UREV")
-	sl.AddChannel("CGEN", "general", fakeslack.BotUser, "UEMP", "UREV")
-	ai := fakeopenai.New()
-	defer ai.Close()
-
+	sl, ai := runWorkspace(t)
 	setenv(t, "SLACK_APP_TOKEN", fakeslack.AppToken, "SLACK_BOT_TOKEN", fakeslack.BotToken, "SLACK_API_URL", sl.APIURL(),
 		"DATABASE_URL", "sqlite://"+t.TempDir()+"/run.db", "OPENAI_API_KEY", "sk-run-test", "OPENAI_BASE_URL", ai.URL(),
 		"EXPENSEBOT_APPROVALS_CHANNEL", "CAPP", "EXPENSEBOT_REVIEWERS", "UREV", "EXPENSEBOT_CURRENCY", "EUR",
 		"EXPENSEBOT_LOG_FORMAT", "json")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var logs syncWriter
-	go func() { done <- run(ctx, []string{"expensebot"}, &logs, &logs) }()
+	r := startRun(t)
 	if err := sl.WaitConnected(1, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sl.Command("UEMP", "CGEN", "/expense", "30 Train ticket"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(visibleDMs(sl, "UEMP"), "(30.00 EUR, Train ticket) was approved automatically") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no DM; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	r.waitDM(sl, "UEMP", "(30.00 EUR, Train ticket) was approved automatically")
+	if err := r.stop(); err != nil {
+		t.Errorf("run returned %v after SIGTERM", err)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run returned %v after SIGTERM", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not stop")
-	}
-	out := logs.String()
+	out := r.logs.String()
 	if !strings.Contains(out, `"workspace":"Fake Workspace"`) || !strings.Contains(out, `"msg":"expense routed"`) {
 		t.Errorf("JSON logs lack the workspace or the routing line:\n%s", out)
 	}
