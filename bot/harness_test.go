@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -42,17 +43,19 @@ var testRules = policy.Rules{Currency: "USD", AutoApproveMax: usd(100000), Revie
 	ReceiptRequiredOver: usd(7500), MinConfidence: 0.95}
 
 type harness struct {
-	t        testing.TB
-	slack    *fakeslack.Server
-	ai       *fakeopenai.Server
-	db       *store.DB
-	url      string
-	logs     *syncBuffer
-	runs     []*instance
-	rules    policy.Rules // what instances started from now on apply
-	noAI     bool         // start instances with no AI configured, as without OPENAI_API_KEY
-	noVision bool         // start instances with no receipt reader
-	api      *api.Config  // start instances serving the approval API so configured, on 127.0.0.1:0
+	t          testing.TB
+	slack      *fakeslack.Server
+	ai         *fakeopenai.Server
+	db         *store.DB
+	url        string
+	logs       *syncBuffer
+	runs       []*instance
+	rules      policy.Rules  // what instances started from now on apply
+	noAI       bool          // start instances with no AI configured, as without OPENAI_API_KEY
+	quiet      bool          // log as in production (Info) and keep nothing: for benchmarks
+	timerEvery time.Duration // how often timers are looked for; 0: every 50 ms, for tests whose clock jumps
+	noVision   bool          // start instances with no receipt reader
+	api        *api.Config   // start instances serving the approval API so configured, on 127.0.0.1:0
 
 	rates approval.Rates // exchange rates of instances started from now on; nil for none
 	// postInterval paces posts to one conversation (approval.Config.PostInterval): 0 for the
@@ -159,6 +162,9 @@ func (h *harness) start() *instance {
 	}
 	db.SetClock(h.clock.Now)
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(h.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if h.quiet {
+		log = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
 	var assessor approval.Assessor = openai.NewAssessor(openai.Config{APIKey: "sk-test-key", BaseURL: h.ai.URL(), Model: "gpt-4o-mini", Timeout: 2 * time.Second})
 	if h.noAI {
 		assessor = nil
@@ -204,7 +210,7 @@ func (h *harness) start() *instance {
 // 50 ms, so that a test that moves the clock sees them fire at once.
 func (h *harness) workflow(reader approval.ReceiptReader) approval.Config {
 	return approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8,
-		DrainTimeout: 5 * time.Second, PostInterval: h.postInterval, Timing: h.timing, EscalateTo: h.escalateTo, TimerEvery: 50 * time.Millisecond,
+		DrainTimeout: 5 * time.Second, PostInterval: h.postInterval, Timing: h.timing, EscalateTo: h.escalateTo, TimerEvery: cmp.Or(h.timerEvery, 50*time.Millisecond),
 		Now: h.clock.Now, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader}
 }
 

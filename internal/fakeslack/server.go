@@ -119,6 +119,7 @@ type Server struct {
 	acks         map[string]chan Ack
 	subs         map[chan struct{}]bool
 	seq          int64
+	posted       int // messages posted, ephemerals aside
 	lastTS       int64
 	connectErr   string // apps.connections.open answers this error when set
 	connects     int
@@ -539,6 +540,14 @@ func (s *Server) MessageCount(channel string) int {
 		return len(c.Messages)
 	}
 	return 0
+}
+
+// Posted is how many messages have been posted in all, in channels, threads and DMs: a cheap
+// count for a benchmark that waits for thousands.
+func (s *Server) Posted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.posted
 }
 
 // NewTrigger issues a trigger_id for user, as a click or a command would.

@@ -262,6 +262,7 @@ func (s *Server) postMessage(p map[string]any) (map[string]any, *apiError) {
 	}
 	m.Channel, m.TS, m.User = ch, s.newTS(), BotUser
 	c.Messages = append(c.Messages, m)
+	s.posted++
 	s.changed()
 	return map[string]any{"channel": ch, "ts": m.TS, "message": map[string]any{"text": m.Text, "ts": m.TS}}, nil
 }
