@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/expensebot/expensebot"
 )
 
 // lookups remembers whose names and which receipt files to look up for the exports' caches, so
@@ -111,18 +113,25 @@ func (s *Service) lookupLoop(ctx, work context.Context) {
 		if d == nil {
 			continue
 		}
+		// The names found are written together: a burst of new people is one statement.
+		var found []expensebot.Person
 		for _, u := range people {
 			if ctx.Err() != nil {
 				return
 			}
 			p, err := d.Person(work, u)
-			if err == nil {
-				err = s.store.SavePerson(work, p)
-			}
 			if err != nil {
 				s.lookups.forget(u, "")
 				s.log.Warn("look up a name", "user_id", u, "err", err)
+				continue
 			}
+			found = append(found, p)
+		}
+		if err := s.store.SavePeople(work, found); err != nil {
+			for _, p := range found {
+				s.lookups.forget(p.ID, "")
+			}
+			s.log.Warn("keep names", "people", len(found), "err", err)
 		}
 		for _, f := range files {
 			if ctx.Err() != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,11 +133,31 @@ func chunks(ids []int64, n int) func(func([]int64) bool) {
 
 // SavePerson remembers how Slack describes a person, replacing what was known.
 func (s *DB) SavePerson(ctx context.Context, p expensebot.Person) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO people (user_id, name, display_name, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, updated_at = excluded.updated_at`),
-		p.ID, p.Name, p.DisplayName, s.now())
-	if err != nil {
-		return fmt.Errorf("store: save person %s: %w", p.ID, err)
+	return s.SavePeople(ctx, []expensebot.Person{p})
+}
+
+// SavePeople remembers how Slack describes people, replacing what was known, a few hundred to a
+// statement: the names looked up together are written together. ps must not name a person twice.
+func (s *DB) SavePeople(ctx context.Context, ps []expensebot.Person) error {
+	now := s.now()
+	for part := range slices.Chunk(ps, 500) {
+		var q strings.Builder
+		q.WriteString("INSERT INTO people (user_id, name, display_name, updated_at) VALUES ")
+		args := make([]any, 0, 4*len(part))
+		for i, p := range part {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?)")
+			args = append(args, p.ID, p.Name, p.DisplayName, now)
+		}
+		q.WriteString(" ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, updated_at = excluded.updated_at")
+		if _, err := s.db.ExecContext(ctx, s.q(q.String()), args...); err != nil {
+			if len(ps) == 1 {
+				return fmt.Errorf("store: save person %s: %w", ps[0].ID, err)
+			}
+			return fmt.Errorf("store: save %d people: %w", len(ps), err)
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -261,6 +262,19 @@ func TestPeopleAndReceiptFiles(t *testing.T) {
 		people, err := db.People(ctx)
 		if err != nil || len(people) != 1 || people["U1"].Label() != "Alice Employee" || people["U1"].UpdatedAt.IsZero() {
 			t.Errorf("people = %+v, %v", people, err)
+		}
+		// Many at once, as a burst of new submitters is looked up: one new, one renamed.
+		var many []expensebot.Person
+		for i := range 700 {
+			many = append(many, expensebot.Person{ID: fmt.Sprintf("UM%03d", i), Name: fmt.Sprintf("Member %d", i)})
+		}
+		many = append(many, expensebot.Person{ID: "U1", Name: "Alice Renamed"})
+		if err := db.SavePeople(ctx, many); err != nil {
+			t.Fatal(err)
+		}
+		people, err = db.People(ctx)
+		if err != nil || len(people) != 701 || people["U1"].Label() != "Alice Renamed" || people["UM699"].Label() != "Member 699" {
+			t.Errorf("after saving 701 at once: %d people, U1 %q, %v", len(people), people["U1"].Label(), err)
 		}
 		if err := db.SaveReceiptFile(ctx, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://x/F1", SHA256: "ab"}); err != nil {
 			t.Fatal(err)
