@@ -1,6 +1,7 @@
 package expensebot
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -243,6 +244,26 @@ type Submission struct {
 	Saved   Expense // the stored expense: this one, or the earlier one with its idempotency key
 	Created bool    // false when an expense with the same idempotency key existed
 	Err     error   // EINVALID when this expense breaks a rule; nothing of it is stored
+}
+
+// ErrNewReceipts is a route refused because receipts were attached to the expense after it was
+// assessed: it is assessed again with them, never routed without them.
+var ErrNewReceipts = errors.New("receipts were attached since the assessment")
+
+// Routing is one expense's route handed over to be recorded and, once recorded, what became of
+// it.
+type Routing struct {
+	ID         int64
+	Assessment *Assessment // nil: no AI check
+	Route      Route
+	// With CheckReceipts the route is recorded only while the expense still has Receipts kept
+	// receipts, the ones the assessment and the policy saw (receipts are only ever added): else
+	// Err is ErrNewReceipts, and nothing is recorded.
+	CheckReceipts bool
+	Receipts      int
+	Routed        Expense  // the expense as routed
+	Notices       []Notice // the notices the route queued, with their ids and destinations
+	Err           error    // ECONFLICT when the expense was routed already; nothing of this one is recorded
 }
 
 // Assessment is the AI's advice on one expense, with what it cost and how far to trust it.

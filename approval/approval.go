@@ -22,7 +22,7 @@ type Store interface {
 	SubmitAll(ctx context.Context, subs []expensebot.Submission, hold time.Duration) error
 	Expense(ctx context.Context, id int64) (expensebot.Expense, error)
 	StartAssessment(ctx context.Context, id int64, lease time.Duration) (expensebot.Expense, error)
-	Route(ctx context.Context, id int64, a *expensebot.Assessment, r expensebot.Route) (expensebot.Expense, error)
+	RouteAll(ctx context.Context, rs []expensebot.Routing, claim time.Duration) error
 	Decide(ctx context.Context, d expensebot.Decision) (expensebot.Expense, error)
 	Comment(ctx context.Context, id int64, user, text string) (expensebot.Expense, error)
 	AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error
@@ -46,7 +46,7 @@ type Store interface {
 	SpotCheck(ctx context.Context, id int64) (expensebot.SpotCheck, error)
 	SetSpotMessage(ctx context.Context, id int64, channel, ts string) error
 	ResolveSpotCheck(ctx context.Context, id int64, user string, flag bool, finding string) (expensebot.SpotCheck, error)
-	SavePerson(ctx context.Context, p expensebot.Person) error
+	SavePeople(ctx context.Context, ps []expensebot.Person) error
 	SaveReceiptFile(ctx context.Context, f expensebot.ReceiptFile) error
 	ExpensesSince(ctx context.Context, from time.Time) ([]expensebot.Expense, error)
 	SpotChecks(ctx context.Context, since time.Time) ([]expensebot.SpotCheck, error)
@@ -197,8 +197,10 @@ type Service struct {
 	wake       chan struct{} // kicks the notice deliverer after a commit
 	queue      chan queued   // expenses to assess
 	submits    chan *submission
-	committing atomic.Bool // the committer runs: Submit hands over, else it commits itself
-	inflight   sync.Map    // expense id → queued or being assessed
+	routes     chan *routing
+	disp       atomic.Pointer[dispatcher] // the notice lanes, while Run runs
+	committing atomic.Bool                // the committer runs: Submit hands over, else it commits itself
+	inflight   sync.Map                   // expense id → queued or being assessed
 	sweepEvery time.Duration
 }
 
@@ -235,7 +237,8 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 		cfg.Now = time.Now
 	}
 	s := &Service{store: st, assessor: assessor, msg: m, cfg: cfg, log: log,
-		wake: make(chan struct{}, 1), queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup), sweepEvery: 5 * time.Second}
+		wake: make(chan struct{}, 1), queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup),
+		routes: make(chan *routing), sweepEvery: 5 * time.Second}
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
 	s.version = policy.Version(cfg.Rules, cfg.ApprovalsChannel, cfg.Reviewers)
 	s.homes = newHomes(cfg.Now)

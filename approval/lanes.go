@@ -33,10 +33,11 @@ type dispatcher struct {
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
-	inFlight map[int64]bool         // claimed, not yet recorded or handed back
-	gates    map[string]time.Time   // Web API method → paused until (a 429 for the whole method)
-	done     []expensebot.Delivered // delivered, not yet recorded
-	stopping bool                   // shutdown: lanes start nothing new
+	inFlight map[int64]bool               // claimed, not yet recorded or handed back
+	gates    map[string]time.Time         // Web API method → paused until (a 429 for the whole method)
+	done     []expensebot.Delivered       // delivered, not yet recorded
+	carried  map[int64]expensebot.Expense // expense as routed, by the notice id of a DM or callback handed over with it
+	stopping bool                         // shutdown: lanes start nothing new
 
 	halt    chan struct{}  // closed at shutdown: a lane waiting out a pause stops waiting
 	freed   chan struct{}  // room for more claims
@@ -56,7 +57,7 @@ type lane struct {
 }
 
 func newDispatcher(s *Service, work context.Context) *dispatcher {
-	return &dispatcher{s: s, work: work, lanes: map[string]*lane{}, inFlight: map[int64]bool{}, gates: map[string]time.Time{},
+	return &dispatcher{s: s, work: work, lanes: map[string]*lane{}, inFlight: map[int64]bool{}, carried: map[int64]expensebot.Expense{}, gates: map[string]time.Time{},
 		halt: make(chan struct{}), freed: make(chan struct{}, 1), sending: make(chan struct{}, maxSending), record: make(chan struct{}, 1),
 		interval: s.cfg.PostInterval}
 }
@@ -83,6 +84,30 @@ func (d *dispatcher) room() int {
 func (d *dispatcher) add(ns []expensebot.Notice) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.addLocked(ns)
+}
+
+// carry queues notices claimed as they were queued (see recordGroup), with the expenses they
+// tell of as routed, by expense id. A DM or a callback tells the route's outcome, so it is drawn
+// from that copy; a card is drawn from the expense as it is when posted. It reports false, and
+// queues nothing, once the lanes are stopping.
+func (d *dispatcher) carry(ns []expensebot.Notice, routed map[int64]expensebot.Expense) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopping {
+		return false
+	}
+	for _, n := range ns {
+		if n.Kind == expensebot.NoticeTellSubmitter || n.Kind == expensebot.NoticeCallback {
+			d.carried[n.ID] = routed[n.ExpenseID]
+		}
+	}
+	d.addLocked(ns)
+	return true
+}
+
+// addLocked is add with d.mu held.
+func (d *dispatcher) addLocked(ns []expensebot.Notice) {
 	for _, n := range ns {
 		d.inFlight[n.ID] = true
 		k := d.laneKey(n)
@@ -123,6 +148,10 @@ func (d *dispatcher) run(l *lane) {
 			return
 		}
 		n := l.queue[0]
+		var routed *expensebot.Expense
+		if e, ok := d.carried[n.ID]; ok {
+			routed = &e
+		}
 		wait := d.waitFor(l, time.Now())
 		d.mu.Unlock()
 		if wait > 0 {
@@ -139,7 +168,7 @@ func (d *dispatcher) run(l *lane) {
 			}
 		}
 		d.sending <- struct{}{}
-		delivered, ok, retry, method := d.s.deliverOne(d.work, n)
+		delivered, ok, retry, method := d.s.deliverOne(d.work, n, routed)
 		<-d.sending
 
 		d.mu.Lock()
@@ -155,6 +184,7 @@ func (d *dispatcher) run(l *lane) {
 			continue
 		}
 		l.queue = l.queue[1:]
+		delete(d.carried, n.ID)
 		if ok {
 			d.done = append(d.done, delivered)
 		} else {
@@ -272,6 +302,7 @@ func (d *dispatcher) stop() []int64 {
 		for _, n := range l.queue {
 			left = append(left, n.ID)
 			delete(d.inFlight, n.ID)
+			delete(d.carried, n.ID)
 		}
 	}
 	d.lanes = map[string]*lane{}

@@ -59,11 +59,13 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 // handed back at once.
 func (s *Service) deliverLoop(ctx, work context.Context) {
 	d := newDispatcher(s, work)
+	s.disp.Store(d)
 	stopRecorder := make(chan struct{})
 	var helpers sync.WaitGroup
 	helpers.Go(func() { d.recordLoop(stopRecorder) })
 	helpers.Go(func() { s.renewLoop(ctx, d) })
 	defer func() {
+		s.disp.Store(nil)
 		left := d.stop()
 		close(stopRecorder)
 		helpers.Wait()
@@ -124,10 +126,11 @@ func (s *Service) renewLoop(ctx context.Context, d *dispatcher) {
 
 // deliverOne delivers n and returns it as delivered, for the caller to record. When Slack asked
 // to wait, it returns how long and for which method (the caller keeps the notice and waits);
-// any other failure is recorded here, with its retry.
-func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice) (delivered expensebot.Delivered, ok bool, retry time.Duration, method string) {
+// any other failure is recorded here, with its retry. routed, when not nil, is the expense as
+// its route left it, for a notice that tells of the route.
+func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice, routed *expensebot.Expense) (delivered expensebot.Delivered, ok bool, retry time.Duration, method string) {
 	start := time.Now()
-	ev, err := s.deliver(ctx, n)
+	ev, err := s.deliver(ctx, n, routed)
 	if err == nil {
 		s.log.Debug("notice delivered", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "latency_ms", time.Since(start).Milliseconds())
 		return expensebot.Delivered{NoticeID: n.ID, Event: ev}, true, 0, ""
@@ -171,12 +174,18 @@ func (s *Service) deliverOne(ctx context.Context, n expensebot.Notice) (delivere
 	return expensebot.Delivered{}, false, 0, ""
 }
 
-// deliver sends one notice, drawn from the expense as it is now, and returns the audit event that
-// records the delivery, if any.
-func (s *Service) deliver(ctx context.Context, n expensebot.Notice) (*expensebot.AuditEvent, error) {
-	e, err := s.store.Expense(ctx, n.ExpenseID)
-	if err != nil {
-		return nil, err
+// deliver sends one notice, drawn from the expense as it is now (or as routed, when the notice
+// tells of the route and came with it), and returns the audit event that records the delivery,
+// if any.
+func (s *Service) deliver(ctx context.Context, n expensebot.Notice, routed *expensebot.Expense) (*expensebot.AuditEvent, error) {
+	var e expensebot.Expense
+	if routed != nil {
+		e = *routed
+	} else {
+		var err error
+		if e, err = s.store.Expense(ctx, n.ExpenseID); err != nil {
+			return nil, err
+		}
 	}
 	switch n.Kind {
 	case expensebot.NoticeSpotCheck, expensebot.NoticeUpdateSpot, expensebot.NoticeSpotFinding:

@@ -188,6 +188,11 @@ func (s *Service) intake(ctx context.Context, e expensebot.Expense) expensebot.E
 	if s.cfg.Files == nil {
 		return e
 	}
+	if len(e.ReceiptFileIDs) == 0 {
+		// Nothing to load: a receipt attached since e was read makes the route refuse to be
+		// recorded (ErrNewReceipts), and the expense is assessed again with it.
+		return e
+	}
 	// Loaded, not taken from e: a receipt attached while the expense waited for its assessment is
 	// in the table before it is in a copy of e made earlier.
 	kept, err := s.store.Receipts(ctx, e.ID)
@@ -229,20 +234,4 @@ func (s *Service) intake(ctx context.Context, e expensebot.Expense) expensebot.E
 	}
 	e.ReceiptFileIDs, e.Receipts = saved.ReceiptFileIDs, saved.Receipts
 	return e
-}
-
-// recheck re-routes an expense just routed to a person if a receipt arrived while it was
-// assessed: AttachReceipts leaves an expense not yet routed to its assessment, and the
-// assessment may have loaded the receipts before that one was kept.
-func (s *Service) recheck(ctx context.Context, routed expensebot.Expense, seen int) {
-	if s.cfg.Files == nil || routed.Status != expensebot.StatusPendingReview {
-		return
-	}
-	e, err := s.store.Expense(ctx, routed.ID)
-	if err != nil || len(e.Receipts) == seen {
-		return
-	}
-	if _, err := s.reroute(ctx, e); err != nil {
-		s.log.Error("re-route after a late receipt", "expense_id", e.ID, "err", err)
-	}
 }

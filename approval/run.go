@@ -18,9 +18,9 @@ func (s *Service) Run(ctx context.Context) error {
 	// and be recorded; the drain timeout bounds it.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	var wg sync.WaitGroup
+	var wg, workers sync.WaitGroup
 	for range s.cfg.Workers {
-		wg.Go(func() {
+		workers.Go(func() {
 			for {
 				select {
 				case <-ctx.Done():
@@ -32,6 +32,10 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		})
 	}
+	// The router records what the workers assessed until the last worker has returned.
+	workersDone := make(chan struct{})
+	wg.Go(func() { workers.Wait(); close(workersDone) })
+	wg.Go(func() { s.routeLoop(work, workersDone) })
 	wg.Go(func() { s.commitLoop(ctx, work) })
 	wg.Go(func() { s.deliverLoop(ctx, work) })
 	wg.Go(func() { s.homeLoop(ctx, work) })

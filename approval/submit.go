@@ -2,6 +2,7 @@ package approval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -171,21 +172,18 @@ func (s *Service) process(ctx context.Context, q queued) {
 		}
 		return
 	}
-	e = s.intake(ctx, e)
-	var assessment *expensebot.Assessment
-	if s.assessor != nil {
-		start := time.Now()
-		assessment, err = s.assessor.Assess(ctx, e)
-		if err != nil {
-			s.log.Warn("AI assessment failed; a person will decide", "expense_id", id, "err", err, "latency_ms", time.Since(start).Milliseconds())
+	var routed expensebot.Expense
+	for attempt := 1; ; attempt++ {
+		routed, err = s.assessAndRoute(ctx, e)
+		if !errors.Is(err, expensebot.ErrNewReceipts) || attempt == maxReassess {
+			break
 		}
-		var prompt, completion int
-		if assessment != nil {
-			prompt, completion = assessment.PromptTokens, assessment.CompletionTokens
+		// A receipt was attached while the AI looked: look again, with it.
+		s.log.Info("receipt attached during the assessment; assessing again", "expense_id", id)
+		if e, err = s.store.Expense(ctx, id); err != nil {
+			break
 		}
-		s.cfg.Observer.Assessed(time.Since(start), !assessment.Usable(), prompt, completion)
 	}
-	routed, err := s.store.Route(ctx, id, assessment, s.route(ctx, e, assessment))
 	if err != nil {
 		if expensebot.ErrorCode(err) != expensebot.ECONFLICT {
 			s.log.Error("route", "expense_id", id, "err", err)
@@ -194,10 +192,34 @@ func (s *Service) process(ctx context.Context, q queued) {
 	}
 	s.log.Info("expense routed", "expense_id", id, "status", routed.Status, "approvals_required", routed.ApprovalsRequired)
 	s.cfg.Observer.Outcome(string(routed.Status))
-	s.kick()
 	s.homes.mark(routed.SubmitterID)
 	if routed.Status == expensebot.StatusPendingReview {
 		s.homes.markReviewers()
 	}
-	s.recheck(ctx, routed, len(e.Receipts))
+}
+
+// maxReassess bounds how often one expense is assessed again for receipts attached meanwhile;
+// past it the expense stays held until its hold runs out, and the sweep takes it again.
+const maxReassess = 3
+
+// assessAndRoute reads e's receipts, asks the AI and records the policy's route, on the condition
+// that e's receipts are still the ones read.
+func (s *Service) assessAndRoute(ctx context.Context, e expensebot.Expense) (expensebot.Expense, error) {
+	e = s.intake(ctx, e)
+	var assessment *expensebot.Assessment
+	if s.assessor != nil {
+		start := time.Now()
+		var err error
+		assessment, err = s.assessor.Assess(ctx, e)
+		if err != nil {
+			s.log.Warn("AI assessment failed; a person will decide", "expense_id", e.ID, "err", err, "latency_ms", time.Since(start).Milliseconds())
+		}
+		var prompt, completion int
+		if assessment != nil {
+			prompt, completion = assessment.PromptTokens, assessment.CompletionTokens
+		}
+		s.cfg.Observer.Assessed(time.Since(start), !assessment.Usable(), prompt, completion)
+	}
+	return s.record(ctx, expensebot.Routing{ID: e.ID, Assessment: assessment, Route: s.route(ctx, e, assessment),
+		CheckReceipts: true, Receipts: len(e.Receipts)})
 }

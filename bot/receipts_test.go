@@ -110,6 +110,46 @@ func TestReceiptAttachApproves(t *testing.T) {
 	})
 }
 
+// TestReceiptAttachedDuringAssessment: a receipt attached while the AI is still looking at an
+// expense that would be approved automatically is not missed: the expense is assessed again with
+// it, and a receipt that does not match sends it to a person.
+func TestReceiptAttachedDuringAssessment(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.ai.Reply(fakeopenai.Slow(1500*time.Millisecond, fakeopenai.Answer("approve", 0.99)), fakeopenai.Answer("approve", 0.99))
+		h.ai.ReplyReceipts(taxi("5.00", "Office Depot"))
+		h.start()
+		h.command(emp, "20 Printer paper")
+		e := h.latest(emp, expensebot.StatusSubmitted)
+		h.eventually("the AI is being asked", func() bool { return len(h.ai.Requests()) == 1 })
+		h.attach(e.ID, "paper.png", pngOf(t, 8))
+		if got := h.expense(e.ID); got.Status != expensebot.StatusSubmitted {
+			t.Fatalf("the receipt was attached after the assessment ended (%s): the test proves nothing", got.Status)
+		}
+		m := h.approvalMessage(e.ID, "Receipt says")
+		if !strings.Contains(m.Visible(), "5.00 USD at Office Depot") {
+			t.Errorf("card lacks the receipt's figures: %s", m.Visible())
+		}
+		if got := h.expense(e.ID); got.Status != expensebot.StatusPendingReview || len(got.Receipts) != 1 {
+			t.Fatalf("after a mismatched receipt during the assessment: %s, %d receipts", got.Status, len(got.Receipts))
+		}
+		h.dm(emp, "went to a reviewer")
+		for _, m := range h.slack.Messages(emp, emp) {
+			if strings.Contains(m.Text, "approved automatically") {
+				t.Errorf("the submitter was told %q", m.Text)
+			}
+		}
+		assessments := 0
+		for _, r := range h.ai.Requests() {
+			if !r.IsReceipt() {
+				assessments++
+			}
+		}
+		if assessments != 2 {
+			t.Errorf("the AI assessed the expense %d times, want 2 (again with the receipt)", assessments)
+		}
+	})
+}
+
 // TestReceiptMismatchGoesToPerson: a receipt whose total is not the claim's keeps the expense with
 // a person, with both figures side by side on the card and the file in the card's thread.
 func TestReceiptMismatchGoesToPerson(t *testing.T) {

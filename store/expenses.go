@@ -257,101 +257,184 @@ func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration)
 // (when automatic) auto_approved are written in the same transaction, with the notices that post
 // the approvals message and tell the submitter.
 func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r expensebot.Route) (expensebot.Expense, error) {
-	var e expensebot.Expense
+	rs := []expensebot.Routing{{ID: id, Assessment: a, Route: r}}
+	if err := s.RouteAll(ctx, rs, 0); err != nil {
+		return expensebot.Expense{}, err
+	}
+	return rs[0].Routed, rs[0].Err
+}
+
+// RouteAll records the routes of several expenses in one transaction, each as [DB.Route] does:
+// the workflow routes the expenses assessed at about the same time together, so that the
+// database commits once for many. Each Routing gets its own outcome (Err is ECONFLICT for an
+// expense routed already, or ENOTFOUND); an error returned is the transaction's, and nothing of
+// any of them is recorded.
+//
+// With claim above zero the notices queued are claimed for the caller for that long, as
+// [DB.ClaimNotices] would, and returned in each Routing with their ids and destinations: the
+// caller delivers them without reading them back.
+func (s *DB) RouteAll(ctx context.Context, rs []expensebot.Routing, claim time.Duration) error {
+	if len(rs) == 0 {
+		return nil
+	}
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
-		status, decidedBy, decidedAt := expensebot.StatusPendingReview, "", sql.NullTime{}
-		if r.AutoApprove {
-			status, decidedBy, decidedAt = expensebot.StatusAutoApproved, expensebot.ActorPolicy, sql.NullTime{Time: now, Valid: true}
-		}
-		required := r.ApprovalsRequired
-		if required < 1 || r.AutoApprove {
-			required = 1
-		}
-		var assessment sql.NullString
-		if a != nil {
-			b, _ := json.Marshal(a)
-			assessment = sql.NullString{String: string(b), Valid: true}
-		}
-		home, rate := conversion(r)
-		// The timers start when a person is asked to decide.
-		var remind, escalate, expire time.Time
-		if !r.AutoApprove {
-			remind, escalate, expire = after(now, r.Timing.RemindAfter), after(now, r.Timing.EscalateAfter), after(now, r.Timing.ExpireAfter)
-		}
-		var err error
-		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessment = ?, review_reasons = ?,
-			approvals_required = ?, review_channel = ?, route_reviewers = ?, rules_version = ?, decided_by = ?, decided_at = ?, updated_at = ?,
-			home_currency = ?, home_amount_minor = ?, rate = ?, rate_source = ?, rate_date = ?, findings = ?,
-			remind_at = ?, escalate_at = ?, expires_at = ?, timed = TRUE
-			WHERE id = ? AND status IN (?, ?) RETURNING `+expenseColumns),
-			status, assessment, jsonText(r.Reasons), required, r.Channel, jsonText(r.Reviewers), r.Version, decidedBy, decidedAt, now,
-			r.HomeAmount.Currency, home, r.Rate.Value, r.Rate.Source, rate, jsonText(r.Findings),
-			nullTime(remind), nullTime(escalate), nullTime(expire),
-			id, expensebot.StatusSubmitted, expensebot.StatusAssessing)
-		if isNoRows(err) {
-			if e, err = s.byID(ctx, tx, id); err != nil {
-				return err
-			}
-			return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d was already routed (%s).", id, e.Status.Label())
-		}
-		if err != nil {
-			return err
-		}
-		routed := map[string]any{"auto_approve": r.AutoApprove, "approvals_required": required, "reasons": r.Reasons, "channel": r.Channel,
-			"reviewers": r.Reviewers, "rules_version": r.Version,
-			"remind_after": r.Timing.RemindAfter.String(), "escalate_after": r.Timing.EscalateAfter.String(), "expire_after": r.Timing.ExpireAfter.String()}
-		addConversion(routed, r)
-		if len(r.Findings) > 0 {
-			routed["findings"] = r.Findings
-		}
-		events := []expensebot.AuditEvent{
-			expensebot.NewEvent(id, expensebot.EventAssessed, expensebot.ActorAI, a),
-			expensebot.NewEvent(id, expensebot.EventRouted, expensebot.ActorPolicy, routed),
-		}
-		notices := []expensebot.Notice{{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy}}
-		if r.AutoApprove {
-			approved := map[string]any{"reasons": r.Reasons}
-			if d := r.SpotCheck; d != nil {
-				// Every draw is recorded, so that an auditor can see the sample was drawn fairly.
-				approved["spot_check"] = d
-				if d.Selected {
-					if err := s.drawSpotCheck(ctx, tx, id, *d, now); err != nil {
-						return err
-					}
-					notices = append(notices, expensebot.Notice{Kind: expensebot.NoticeSpotCheck, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy})
-				}
-			}
-			events = append(events, expensebot.NewEvent(id, expensebot.EventAutoApproved, expensebot.ActorPolicy, approved))
-			notices = append(notices, expensebot.CallbackNotices(e, expensebot.EventAutoApproved, expensebot.ActorPolicy)...)
-		} else {
-			notices = []expensebot.Notice{
-				{Kind: expensebot.NoticePostReview, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},
-				{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},
-			}
-			// The receipts kept before the route go into the card's thread, after the card.
-			share, err := s.shareNotices(ctx, tx, id)
+		var events []expensebot.AuditEvent
+		var notices []expensebot.Notice
+		var owner []int // notices[i] belongs to rs[owner[i]]
+		for i := range rs {
+			rs[i].Routed, rs[i].Notices, rs[i].Err = expensebot.Expense{}, nil, nil
+			evs, ns, err := s.route(ctx, tx, &rs[i], now)
 			if err != nil {
 				return err
 			}
-			notices = append(notices, share...)
+			events = append(events, evs...)
+			for _, n := range ns {
+				notices = append(notices, n)
+				owner = append(owner, i)
+			}
 		}
 		if err := s.appendEvents(ctx, tx, events...); err != nil {
 			return err
 		}
-		return s.addNotices(ctx, tx, notices...)
+		until := time.Time{}
+		if claim > 0 {
+			until = now.Add(claim)
+		}
+		ids, err := s.queueNotices(ctx, tx, until, notices...)
+		if err != nil {
+			return err
+		}
+		for i, n := range notices {
+			r := &rs[owner[i]]
+			n.ID = ids[i]
+			switch n.Kind {
+			case expensebot.NoticeTellSubmitter:
+				n.Dest = r.Routed.SubmitterID
+			case expensebot.NoticeCallback:
+			default:
+				n.Dest = r.Routed.ReviewChannel
+			}
+			r.Notices = append(r.Notices, n)
+		}
+		return nil
 	})
+	if err != nil {
+		for i := range rs {
+			rs[i].Routed, rs[i].Notices, rs[i].Err = expensebot.Expense{}, nil, nil
+		}
+		if len(rs) == 1 {
+			return fmt.Errorf("store: route expense %d: %w", rs[0].ID, err)
+		}
+		return fmt.Errorf("store: route %d expenses: %w", len(rs), err)
+	}
+	return nil
+}
+
+// route records one route in tx and returns the events and notices it makes; r.Err is set when
+// the expense cannot be routed (nothing of it is then recorded).
+func (s *DB) route(ctx context.Context, tx *sqlx.Tx, rt *expensebot.Routing, now time.Time) ([]expensebot.AuditEvent, []expensebot.Notice, error) {
+	id, a, r := rt.ID, rt.Assessment, rt.Route
+	status, decidedBy, decidedAt := expensebot.StatusPendingReview, "", sql.NullTime{}
+	if r.AutoApprove {
+		status, decidedBy, decidedAt = expensebot.StatusAutoApproved, expensebot.ActorPolicy, sql.NullTime{Time: now, Valid: true}
+	}
+	required := r.ApprovalsRequired
+	if required < 1 || r.AutoApprove {
+		required = 1
+	}
+	var assessment sql.NullString
+	if a != nil {
+		b, _ := json.Marshal(a)
+		assessment = sql.NullString{String: string(b), Valid: true}
+	}
+	home, rate := conversion(r)
+	// The timers start when a person is asked to decide.
+	var remind, escalate, expire time.Time
+	if !r.AutoApprove {
+		remind, escalate, expire = after(now, r.Timing.RemindAfter), after(now, r.Timing.EscalateAfter), after(now, r.Timing.ExpireAfter)
+	}
+	query, args := routeQuery, []any{
+		status, assessment, jsonText(r.Reasons), required, r.Channel, jsonText(r.Reviewers), r.Version, decidedBy, decidedAt, now,
+		r.HomeAmount.Currency, home, r.Rate.Value, r.Rate.Source, rate, jsonText(r.Findings),
+		nullTime(remind), nullTime(escalate), nullTime(expire),
+		id, expensebot.StatusSubmitted, expensebot.StatusAssessing}
+	if rt.CheckReceipts {
+		query, args = routeIfReceiptsQuery, append(args, id, rt.Receipts)
+	}
+	e, err := getExpense(ctx, tx, s.q(query), args...)
 	if isNoRows(err) {
-		return e, notFound(id)
+		e, err = s.byID(ctx, tx, id)
+		switch {
+		case isNoRows(err):
+			rt.Err = notFound(id)
+		case err != nil:
+			return nil, nil, err
+		case e.Status == expensebot.StatusSubmitted || e.Status == expensebot.StatusAssessing:
+			rt.Err = fmt.Errorf("store: route expense %d: %w", id, expensebot.ErrNewReceipts)
+		default:
+			rt.Err = expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d was already routed (%s).", id, e.Status.Label())
+		}
+		return nil, nil, nil
+	}
+	if err == nil {
+		e, err = s.withReceipts(ctx, tx, e)
 	}
 	if err != nil {
-		if expensebot.ErrorCode(err) == expensebot.ECONFLICT {
-			return e, err
-		}
-		return e, fmt.Errorf("store: route expense %d: %w", id, err)
+		return nil, nil, err
 	}
-	return e, nil
+	rt.Routed = e
+	routed := map[string]any{"auto_approve": r.AutoApprove, "approvals_required": required, "reasons": r.Reasons, "channel": r.Channel,
+		"reviewers": r.Reviewers, "rules_version": r.Version,
+		"remind_after": r.Timing.RemindAfter.String(), "escalate_after": r.Timing.EscalateAfter.String(), "expire_after": r.Timing.ExpireAfter.String()}
+	addConversion(routed, r)
+	if len(r.Findings) > 0 {
+		routed["findings"] = r.Findings
+	}
+	events := []expensebot.AuditEvent{
+		expensebot.NewEvent(id, expensebot.EventAssessed, expensebot.ActorAI, a),
+		expensebot.NewEvent(id, expensebot.EventRouted, expensebot.ActorPolicy, routed),
+	}
+	if !r.AutoApprove {
+		notices := []expensebot.Notice{
+			{Kind: expensebot.NoticePostReview, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},
+			{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy},
+		}
+		// The receipts kept before the route go into the card's thread, after the card.
+		share, err := s.shareNotices(ctx, tx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		return events, append(notices, share...), nil
+	}
+	notices := []expensebot.Notice{{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy}}
+	approved := map[string]any{"reasons": r.Reasons}
+	if d := r.SpotCheck; d != nil {
+		// Every draw is recorded, so that an auditor can see the sample was drawn fairly.
+		approved["spot_check"] = d
+		if d.Selected {
+			if err := s.drawSpotCheck(ctx, tx, id, *d, now); err != nil {
+				return nil, nil, err
+			}
+			notices = append(notices, expensebot.Notice{Kind: expensebot.NoticeSpotCheck, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy})
+		}
+	}
+	events = append(events, expensebot.NewEvent(id, expensebot.EventAutoApproved, expensebot.ActorPolicy, approved))
+	notices = append(notices, expensebot.CallbackNotices(e, expensebot.EventAutoApproved, expensebot.ActorPolicy)...)
+	return events, notices, nil
 }
+
+// routeQuery records a route on an expense that has none yet; routeIfReceiptsQuery only while
+// its receipts are the ones given.
+const (
+	routeSet = `UPDATE expenses SET status = ?, assessment = ?, review_reasons = ?,
+	approvals_required = ?, review_channel = ?, route_reviewers = ?, rules_version = ?, decided_by = ?, decided_at = ?, updated_at = ?,
+	home_currency = ?, home_amount_minor = ?, rate = ?, rate_source = ?, rate_date = ?, findings = ?,
+	remind_at = ?, escalate_at = ?, expires_at = ?, timed = TRUE
+	WHERE id = ? AND status IN (?, ?)`
+	routeQuery           = routeSet + " RETURNING " + expenseColumns
+	routeIfReceiptsQuery = routeSet + " AND (SELECT count(*) FROM receipts WHERE expense_id = ?) = ? RETURNING " + expenseColumns
+)
 
 // conversion returns the columns of a route's home amount and rate date: NULL when no usable
 // rate was known, or none was used.

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -12,23 +14,42 @@ import (
 )
 
 func (s *DB) addNotices(ctx context.Context, tx *sqlx.Tx, notices ...expensebot.Notice) error {
+	_, err := s.queueNotices(ctx, tx, time.Time{}, notices...)
+	return err
+}
+
+// queueNotices adds notices to the outbox in one statement and returns their ids, in order. With
+// claimedUntil set they are claimed (see ClaimNotices) for whoever queues them until then.
+func (s *DB) queueNotices(ctx context.Context, tx *sqlx.Tx, claimedUntil time.Time, notices ...expensebot.Notice) ([]int64, error) {
 	if len(notices) == 0 {
-		return nil
+		return nil, nil
 	}
 	now := s.now()
-	q := "INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at) VALUES "
-	args := make([]any, 0, 7*len(notices))
+	attempts, until := 0, sql.NullTime{}
+	if !claimedUntil.IsZero() {
+		attempts, until = 1, sql.NullTime{Time: claimedUntil, Valid: true}
+	}
+	var q strings.Builder
+	q.WriteString("INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts) VALUES ")
+	args := make([]any, 0, 9*len(notices))
 	for i, n := range notices {
 		if i > 0 {
-			q += ", "
+			q.WriteString(", ")
 		}
-		q += "(?, ?, ?, ?, ?, ?, ?)"
-		args = append(args, n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text, now, now)
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text, now, now, until, attempts)
 	}
-	if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
-		return fmt.Errorf("queue %s notice: %w", notices[0].Kind, err)
+	q.WriteString(" RETURNING id")
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, s.q(q.String()), args...); err != nil {
+		return nil, fmt.Errorf("queue %s notice: %w", notices[0].Kind, err)
 	}
-	return nil
+	if len(ids) != len(notices) {
+		return nil, fmt.Errorf("queue notices: %d ids for %d notices", len(ids), len(notices))
+	}
+	// Ids are given in the order of the rows; the order the rows come back in is not promised.
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // lane is the SQL for a notice's queue within its expense (see ClaimNotices).
