@@ -143,9 +143,18 @@ func getExpense(ctx context.Context, q sqlx.QueryerContext, query string, args .
 	return r.expense(), nil
 }
 
+// getExpensePrepared is getExpense for a statement of fixed text, not yet rebound, run prepared.
+func (s *DB) getExpensePrepared(ctx context.Context, q sqlx.QueryerContext, query string, args ...any) (expensebot.Expense, error) {
+	var r expenseRow
+	if err := s.getPrepared(ctx, q, &r, query, args...); err != nil {
+		return expensebot.Expense{}, err
+	}
+	return r.expense(), nil
+}
+
 // byID loads one expense through q (the database or a transaction).
 func (s *DB) byID(ctx context.Context, q sqlx.QueryerContext, id int64) (expensebot.Expense, error) {
-	return getExpense(ctx, q, s.q("SELECT "+expenseColumns+" FROM expenses WHERE id = ?"), id)
+	return s.getExpensePrepared(ctx, q, "SELECT "+expenseColumns+" FROM expenses WHERE id = ?", id)
 }
 
 // lockExpense loads one expense in tx and holds it until tx ends, for a change computed from its
@@ -362,7 +371,7 @@ func (s *DB) route(ctx context.Context, tx *sqlx.Tx, rt *expensebot.Routing, now
 	if rt.CheckReceipts {
 		query, args = routeIfReceiptsQuery, append(args, id, rt.Receipts)
 	}
-	e, err := getExpense(ctx, tx, s.q(query), args...)
+	e, err := s.getExpensePrepared(ctx, tx, query, args...)
 	if isNoRows(err) {
 		e, err = s.byID(ctx, tx, id)
 		switch {

@@ -13,7 +13,7 @@ import (
 
 func (s *DB) list(ctx context.Context, what, query string, args ...any) ([]expensebot.Expense, error) {
 	var rows []expenseRow
-	if err := s.db.SelectContext(ctx, &rows, s.q("SELECT "+expenseColumns+" FROM expenses "+query), args...); err != nil {
+	if err := s.selectPrepared(ctx, s.db, &rows, "SELECT "+expenseColumns+" FROM expenses "+query, args...); err != nil {
 		return nil, fmt.Errorf("store: list %s: %w", what, err)
 	}
 	out := make([]expensebot.Expense, len(rows))

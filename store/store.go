@@ -43,6 +43,7 @@ type DB struct {
 	db      *sqlx.DB
 	dialect string
 	now     func() time.Time
+	stmts   statements
 }
 
 // Open connects to databaseURL and applies pending migrations, creating the SQLite file if it
@@ -65,6 +66,10 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		}
 	}
 	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareInTx(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -294,7 +299,10 @@ func (s *DB) SetClock(now func() time.Time) { s.now = func() time.Time { return 
 func (s *DB) Dialect() string { return s.dialect }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	s.closeStatements()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }

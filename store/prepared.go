@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// The statements run for every expense are prepared once per connection and then reused:
+// otherwise SQLite parses each one on every call, and PostgreSQL parses and plans it. Only
+// statements of fixed text go through here; the cache stops growing at maxPrepared so that a
+// statement built per call can never fill it.
+
+const maxPrepared = 64
+
+type statements struct {
+	mu sync.Mutex
+	m  map[string]*sqlx.Stmt
+}
+
+// prepared returns query (not yet rebound) prepared on the pool, or nil when it is not, and
+// cannot be now: in a transaction (with SQLite's one connection, preparing on the pool would wait
+// for the transaction that waits for it), or when the cache is full.
+func (s *DB) prepared(ctx context.Context, query string, inTx bool) (*sqlx.Stmt, error) {
+	s.stmts.mu.Lock()
+	st, ok := s.stmts.m[query]
+	full := len(s.stmts.m) >= maxPrepared
+	s.stmts.mu.Unlock()
+	if ok || inTx || full {
+		return st, nil
+	}
+	st, err := s.db.PreparexContext(ctx, s.q(query))
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	if had, ok := s.stmts.m[query]; ok { // prepared meanwhile by another caller
+		st.Close()
+		return had, nil
+	}
+	if s.stmts.m == nil {
+		s.stmts.m = map[string]*sqlx.Stmt{}
+	}
+	s.stmts.m[query] = st
+	return st, nil
+}
+
+// inTxStatements are run only in transactions, so they are prepared when the database opens.
+var inTxStatements = []string{routeQuery, routeIfReceiptsQuery}
+
+func (s *DB) prepareInTx(ctx context.Context) error {
+	for _, q := range inTxStatements {
+		if _, err := s.prepared(ctx, q, false); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	return nil
+}
+
+// getPrepared runs a query of one row through q (the pool or a transaction) as a prepared
+// statement, and scans it into dest.
+func (s *DB) getPrepared(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query, isTx(q))
+	if err != nil {
+		return err
+	}
+	switch {
+	case st == nil:
+		return sqlx.GetContext(ctx, q, dest, s.q(query), args...)
+	case isTx(q):
+		return q.(*sqlx.Tx).StmtxContext(ctx, st).GetContext(ctx, dest, args...)
+	}
+	return st.GetContext(ctx, dest, args...)
+}
+
+// selectPrepared is getPrepared for many rows.
+func (s *DB) selectPrepared(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query, isTx(q))
+	if err != nil {
+		return err
+	}
+	switch {
+	case st == nil:
+		return sqlx.SelectContext(ctx, q, dest, s.q(query), args...)
+	case isTx(q):
+		return q.(*sqlx.Tx).StmtxContext(ctx, st).SelectContext(ctx, dest, args...)
+	}
+	return st.SelectContext(ctx, dest, args...)
+}
+
+func isTx(q sqlx.QueryerContext) bool {
+	_, ok := q.(*sqlx.Tx)
+	return ok
+}
+
+// closeStatements closes the prepared statements, before the pool closes.
+func (s *DB) closeStatements() {
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	for _, st := range s.stmts.m {
+		st.Close()
+	}
+	s.stmts.m = nil
+}
