@@ -64,7 +64,6 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	c := &conn{ws: ws}
 	s.mu.Lock()
 	s.conns[c] = true
-	s.connects++
 	n := len(s.conns)
 	s.mu.Unlock()
 	c.write(map[string]any{"type": "hello", "num_connections": n,
@@ -72,6 +71,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		"debug_info":      map[string]any{"host": "fakeslack", "approximate_connection_time": 18060}})
 	s.mu.Lock()
 	c.ready = true
+	s.connects++ // counted once greeted: a caller that saw the count grow can send at once
 	s.changed()
 	s.mu.Unlock()
 
@@ -136,7 +136,7 @@ func (s *Server) Connections() int {
 	return n
 }
 
-// Connects counts every Socket Mode connection ever opened, reconnections included.
+// Connects counts every Socket Mode connection ever opened and greeted, reconnections included.
 func (s *Server) Connects() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
