@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/expensebot/expensebot"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // expenseRow is an expenses row as the database holds it.
@@ -192,26 +194,44 @@ func (s *DB) appendEvents(ctx context.Context, tx *sqlx.Tx, evs ...expensebot.Au
 	if len(evs) == 0 {
 		return nil
 	}
-	q := "INSERT INTO audit_events (expense_id, kind, actor, at, detail) VALUES "
-	args := make([]any, 0, 5*len(evs))
-	for i, ev := range evs {
-		if ev.At.IsZero() {
-			ev.At = s.now()
+	for i := range evs {
+		if evs[i].At.IsZero() {
+			evs[i].At = s.now()
 		}
-		if len(ev.Detail) == 0 {
-			ev.Detail = json.RawMessage("{}")
+		if len(evs[i].Detail) == 0 {
+			evs[i].Detail = json.RawMessage("{}")
 		}
-		if i > 0 {
-			q += ", "
-		}
-		q += "(?, ?, ?, ?, ?)"
-		args = append(args, ev.ExpenseID, ev.Kind, ev.Actor, ev.At.UTC(), string(ev.Detail))
 	}
-	if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+	var err error
+	if s.dialect == Postgres {
+		// One statement of fixed text for any number of events, prepared once: a VALUES list
+		// would be parsed and planned anew for every batch size.
+		ids, kinds, actors, ats, details := make([]int64, len(evs)), make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs))
+		for i, ev := range evs {
+			ids[i], kinds[i], actors[i], ats[i], details[i] = ev.ExpenseID, ev.Kind, ev.Actor, ev.At.UTC().Format(time.RFC3339Nano), string(ev.Detail)
+		}
+		err = s.execPrepared(ctx, tx, insertEventsPostgres, pq.Array(ids), pq.Array(kinds), pq.Array(actors), pq.Array(ats), pq.Array(details))
+	} else {
+		var q strings.Builder
+		q.WriteString("INSERT INTO audit_events (expense_id, kind, actor, at, detail) VALUES ")
+		args := make([]any, 0, 5*len(evs))
+		for i, ev := range evs {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, ev.ExpenseID, ev.Kind, ev.Actor, ev.At.UTC(), string(ev.Detail))
+		}
+		_, err = tx.ExecContext(ctx, s.q(q.String()), args...)
+	}
+	if err != nil {
 		return fmt.Errorf("append %s event: %w", evs[0].Kind, err)
 	}
 	return nil
 }
+
+const insertEventsPostgres = `INSERT INTO audit_events (expense_id, kind, actor, at, detail)
+	SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::timestamptz[], ?::jsonb[])`
 
 // AppendEvent adds one event to the audit trail on its own, for facts that change no state (a
 // refused decision, a notification sent).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/expensebot/expensebot"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 func (s *DB) addNotices(ctx context.Context, tx *sqlx.Tx, notices ...expensebot.Notice) error {
@@ -29,19 +30,31 @@ func (s *DB) queueNotices(ctx context.Context, tx *sqlx.Tx, claimedUntil time.Ti
 	if !claimedUntil.IsZero() {
 		attempts, until = 1, sql.NullTime{Time: claimedUntil, Valid: true}
 	}
-	var q strings.Builder
-	q.WriteString("INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts) VALUES ")
-	args := make([]any, 0, 9*len(notices))
-	for i, n := range notices {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text, now, now, until, attempts)
-	}
-	q.WriteString(" RETURNING id")
 	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, s.q(q.String()), args...); err != nil {
+	var err error
+	if s.dialect == Postgres {
+		// One statement of fixed text for any number of notices, prepared once (see appendEvents).
+		kinds, expenses, events, actors, texts := make([]string, len(notices)), make([]int64, len(notices)), make([]string, len(notices)), make([]string, len(notices)), make([]string, len(notices))
+		for i, n := range notices {
+			kinds[i], expenses[i], events[i], actors[i], texts[i] = n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text
+		}
+		err = s.selectPrepared(ctx, tx, &ids, insertNoticesPostgres, now, now, until, attempts,
+			pq.Array(kinds), pq.Array(expenses), pq.Array(events), pq.Array(actors), pq.Array(texts))
+	} else {
+		var q strings.Builder
+		q.WriteString("INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts) VALUES ")
+		args := make([]any, 0, 9*len(notices))
+		for i, n := range notices {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text, now, now, until, attempts)
+		}
+		q.WriteString(" RETURNING id")
+		err = tx.SelectContext(ctx, &ids, s.q(q.String()), args...)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("queue %s notice: %w", notices[0].Kind, err)
 	}
 	if len(ids) != len(notices) {
@@ -51,6 +64,14 @@ func (s *DB) queueNotices(ctx context.Context, tx *sqlx.Tx, claimedUntil time.Ti
 	slices.Sort(ids)
 	return ids, nil
 }
+
+const insertNoticesPostgres = `INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts)
+	SELECT k, e, ev, a, t, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::int
+	FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[]) AS n(k, e, ev, a, t)
+	RETURNING id`
+
+const noticesDonePostgres = `UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = ''
+	WHERE done_at IS NULL AND id = ANY(?::bigint[]) RETURNING id`
 
 // lane is the SQL for a notice's queue within its expense (see ClaimNotices).
 func lane(alias string) string {
@@ -169,7 +190,13 @@ func (s *DB) NoticesDone(ctx context.Context, done []expensebot.Delivered) error
 	}
 	err = s.tx(ctx, func(tx *sqlx.Tx) error {
 		var marked []int64
-		if err := tx.SelectContext(ctx, &marked, s.q(q), args...); err != nil {
+		var err error
+		if s.dialect == Postgres {
+			err = s.selectPrepared(ctx, tx, &marked, noticesDonePostgres, s.now(), pq.Array(ids))
+		} else {
+			err = tx.SelectContext(ctx, &marked, s.q(q), args...)
+		}
+		if err != nil {
 			return err
 		}
 		var evs []expensebot.AuditEvent

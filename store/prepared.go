@@ -48,11 +48,13 @@ func (s *DB) prepared(ctx context.Context, query string, inTx bool) (*sqlx.Stmt,
 	return st, nil
 }
 
-// inTxStatements are run only in transactions, so they are prepared when the database opens.
-var inTxStatements = []string{routeQuery, routeIfReceiptsQuery}
-
+// prepareInTx prepares the statements that are run only in transactions when the database opens.
 func (s *DB) prepareInTx(ctx context.Context) error {
-	for _, q := range inTxStatements {
+	qs := []string{routeQuery, routeIfReceiptsQuery}
+	if s.dialect == Postgres {
+		qs = append(qs, insertEventsPostgres, insertNoticesPostgres, noticesDonePostgres)
+	}
+	for _, q := range qs {
 		if _, err := s.prepared(ctx, q, false); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
@@ -89,6 +91,20 @@ func (s *DB) selectPrepared(ctx context.Context, q sqlx.QueryerContext, dest any
 		return q.(*sqlx.Tx).StmtxContext(ctx, st).SelectContext(ctx, dest, args...)
 	}
 	return st.SelectContext(ctx, dest, args...)
+}
+
+// execPrepared runs a statement of fixed text in tx, prepared.
+func (s *DB) execPrepared(ctx context.Context, tx *sqlx.Tx, query string, args ...any) error {
+	st, err := s.prepared(ctx, query, true)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		_, err = tx.ExecContext(ctx, s.q(query), args...)
+		return err
+	}
+	_, err = tx.StmtxContext(ctx, st).ExecContext(ctx, args...)
+	return err
 }
 
 func isTx(q sqlx.QueryerContext) bool {
