@@ -1,9 +1,16 @@
 package bot_test
 
 import (
+	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,127 +20,286 @@ import (
 	"testing"
 	"time"
 
+	"github.com/expensebot/expensebot/internal/fakeopenai"
 	"github.com/expensebot/expensebot/internal/fakeslack"
 	"github.com/expensebot/expensebot/store"
+	"github.com/expensebot/expensebot/store/storetest"
 )
 
-// BenchmarkEndToEnd drives auto-approved submissions through the whole app on this machine: the
-// fake Slack sends /expense envelopes over Socket Mode, the bot acks, stores, asks the fake AI
-// (HTTP, no added latency), routes and DMs the submitter. One op is one expense, from envelope in
-// to DM out. Run: go test ./bot -run '^$' -bench EndToEnd -benchtime 2000x
+// BenchmarkEndToEnd drives auto-approved submissions through the real program, run as its own
+// process as it is deployed, so that its CPU and memory are its own: the fake Slack (this
+// process) sends /expense envelopes over Socket Mode from 50 senders at once, each waiting for
+// its ack; the bot acks once the expense is committed, asks the fake AI (HTTP, no added latency),
+// routes and DMs the submitter. One op is one expense, from envelope in to DM out. Each expense is
+// a different employee's, as at month end: one person's many expenses would be flagged by the
+// finance controls as possible duplicates, and their DMs paced at Slack's one a second per
+// conversation. Run: go test ./bot -run '^$' -bench EndToEnd -benchtime 2000x
 func BenchmarkEndToEnd(b *testing.B) {
+	for _, engine := range []string{store.Postgres, store.SQLite} {
+		b.Run(engine, func(b *testing.B) {
+			sl, err := fakeslack.New()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer sl.Close()
+			sl.AddChannel(approvals, "expense-approvals", fakeslack.BotUser, rev1)
+			sl.AddChannel(general, "general", fakeslack.BotUser)
+			for i := range b.N {
+				sl.AddUser(fakeslack.User{ID: benchUser(i), Name: strings.ToLower(benchUser(i)), RealName: "Employee " + benchUser(i)})
+			}
+			ai := fakeopenai.New()
+			defer ai.Close()
+			h := &harness{t: b, slack: sl, url: storetest.URL(b, engine)}
+			if h.db, err = store.Open(context.Background(), h.url); err != nil {
+				b.Fatal(err)
+			}
+			defer h.db.Close()
+			addr := freeAddr(b)
+			cmd := exec.Command(program(b))
+			cmd.Env = []string{"SLACK_APP_TOKEN=" + fakeslack.AppToken, "SLACK_BOT_TOKEN=" + fakeslack.BotToken, "SLACK_API_URL=" + sl.APIURL(),
+				"DATABASE_URL=" + h.url, "OPENAI_API_KEY=sk-test-key", "OPENAI_BASE_URL=" + ai.URL(), "OPENAI_MODEL=gpt-4o-mini",
+				"EXPENSEBOT_APPROVALS_CHANNEL=" + approvals, "EXPENSEBOT_REVIEWERS=" + rev1, "EXPENSEBOT_HTTP_ADDR=" + addr, "EXPENSEBOT_API_TOKENS=bench=tok-bench-0123456789abcdef",
+				// No spot checks, as in the in-process benchmark: each expense posts exactly its DM.
+				"EXPENSEBOT_SPOT_CHECK_RATE=0", "EXPENSEBOT_LOG_FORMAT=json", "HOME=" + b.TempDir()}
+			var logs syncBuffer
+			cmd.Stdout, cmd.Stderr = io.Discard, &logs
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer func() {
+				cmd.Process.Signal(syscall.SIGTERM)
+				cmd.Wait()
+				if b.Failed() {
+					b.Log(logs.String())
+				}
+			}()
+			if err := sl.WaitConnected(1, 20*time.Second); err != nil {
+				b.Fatal(err)
+			}
+			pid := cmd.Process.Pid
+			postedBefore := sl.Posted()
+			commitsBefore, xidBefore := h.commits(), h.nextXID()
+			cpuBefore, pgBefore := processCPUOf(pid), postgresCPU()
+			b.ResetTimer()
+			start := time.Now()
+			wire := send(b, sl, b.N)
+			b.ReportMetric(time.Since(start).Seconds(), "s-to-ack-all")
+			waitPosted(b, sl, postedBefore, b.N)
+			elapsed := time.Since(start)
+			cpu, pgCPU := processCPUOf(pid)-cpuBefore, postgresCPU()-pgBefore
+			b.StopTimer()
+			if n := dmsTo(sl, b.N); n != b.N {
+				for _, ch := range []string{approvals, general} {
+					for _, m := range sl.Messages(ch, "") {
+						b.Logf("in %s: %s", ch, m.Text)
+					}
+				}
+				b.Fatalf("%d DMs say approved automatically, want %d", n, b.N)
+			}
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "expenses/s")
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "bot-cpu-ms/expense")
+			if engine == store.Postgres {
+				b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(b.N), "pg-cpu-ms/expense")
+				commits, writes := h.transactionsSince(commitsBefore, xidBefore)
+				b.ReportMetric(commits/float64(b.N), "commits/expense")
+				b.ReportMetric(writes/float64(b.N), "write-txns/expense")
+			}
+			p50, p99 := ackPercentiles(b, addr)
+			b.ReportMetric(p50, "ack-p50-le-µs")
+			b.ReportMetric(p99, "ack-p99-le-µs")
+			b.ReportMetric(percentile(wire, 50), "wire-ack-p50-µs")
+			b.ReportMetric(percentile(wire, 99), "wire-ack-p99-µs")
+			b.ReportMetric(peakRSSMBOf(pid), "bot-peak-RSS-MB")
+		})
+	}
+}
+
+// BenchmarkEndToEndInProcess is BenchmarkEndToEnd with the bot in the benchmark's own process,
+// for profiles (-cpuprofile, -memprofile); its CPU and memory figures include the fake Slack and
+// fake AI. Run: go test ./bot -run '^$' -bench EndToEndInProcess -benchtime 4000x -cpuprofile cpu.out
+func BenchmarkEndToEndInProcess(b *testing.B) {
 	for _, engine := range []string{store.Postgres, store.SQLite} {
 		b.Run(engine, func(b *testing.B) {
 			h := newHarness(b, engine)
 			// As in production: Info logs, and timers looked for every 15 s.
 			h.quiet, h.timerEvery = true, 15*time.Second
-			// The fake pings as often as the bot expects (the harness's default): a fake that
-			// pinged every 10 s made the bot, which expects one every 2 s, reconnect mid-run.
-			// Each expense is a different employee's, as at month end: one person's many
-			// expenses would be flagged by the finance controls as possible duplicates or one
-			// purchase split, and their DMs paced at Slack's one a second per conversation.
 			for i := range b.N {
 				h.slack.AddUser(fakeslack.User{ID: benchUser(i), Name: strings.ToLower(benchUser(i)), RealName: "Employee " + benchUser(i)})
 			}
 			in := h.start()
 			commitsBefore, xidBefore := h.commits(), h.nextXID()
 			postedBefore := h.slack.Posted()
-			cpuBefore, pgBefore := processCPU(), postgresCPU()
-			const senders = 50
-			var next atomic.Int64
-			var mu sync.Mutex
-			var wireAcks []time.Duration
+			cpuBefore, pgBefore := processCPUOf(os.Getpid()), postgresCPU()
 			b.ResetTimer()
 			start := time.Now()
-			var wg sync.WaitGroup
-			for range senders {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := next.Add(1)
-						if i > int64(b.N) {
-							return
-						}
-						ack, err := h.slack.Command(benchUser(int(i-1)), general, "/expense", strconv.FormatInt(i%70+1, 10)+" Coffee run")
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						mu.Lock()
-						wireAcks = append(wireAcks, ack.Latency)
-						mu.Unlock()
-					}
-				}()
-			}
-			wg.Wait()
+			wire := send(b, h.slack, b.N)
 			b.ReportMetric(time.Since(start).Seconds(), "s-to-ack-all")
-			// Each expense posts one message, its DM; the count is cheap to poll, so the poll takes
-			// no CPU from the bot. What the DMs say is checked after the clock stops.
-			deadline := time.Now().Add(2 * time.Minute)
-			for h.slack.Posted()-postedBefore < b.N {
-				if time.Now().After(deadline) {
-					b.Fatalf("%d of %d DMs after 2 minutes", dmCount(h, b.N), b.N)
-				}
-				time.Sleep(2 * time.Millisecond)
-			}
+			waitPosted(b, h.slack, postedBefore, b.N)
 			elapsed := time.Since(start)
-			cpu, pgCPU := processCPU()-cpuBefore, postgresCPU()-pgBefore
+			cpu, pgCPU := processCPUOf(os.Getpid())-cpuBefore, postgresCPU()-pgBefore
 			b.StopTimer()
-			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/expense")
-			if engine == store.Postgres {
-				b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(b.N), "pg-cpu-ms/expense")
-			}
-			if n := dms(h, b.N); n != b.N {
+			if n := dmsTo(h.slack, b.N); n != b.N {
 				b.Fatalf("%d DMs say approved automatically, want %d", n, b.N)
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "expenses/s")
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/expense")
 			if engine == store.Postgres {
-				// Every transaction the database committed while the expenses went through,
-				// the bot's and the harness's reads alike (PostgreSQL counts read-only ones too).
-				// Backends report their counts to the statistics a little later: wait until the
-				// count stops moving.
-				after := h.commits()
-				for range 20 {
-					time.Sleep(500 * time.Millisecond)
-					n := h.commits()
-					if n == after {
-						break
-					}
-					after = n
-				}
-				b.ReportMetric(float64(after-commitsBefore)/float64(b.N), "commits/expense")
-				// Transaction ids are given only to transactions that write: the difference counts
-				// the write transactions of the whole server (nothing else writes during the run;
-				// the two readings take one id each).
-				b.ReportMetric(float64(h.nextXID()-xidBefore-1)/float64(b.N), "write-txns/expense")
+				b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(b.N), "pg-cpu-ms/expense")
+				commits, writes := h.transactionsSince(commitsBefore, xidBefore)
+				b.ReportMetric(commits/float64(b.N), "commits/expense")
+				b.ReportMetric(writes/float64(b.N), "write-txns/expense")
 			}
 			inBot := in.bot.AckLatencies()
 			b.ReportMetric(percentile(inBot, 50), "ack-p50-µs")
 			b.ReportMetric(percentile(inBot, 99), "ack-p99-µs")
-			b.ReportMetric(percentile(wireAcks, 50), "wire-ack-p50-µs")
-			b.ReportMetric(percentile(wireAcks, 99), "wire-ack-p99-µs")
-			b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+			b.ReportMetric(percentile(wire, 50), "wire-ack-p50-µs")
+			b.ReportMetric(percentile(wire, 99), "wire-ack-p99-µs")
+			b.ReportMetric(peakRSSMBOf(os.Getpid()), "peak-RSS-MB")
 		})
 	}
 }
 
-func benchUser(i int) string { return fmt.Sprintf("UB%05d", i) }
-
-// dmCount counts the DMs the first n employees have.
-func dmCount(h *harness, n int) int {
-	total := 0
-	for i := range n {
-		total += h.slack.MessageCount(benchUser(i))
+// send submits n expenses, one per employee, from 50 senders at once, each waiting for its ack
+// before sending the next (a closed loop), and returns the ack latencies the fake Slack saw.
+func send(b *testing.B, sl *fakeslack.Server, n int) []time.Duration {
+	const senders = 50
+	var next atomic.Int64
+	var mu sync.Mutex
+	var wire []time.Duration
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(n) {
+					return
+				}
+				ack, err := sl.Command(benchUser(int(i-1)), general, "/expense", strconv.FormatInt(i%70+1, 10)+" Coffee run")
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				mu.Lock()
+				wire = append(wire, ack.Latency)
+				mu.Unlock()
+			}
+		})
 	}
-	return total
+	wg.Wait()
+	return wire
 }
 
-// dms counts the DMs that say approved automatically.
-func dms(h *harness, n int) int {
+// waitPosted waits until n messages more than before have been posted: each expense posts one,
+// its DM. The count is cheap to poll, so the poll takes no CPU from the bot; what the DMs say is
+// checked after the clock stops.
+func waitPosted(b *testing.B, sl *fakeslack.Server, before, n int) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for sl.Posted()-before < n {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d DMs after 2 minutes", sl.Posted()-before, n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// transactionsSince reads, on PostgreSQL, how many transactions the database committed since the
+// readings given (the bot's and the harness's reads alike: PostgreSQL counts read-only ones too),
+// and how many of them wrote. Backends report their counts a little later: it waits until the
+// count stops moving.
+func (h *harness) transactionsSince(commitsBefore, xidBefore int64) (commits, writes float64) {
+	after := h.commits()
+	for range 20 {
+		time.Sleep(500 * time.Millisecond)
+		n := h.commits()
+		if n == after {
+			break
+		}
+		after = n
+	}
+	// Transaction ids are given only to transactions that write: the difference counts the write
+	// transactions of the whole server (nothing else writes during the run; the two readings take
+	// one id each).
+	return float64(after - commitsBefore), float64(h.nextXID() - xidBefore - 1)
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// program builds the real program once per test binary and returns its path.
+func program(b *testing.B) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "expensebot-bench-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "expensebot")
+		if out, err := exec.Command("go", "build", "-o", binPath, "../cmd/expensebot").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		b.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// freeAddr returns a local address nothing listens on.
+func freeAddr(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// ackPercentiles reads the bot's ack latency histogram from its /metrics and returns, for the
+// 50th and 99th percentiles, the upper bound of the bucket they fall in, in µs.
+func ackPercentiles(b *testing.B, addr string) (p50, p99 float64) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	type bucket struct{ le, count float64 }
+	var buckets []bucket
+	for _, line := range strings.Split(string(body), "\n") {
+		rest, ok := strings.CutPrefix(line, `expensebot_ack_seconds_bucket{le="`)
+		if !ok {
+			continue
+		}
+		le, count, _ := strings.Cut(rest, `"} `)
+		l, _ := strconv.ParseFloat(le, 64)
+		c, _ := strconv.ParseFloat(count, 64)
+		buckets = append(buckets, bucket{l, c})
+	}
+	if len(buckets) == 0 {
+		b.Fatal("no expensebot_ack_seconds in /metrics")
+	}
+	total := buckets[len(buckets)-1].count
+	at := func(p float64) float64 {
+		for _, bk := range buckets {
+			if bk.count >= p*total {
+				return bk.le * 1e6
+			}
+		}
+		return 0
+	}
+	return at(0.5), at(0.99)
+}
+
+func benchUser(i int) string { return fmt.Sprintf("UB%05d", i) }
+
+// dmsTo counts the DMs to the first n employees that say approved automatically.
+func dmsTo(sl *fakeslack.Server, n int) int {
 	count := 0
 	for i := range n {
-		for _, m := range h.slack.Messages(benchUser(i), benchUser(i)) {
+		for _, m := range sl.Messages(benchUser(i), benchUser(i)) {
 			if strings.Contains(m.Text, "approved automatically") {
 				count++
 			}
@@ -151,9 +317,9 @@ func percentile(d []time.Duration, p int) float64 {
 	return float64(s[(len(s)-1)*p/100].Microseconds())
 }
 
-// peakRSSMB is the process's peak resident set (VmHWM): bot, fake Slack and fake AI together.
-func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
+// peakRSSMBOf is process pid's peak resident set (VmHWM), in MiB.
+func peakRSSMBOf(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
@@ -167,43 +333,45 @@ func peakRSSMB() float64 {
 	return 0
 }
 
-// processCPU is the CPU time this process has used: the bot, and the fake Slack and fake AI
-// that serve it.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+// processCPUOf is the CPU time process pid has used so far.
+func processCPUOf(pid int) time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
 		return 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return statCPU(stat)
+}
+
+// statCPU reads utime and stime, the 14th and 15th fields, from a /proc/PID/stat line.
+func statCPU(stat []byte) time.Duration {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
 // postgresCPU is the CPU time used so far by the PostgreSQL processes on this machine (0 where
 // /proc cannot tell): the server the benchmark uses runs here.
 func postgresCPU() time.Duration {
 	dirs, _ := os.ReadDir("/proc")
-	var ticks int64
+	var total time.Duration
 	for _, d := range dirs {
 		if _, err := strconv.Atoi(d.Name()); err != nil {
 			continue
 		}
 		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
-		if err != nil {
-			continue
+		if err == nil && strings.HasPrefix(string(stat), d.Name()+" (postgres") {
+			total += statCPU(stat)
 		}
-		// pid (comm) state ...: utime and stime are the 14th and 15th fields.
-		i := strings.LastIndexByte(string(stat), ')')
-		if i < 0 || !strings.HasPrefix(string(stat), d.Name()+" (postgres") {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 13 {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += u + st
 	}
-	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
+	return total
 }
 
 // commits reads how many transactions the test database has committed so far (PostgreSQL only).

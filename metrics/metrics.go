@@ -46,7 +46,7 @@ func New(backlog BacklogFunc) *Metrics {
 			Help: "Expenses by outcome: submitted, auto_approved, pending_review, approved, rejected (and the lifecycle's)."}, []string{"outcome"}),
 		ack: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "expensebot_ack_seconds",
 			Help:    "Time from reading a Socket Mode envelope to sending its ack (a submission's commit included).",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3}}),
+			Buckets: []float64{.00025, .0005, .001, .002, .003, .005, .0075, .01, .015, .025, .05, .1, .25, .5, 1, 2, 3}}),
 		assess: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "expensebot_assessment_seconds",
 			Help: "Time one AI assessment took, tries included.", Buckets: prometheus.ExponentialBuckets(.05, 2, 10)}),
 		assessErrs: prometheus.NewCounter(prometheus.CounterOpts{Name: "expensebot_assessment_errors_total",
