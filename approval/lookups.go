@@ -22,6 +22,9 @@ type lookups struct {
 	fetched map[string]bool      // file → looked up
 }
 
+// lookupGather is how long lookups asked for are gathered before they are made.
+const lookupGather = 500 * time.Millisecond
+
 // personTTL is how long a looked-up name is trusted before it is looked up again.
 const personTTL = 24 * time.Hour
 
@@ -107,6 +110,13 @@ func (s *Service) lookupLoop(ctx, work context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.lookups.wake:
+		}
+		// Let the requests of a burst gather: their names are then saved in one statement, not
+		// one each. Nothing waits for a lookup.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(lookupGather):
 		}
 		people, files := s.lookups.take()
 		d := s.cfg.Directory

@@ -28,90 +28,97 @@ import (
 
 // BenchmarkEndToEnd drives auto-approved submissions through the real program, run as its own
 // process as it is deployed, so that its CPU and memory are its own: the fake Slack (this
-// process) sends /expense envelopes over Socket Mode from 50 senders at once, each waiting for
-// its ack; the bot acks once the expense is committed, asks the fake AI (HTTP, no added latency),
-// routes and DMs the submitter. One op is one expense, from envelope in to DM out. Each expense is
-// a different employee's, as at month end: one person's many expenses would be flagged by the
-// finance controls as possible duplicates, and their DMs paced at Slack's one a second per
-// conversation. Run: go test ./bot -run '^$' -bench EndToEnd -benchtime 2000x
+// process) sends /expense envelopes over Socket Mode from 50 senders at once; the bot acks once
+// the expense is committed, asks the fake AI (HTTP, no added latency), routes and DMs the
+// submitter. One op is one expense, from envelope in to DM out. Each expense is a different
+// employee's, as at month end: one person's many expenses would be flagged by the finance
+// controls as possible duplicates, and their DMs paced at Slack's one a second per conversation.
+//
+// flat-out: each sender sends its next envelope as soon as the last is acked, so the machine is
+// saturated and ack latency is mostly queueing. paced: the senders together send 500 envelopes a
+// second, evenly, as a busy month end might, and the ack latency is the bot's own.
+//
+// Run: go test ./bot -run '^$' -bench EndToEnd -benchtime 2000x
 func BenchmarkEndToEnd(b *testing.B) {
 	for _, engine := range []string{store.Postgres, store.SQLite} {
-		b.Run(engine, func(b *testing.B) {
-			sl, err := fakeslack.New()
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer sl.Close()
-			sl.AddChannel(approvals, "expense-approvals", fakeslack.BotUser, rev1)
-			sl.AddChannel(general, "general", fakeslack.BotUser)
-			for i := range b.N {
-				sl.AddUser(fakeslack.User{ID: benchUser(i), Name: strings.ToLower(benchUser(i)), RealName: "Employee " + benchUser(i)})
-			}
-			ai := fakeopenai.New()
-			defer ai.Close()
-			h := &harness{t: b, slack: sl, url: storetest.URL(b, engine)}
-			if h.db, err = store.Open(context.Background(), h.url); err != nil {
-				b.Fatal(err)
-			}
-			defer h.db.Close()
-			addr := freeAddr(b)
-			cmd := exec.Command(program(b))
-			cmd.Env = []string{"SLACK_APP_TOKEN=" + fakeslack.AppToken, "SLACK_BOT_TOKEN=" + fakeslack.BotToken, "SLACK_API_URL=" + sl.APIURL(),
-				"DATABASE_URL=" + h.url, "OPENAI_API_KEY=sk-test-key", "OPENAI_BASE_URL=" + ai.URL(), "OPENAI_MODEL=gpt-4o-mini",
-				"EXPENSEBOT_APPROVALS_CHANNEL=" + approvals, "EXPENSEBOT_REVIEWERS=" + rev1, "EXPENSEBOT_HTTP_ADDR=" + addr, "EXPENSEBOT_API_TOKENS=bench=tok-bench-0123456789abcdef",
-				// No spot checks, as in the in-process benchmark: each expense posts exactly its DM.
-				"EXPENSEBOT_SPOT_CHECK_RATE=0", "EXPENSEBOT_LOG_FORMAT=json", "HOME=" + b.TempDir()}
-			var logs syncBuffer
-			cmd.Stdout, cmd.Stderr = io.Discard, &logs
-			if err := cmd.Start(); err != nil {
-				b.Fatal(err)
-			}
-			defer func() {
-				cmd.Process.Signal(syscall.SIGTERM)
-				cmd.Wait()
-				if b.Failed() {
-					b.Log(logs.String())
-				}
-			}()
-			if err := sl.WaitConnected(1, 20*time.Second); err != nil {
-				b.Fatal(err)
-			}
-			pid := cmd.Process.Pid
-			postedBefore := sl.Posted()
-			commitsBefore, xidBefore := h.commits(), h.nextXID()
-			cpuBefore, pgBefore := processCPUOf(pid), postgresCPU()
-			b.ResetTimer()
-			start := time.Now()
-			wire := send(b, sl, b.N)
-			b.ReportMetric(time.Since(start).Seconds(), "s-to-ack-all")
-			waitPosted(b, sl, postedBefore, b.N)
-			elapsed := time.Since(start)
-			cpu, pgCPU := processCPUOf(pid)-cpuBefore, postgresCPU()-pgBefore
-			b.StopTimer()
-			if n := dmsTo(sl, b.N); n != b.N {
-				for _, ch := range []string{approvals, general} {
-					for _, m := range sl.Messages(ch, "") {
-						b.Logf("in %s: %s", ch, m.Text)
-					}
-				}
-				b.Fatalf("%d DMs say approved automatically, want %d", n, b.N)
-			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "expenses/s")
-			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "bot-cpu-ms/expense")
-			if engine == store.Postgres {
-				b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(b.N), "pg-cpu-ms/expense")
-				commits, writes := h.transactionsSince(commitsBefore, xidBefore)
-				b.ReportMetric(commits/float64(b.N), "commits/expense")
-				b.ReportMetric(writes/float64(b.N), "write-txns/expense")
-			}
-			p50, p99 := ackPercentiles(b, addr)
-			b.ReportMetric(p50, "ack-p50-le-µs")
-			b.ReportMetric(p99, "ack-p99-le-µs")
-			b.ReportMetric(percentile(wire, 50), "wire-ack-p50-µs")
-			b.ReportMetric(percentile(wire, 99), "wire-ack-p99-µs")
-			b.ReportMetric(peakRSSMBOf(pid), "bot-peak-RSS-MB")
-		})
+		for _, load := range []struct {
+			name string
+			rate int // envelopes a second from all senders together; 0: as fast as acked
+		}{{"flat-out", 0}, {"paced-500", 500}} {
+			b.Run(engine+"/"+load.name, func(b *testing.B) { benchProgram(b, engine, load.rate) })
+		}
 	}
+}
+
+func benchProgram(b *testing.B, engine string, rate int) {
+	sl, err := fakeslack.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sl.Close()
+	sl.AddChannel(approvals, "expense-approvals", fakeslack.BotUser, rev1)
+	sl.AddChannel(general, "general", fakeslack.BotUser)
+	for i := range b.N {
+		sl.AddUser(fakeslack.User{ID: benchUser(i), Name: strings.ToLower(benchUser(i)), RealName: "Employee " + benchUser(i)})
+	}
+	ai := fakeopenai.New()
+	defer ai.Close()
+	h := &harness{t: b, slack: sl, url: storetest.URL(b, engine)}
+	if h.db, err = store.Open(context.Background(), h.url); err != nil {
+		b.Fatal(err)
+	}
+	defer h.db.Close()
+	addr := freeAddr(b)
+	cmd := exec.Command(program(b))
+	cmd.Env = []string{"SLACK_APP_TOKEN=" + fakeslack.AppToken, "SLACK_BOT_TOKEN=" + fakeslack.BotToken, "SLACK_API_URL=" + sl.APIURL(),
+		"DATABASE_URL=" + h.url, "OPENAI_API_KEY=sk-test-key", "OPENAI_BASE_URL=" + ai.URL(), "OPENAI_MODEL=gpt-4o-mini",
+		"EXPENSEBOT_APPROVALS_CHANNEL=" + approvals, "EXPENSEBOT_REVIEWERS=" + rev1, "EXPENSEBOT_HTTP_ADDR=" + addr, "EXPENSEBOT_API_TOKENS=bench=tok-bench-0123456789abcdef",
+		// No spot checks, as in the in-process benchmark: each expense posts exactly its DM.
+		"EXPENSEBOT_SPOT_CHECK_RATE=0", "EXPENSEBOT_LOG_FORMAT=json", "HOME=" + b.TempDir()}
+	var logs syncBuffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &logs
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if b.Failed() {
+			b.Log(logs.String())
+		}
+	}()
+	if err := sl.WaitConnected(1, 20*time.Second); err != nil {
+		b.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	postedBefore := sl.Posted()
+	commitsBefore, xidBefore := h.commits(), h.nextXID()
+	cpuBefore, pgBefore := processCPUOf(pid), postgresCPU()
+	b.ResetTimer()
+	start := time.Now()
+	wire := send(b, sl, b.N, rate)
+	b.ReportMetric(time.Since(start).Seconds(), "s-to-ack-all")
+	waitPosted(b, sl, postedBefore, b.N)
+	elapsed := time.Since(start)
+	cpu, pgCPU := processCPUOf(pid)-cpuBefore, postgresCPU()-pgBefore
+	b.StopTimer()
+	if n := dmsTo(sl, b.N); n != b.N {
+		b.Fatalf("%d DMs say approved automatically, want %d", n, b.N)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "expenses/s")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "bot-cpu-ms/expense")
+	if engine == store.Postgres {
+		b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(b.N), "pg-cpu-ms/expense")
+		commits, writes := h.transactionsSince(commitsBefore, xidBefore)
+		b.ReportMetric(commits/float64(b.N), "commits/expense")
+		b.ReportMetric(writes/float64(b.N), "write-txns/expense")
+	}
+	p50, p99 := ackPercentiles(b, addr)
+	b.ReportMetric(p50, "ack-p50-le-µs")
+	b.ReportMetric(p99, "ack-p99-le-µs")
+	b.ReportMetric(percentile(wire, 50), "wire-ack-p50-µs")
+	b.ReportMetric(percentile(wire, 99), "wire-ack-p99-µs")
+	b.ReportMetric(peakRSSMBOf(pid), "bot-peak-RSS-MB")
 }
 
 // BenchmarkEndToEndInProcess is BenchmarkEndToEnd with the bot in the benchmark's own process,
@@ -132,7 +139,7 @@ func BenchmarkEndToEndInProcess(b *testing.B) {
 			cpuBefore, pgBefore := processCPUOf(os.Getpid()), postgresCPU()
 			b.ResetTimer()
 			start := time.Now()
-			wire := send(b, h.slack, b.N)
+			wire := send(b, h.slack, b.N, 0)
 			b.ReportMetric(time.Since(start).Seconds(), "s-to-ack-all")
 			waitPosted(b, h.slack, postedBefore, b.N)
 			elapsed := time.Since(start)
@@ -159,20 +166,26 @@ func BenchmarkEndToEndInProcess(b *testing.B) {
 	}
 }
 
-// send submits n expenses, one per employee, from 50 senders at once, each waiting for its ack
-// before sending the next (a closed loop), and returns the ack latencies the fake Slack saw.
-func send(b *testing.B, sl *fakeslack.Server, n int) []time.Duration {
+// send submits n expenses, one per employee, from 50 senders at once, and returns the ack
+// latencies the fake Slack saw. With rate 0 each sender sends its next envelope when the last is
+// acked (a closed loop); else the senders together send rate envelopes a second, envelope i at
+// i/rate seconds from the start (an open loop: a slow ack does not slow the arrivals).
+func send(b *testing.B, sl *fakeslack.Server, n, rate int) []time.Duration {
 	const senders = 50
 	var next atomic.Int64
 	var mu sync.Mutex
 	var wire []time.Duration
 	var wg sync.WaitGroup
+	start := time.Now()
 	for range senders {
 		wg.Go(func() {
 			for {
 				i := next.Add(1)
 				if i > int64(n) {
 					return
+				}
+				if rate > 0 {
+					time.Sleep(time.Until(start.Add(time.Duration(i-1) * time.Second / time.Duration(rate))))
 				}
 				ack, err := sl.Command(benchUser(int(i-1)), general, "/expense", strconv.FormatInt(i%70+1, 10)+" Coffee run")
 				if err != nil {
