@@ -84,6 +84,79 @@ func TestBusyChannelDoesNotHoldUpDMs(t *testing.T) {
 	})
 }
 
+// TestMonthEndThreeHundredCards: the month end at Slack's real pace. Three hundred
+// approval cards for a channel Slack limits to one message a second, and three hundred
+// auto-approval DMs, are due at once. Every DM arrives within a few seconds; the cards go out at
+// the channel's pace, in submission order, none twice, and the rest wait in the outbox (draining
+// all 300 takes five minutes: TestBusyChannelDoesNotHoldUpDMs drains a shorter queue to the end).
+func TestMonthEndThreeHundredCards(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		const cards, dms = 300, 300
+		h.slack.LimitChannel(approvals, 1)
+		ctx := context.Background()
+		var cardIDs []int64
+		for i := range cards + dms {
+			user := fmt.Sprintf("UE%03d", i)
+			h.slack.AddUser(fakeslack.User{ID: user, Name: strings.ToLower(user), RealName: "Member " + user})
+			e, _, err := h.db.Submit(ctx, expensebot.Expense{SubmitterID: user, IdempotencyKey: "k" + user, Amount: usd(int64(1000 + i)),
+				Description: "Month-end claim", Category: "other"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.db.StartAssessment(ctx, e.ID, time.Minute)
+			route := expensebot.Route{AutoApprove: true, Reasons: []string{"small"}}
+			if i%2 == 0 { // cards and DMs interleaved, as they are routed
+				route = expensebot.Route{ApprovalsRequired: 1, Channel: approvals, Reviewers: []string{rev1}, Reasons: []string{"over the limit"}}
+				cardIDs = append(cardIDs, e.ID)
+			}
+			if _, err := h.db.Route(ctx, e.ID, nil, route); err != nil {
+				t.Fatal(err)
+			}
+		}
+		start := time.Now()
+		h.start()
+		// Each member gets one DM: "approved automatically", or "went to a reviewer" with a card.
+		h.eventually("every DM", func() bool {
+			for i := range cards + dms {
+				if h.slack.MessageCount(fmt.Sprintf("UE%03d", i)) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("the DMs took %s: the busy channel held them up", took)
+		}
+		time.Sleep(time.Until(start.Add(6 * time.Second)))
+		var posted []fakeslack.Message
+		for _, m := range h.slack.Messages(approvals, "") {
+			if m.ThreadTS == "" && m.EphemeralTo == "" {
+				posted = append(posted, m)
+			}
+		}
+		elapsed := time.Since(start).Seconds()
+		// Slack's pace, give or take the short burst it allows: at least one a second once going,
+		// never more than its limit lets through.
+		if max := int(elapsed) + 4; len(posted) < 3 || len(posted) > max {
+			t.Errorf("%d cards in %.1f s; want between 3 and %d at one a second", len(posted), elapsed, max)
+		}
+		for i, m := range posted {
+			if !strings.HasPrefix(m.Text, fmt.Sprintf("Expense #%d from", cardIDs[i])) {
+				t.Errorf("card %d is %q, want expense #%d: not in submission order, or posted twice", i, m.Text, cardIDs[i])
+			}
+		}
+		for i := range cards + dms {
+			if n := h.slack.MessageCount(fmt.Sprintf("UE%03d", i)); n != 1 {
+				t.Errorf("member %d got %d DMs", i, n)
+			}
+		}
+		// None lost: every card not yet posted is still waiting in the outbox.
+		if n, err := h.db.PendingNotices(ctx); err != nil || n < cards-len(posted)-1 || n > cards-len(posted)+1 {
+			t.Errorf("%d notices wait, want the %d cards not yet posted (%v)", n, cards-len(posted), err)
+		}
+	})
+}
+
 // TestShutdownDoesNotWaitOutRetryAfter: Slack asked a conversation to wait 60 s when SIGTERM
 // comes. The instance stops at once instead of waiting it out, hands the notice back, and the next
 // instance delivers it, once.
