@@ -504,7 +504,9 @@ func (h *harness) lockExpenses() (release func()) {
 	h.t.Helper()
 	ctx := context.Background()
 	if path, ok := strings.CutPrefix(h.url, "sqlite://"); ok {
-		db, err := sql.Open("sqlite", "file:"+path)
+		// The bot may hold the write lock for a moment (a timer sweep, a name lookup): wait for it
+		// as any writer does, instead of failing with SQLITE_BUSY.
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
 		if err != nil {
 			h.t.Fatal(err)
 		}
