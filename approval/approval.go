@@ -190,6 +190,7 @@ type Service struct {
 	log       *slog.Logger
 	reviewers *reviewerSet
 	homes     *homes
+	homePace  *bucket // App Home publishes, within views.publish's tier
 	lookups   *lookups
 	insight   insight
 	version   string // of the rules in effect
@@ -242,6 +243,7 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
 	s.version = policy.Version(cfg.Rules, cfg.ApprovalsChannel, cfg.Reviewers)
 	s.homes = newHomes(cfg.Now)
+	s.homePace = newBucket(publishesPerMinute, tierBurst)
 	s.lookups = newLookups(cfg.Now)
 	if s.cfg.Draw == nil {
 		s.cfg.Draw = cryptoDraw

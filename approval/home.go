@@ -2,6 +2,7 @@ package approval
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -130,6 +131,20 @@ func (h *homes) opened(user string) {
 	h.mu.Unlock()
 }
 
+// markAll schedules users' refreshes again (those the loop could not publish yet), and wakes
+// the loop to come round for them.
+func (h *homes) markAll(users []string) {
+	h.mu.Lock()
+	for _, u := range users {
+		h.due[u] = true
+	}
+	h.mu.Unlock()
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
 func (h *homes) take() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -156,9 +171,37 @@ func (s *Service) homeLoop(ctx, work context.Context) {
 			return
 		case <-time.After(s.homes.delay):
 		}
-		for _, u := range s.homes.take() {
-			s.publishHome(work, u)
+		users := s.homes.take()
+		for i, u := range users {
+			// Within views.publish's tier; those still waiting are coalesced with later changes.
+			if wait := s.homePace.take(time.Now()); wait > 0 {
+				s.homes.markAll(users[i:])
+				if !sleep(ctx, wait) {
+					return
+				}
+				break
+			}
+			var ra *RetryAfterError
+			if err := s.publishHome(work, u); errors.As(err, &ra) {
+				s.homes.markAll(users[i:])
+				if !sleep(ctx, ra.Wait) {
+					return
+				}
+				break
+			}
 		}
+	}
+}
+
+// sleep waits for d, or until ctx ends, and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -174,6 +217,7 @@ func (s *Service) HomeOpened(ctx context.Context, eventID, user string) {
 		}
 	}
 	s.homes.opened(user)
+	s.homePace.take(time.Now()) // a user's own view is published at once, and counts
 	s.publishHome(ctx, user)
 }
 
@@ -185,11 +229,13 @@ func (s *Service) HomePage(ctx context.Context, user string, filter expensebot.S
 		filter = ""
 	}
 	s.homes.setPage(user, homePage{filter: filter, page: max(page, 0)})
+	s.homePace.take(time.Now())
 	s.publishHome(ctx, user)
 }
 
-// publishHome gathers and publishes user's App Home.
-func (s *Service) publishHome(ctx context.Context, user string) {
+// publishHome gathers and publishes user's App Home. It returns the platform's refusal to
+// publish, for a caller that would wait and try again; other failures are logged.
+func (s *Service) publishHome(ctx context.Context, user string) error {
 	h := Home{Now: s.Now()}
 	var err error
 	fail := func(what string, err error) { s.log.Error("home: "+what, "user_id", user, "err", err) }
@@ -197,32 +243,32 @@ func (s *Service) publishHome(ctx context.Context, user string) {
 	h.Filter, h.Page = p.filter, p.page
 	if h.Mine, h.MineTotal, err = s.store.History(ctx, user, p.filter, p.page*HomeMine, HomeMine); err != nil {
 		fail("history", err)
-		return
+		return nil
 	}
 	if len(h.Mine) == 0 && h.Page > 0 { // the page emptied since (a filter's expenses moved on)
 		h.Page = max((h.MineTotal-1)/HomeMine, 0)
 		if h.Mine, h.MineTotal, err = s.store.History(ctx, user, p.filter, h.Page*HomeMine, HomeMine); err != nil {
 			fail("history", err)
-			return
+			return nil
 		}
 	}
 	if h.Questions, err = s.store.Questions(ctx, user); err != nil {
 		fail("questions", err)
-		return
+		return nil
 	}
 	if h.Totals, err = s.store.Totals(ctx, user); err != nil {
 		fail("totals", err)
-		return
+		return nil
 	}
 	this := time.Date(h.Now.Year(), h.Now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	if h.Months, err = s.store.MonthlyTotals(ctx, user, this.AddDate(0, 1-HomeMonths, 0)); err != nil {
 		fail("monthly totals", err)
-		return
+		return nil
 	}
 	delegations, err := s.store.Delegations(ctx)
 	if err != nil {
 		fail("delegations", err)
-		return
+		return nil
 	}
 	for _, d := range delegations {
 		switch {
@@ -240,7 +286,7 @@ func (s *Service) publishHome(ctx context.Context, user string) {
 	all, err := s.store.Pending(ctx, 500)
 	if err != nil {
 		fail("queue", err)
-		return
+		return nil
 	}
 	for _, e := range all {
 		if e.SubmitterID == user {
@@ -265,9 +311,11 @@ func (s *Service) publishHome(ctx context.Context, user string) {
 	if h.Reviewer {
 		h.Insight = s.summary(ctx)
 	}
-	if err := s.msg.PublishHome(ctx, user, h); err != nil {
+	err = s.msg.PublishHome(ctx, user, h)
+	if err != nil {
 		s.log.Warn("publish home", "user_id", user, "err", err)
 	}
+	return err
 }
 
 // summary is the last InsightDays as `expensebot report` sums them up, made at most every

@@ -35,6 +35,7 @@ type dispatcher struct {
 	lanes    map[string]*lane
 	inFlight map[int64]bool               // claimed, not yet recorded or handed back
 	gates    map[string]time.Time         // Web API method → paused until (a 429 for the whole method)
+	tiers    map[string]*bucket           // Web API method → its rate tier, for methods limited per workspace
 	done     []expensebot.Delivered       // delivered, not yet recorded
 	carried  map[int64]expensebot.Expense // expense as routed, by the notice id of a DM or callback handed over with it
 	stopping bool                         // shutdown: lanes start nothing new
@@ -58,7 +59,8 @@ type lane struct {
 
 func newDispatcher(s *Service, work context.Context) *dispatcher {
 	return &dispatcher{s: s, work: work, lanes: map[string]*lane{}, inFlight: map[int64]bool{}, carried: map[int64]expensebot.Expense{}, gates: map[string]time.Time{},
-		halt: make(chan struct{}), freed: make(chan struct{}, 1), sending: make(chan struct{}, maxSending), record: make(chan struct{}, 1),
+		tiers: map[string]*bucket{"chat.update": newBucket(updatesPerMinute, tierBurst)},
+		halt:  make(chan struct{}), freed: make(chan struct{}, 1), sending: make(chan struct{}, maxSending), record: make(chan struct{}, 1),
 		interval: s.cfg.PostInterval}
 }
 
@@ -211,15 +213,23 @@ func (d *dispatcher) waitFor(l *lane, now time.Time) time.Duration {
 			return until.Sub(now)
 		}
 	}
-	if d.interval <= 0 || l.key == "callback" {
-		return 0
+	paced := d.interval > 0 && l.key != "callback"
+	if paced {
+		l.tokens = min(laneBurst, l.tokens+now.Sub(l.refill).Seconds()/d.interval.Seconds())
+		l.refill = now
+		if l.tokens < 1 {
+			return time.Duration((1 - l.tokens) * float64(d.interval))
+		}
 	}
-	l.tokens = min(laneBurst, l.tokens+now.Sub(l.refill).Seconds()/d.interval.Seconds())
-	l.refill = now
-	if l.tokens < 1 {
-		return time.Duration((1 - l.tokens) * float64(d.interval))
+	// The method's tier is spent last: a post the conversation must wait for spends none of it.
+	if b := d.tiers[methodOf(n)]; b != nil && d.interval > 0 {
+		if wait := b.take(now); wait > 0 {
+			return wait
+		}
 	}
-	l.tokens--
+	if paced {
+		l.tokens--
+	}
 	return 0
 }
 

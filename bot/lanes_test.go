@@ -181,3 +181,58 @@ func TestShutdownDoesNotWaitOutRetryAfter(t *testing.T) {
 		}
 	})
 }
+
+// TestAppHomeRefreshesKeepToTheTier: views.publish is limited per workspace (Tier 4, about 100 a
+// minute). When one change makes many App Homes out of date, the refreshes are spread out at that
+// pace instead of being refused, and every one still arrives; a 429 is waited out, not dropped.
+func TestAppHomeRefreshesKeepToTheTier(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	h.start()
+	const viewers = 8
+	for i := range viewers {
+		user := fmt.Sprintf("UV%02d", i)
+		h.slack.AddUser(fakeslack.User{ID: user, Name: strings.ToLower(user), RealName: "Viewer " + user})
+		if _, err := h.slack.OpenHome(user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Opening them spent 8 of the 10 the tier allows at once: 2 are left, then one every 0.6 s.
+	h.eventually("every App Home shown", func() bool { return len(h.slack.Calls("views.publish")) == viewers })
+	h.slack.FailNext("views.publish", 1, 429, "", 1)
+	h.command(emp, "5000 Conference travel") // goes to a reviewer: every viewer's App Home is redrawn
+	var first time.Time
+	refreshed := func() int {
+		n := len(h.slack.Calls("views.publish")) - viewers
+		if n > 0 && first.IsZero() {
+			first = time.Now()
+		}
+		return n
+	}
+	h.eventually("the first refresh", func() bool { return refreshed() > 0 })
+	time.Sleep(time.Until(first.Add(time.Second)))
+	// 2 at once, then the 429 (1 s), then one every 0.6 s: never more than 4 in the first second.
+	if n := refreshed(); n > 4 {
+		t.Errorf("%d App Home refreshes in the first second, over the tier", n)
+	}
+	h.eventually("every App Home refreshed, the refused one too", func() bool {
+		shown := map[string]int{}
+		for _, c := range h.slack.Calls("views.publish") {
+			if c.Error == "" {
+				shown[fmt.Sprint(c.Params["user_id"])]++
+			}
+		}
+		for i := range viewers {
+			if shown[fmt.Sprintf("UV%02d", i)] < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	var at []time.Time
+	for _, c := range h.slack.Calls("views.publish")[viewers:] {
+		at = append(at, c.At)
+	}
+	if took := at[len(at)-1].Sub(at[0]); took < 3*time.Second {
+		t.Errorf("%d refreshes in %s: faster than the tier allows", len(at), took)
+	}
+}
