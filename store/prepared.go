@@ -52,7 +52,7 @@ func (s *DB) prepared(ctx context.Context, query string, inTx bool) (*sqlx.Stmt,
 func (s *DB) prepareInTx(ctx context.Context) error {
 	qs := []string{routeQuery, routeIfReceiptsQuery}
 	if s.dialect == Postgres {
-		qs = append(qs, insertEventsPostgres, insertNoticesPostgres, noticesDonePostgres)
+		qs = append(qs, insertEventsPostgres, insertNoticesPostgres, noticesDonePostgres, insertExpensesPostgres)
 	}
 	for _, q := range qs {
 		if _, err := s.prepared(ctx, q, false); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/expensebot/expensebot"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // This file holds how submissions are written: alone or in a group commit, with resubmissions
@@ -197,6 +198,15 @@ func submittedEvents(id int64, actor string, detail map[string]any, hold time.Du
 	return evs
 }
 
+// insertExpensesPostgres inserts a group of submissions from arrays, one element each.
+const insertExpensesPostgres = `INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
+	description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
+	submitted_by, callback_url, request_hash)
+	SELECT t, s, a, c, cat, d, i, r, ?, ?::timestamptz, k, ?::timestamptz, ?::timestamptz, b, cb, h
+	FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+		AS n(t, s, a, c, cat, d, i, r, k, b, cb, h)
+	ON CONFLICT (idempotency_key) DO NOTHING RETURNING ` + expenseColumns
+
 // insertPlain writes the submissions at idx (checked, resubmitting nothing) with one multi-row
 // INSERT, reads the earlier expenses of keys already stored with one SELECT, fills in each
 // submission's outcome and returns the new expenses' audit events: a group commit costs three
@@ -213,25 +223,44 @@ func (s *DB) insertPlain(ctx context.Context, tx *sqlx.Tx, subs []expensebot.Sub
 			insert = append(insert, i)
 		}
 	}
-	var q strings.Builder
-	q.WriteString(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
-		description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
-		submitted_by, callback_url, request_hash) VALUES `)
-	args := make([]any, 0, 16*len(insert))
-	for j, i := range insert {
-		if j > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		e := subs[i].Expense
-		args = append(args, e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
-			e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now,
-			e.SubmittedBy, e.CallbackURL, e.RequestHash)
-	}
-	q.WriteString(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + expenseColumns)
 	var rows []expenseRow
-	if err := tx.SelectContext(ctx, &rows, s.q(q.String()), args...); err != nil {
-		return nil, err
+	if s.dialect == Postgres {
+		// One statement of fixed text for any group, prepared once (see appendEvents).
+		n := len(insert)
+		teams, submitters, currencies, categories, descriptions := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		incurred, receipts, keys, by, callbacks, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		amounts := make([]int64, n)
+		for j, i := range insert {
+			e := subs[i].Expense
+			teams[j], submitters[j], amounts[j], currencies[j], categories[j], descriptions[j] = e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description
+			incurred[j], receipts[j], keys[j] = e.IncurredOn.Format(time.DateOnly), jsonText(e.ReceiptFileIDs), e.IdempotencyKey
+			by[j], callbacks[j], hashes[j] = e.SubmittedBy, e.CallbackURL, e.RequestHash
+		}
+		if err := s.selectPrepared(ctx, tx, &rows, insertExpensesPostgres, status, heldUntil, now, now,
+			pq.Array(teams), pq.Array(submitters), pq.Array(amounts), pq.Array(currencies), pq.Array(categories), pq.Array(descriptions),
+			pq.Array(incurred), pq.Array(receipts), pq.Array(keys), pq.Array(by), pq.Array(callbacks), pq.Array(hashes)); err != nil {
+			return nil, err
+		}
+	} else {
+		var q strings.Builder
+		q.WriteString(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
+			description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
+			submitted_by, callback_url, request_hash) VALUES `)
+		args := make([]any, 0, 16*len(insert))
+		for j, i := range insert {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			e := subs[i].Expense
+			args = append(args, e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
+				e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now,
+				e.SubmittedBy, e.CallbackURL, e.RequestHash)
+		}
+		q.WriteString(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + expenseColumns)
+		if err := tx.SelectContext(ctx, &rows, s.q(q.String()), args...); err != nil {
+			return nil, err
+		}
 	}
 	saved := make(map[string]expensebot.Expense, len(insert))
 	created := make(map[string]bool, len(rows))
