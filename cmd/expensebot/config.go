@@ -91,7 +91,7 @@ type environment struct {
 	SplitWindow         duration `envconfig:"EXPENSEBOT_SPLIT_WINDOW" default:"72h" desc:"one person's expenses in one category incurred this close together count as one purchase against the auto-approve limit; 0 turns the check off"`
 	SpotCheckRate       number   `envconfig:"EXPENSEBOT_SPOT_CHECK_RATE" default:"0.05" desc:"share (0..1) of automatic approvals drawn at random for a reviewer to spot-check; 0 turns spot checks off"`
 	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged"`
-	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests are worked on at once"`
+	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests, and how many AI assessments, are worked on at once (each)"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
 	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for the approval API, e.g. 127.0.0.1:8080 (put TLS in front); unset: no listener"`
 	APITokens           clients  `envconfig:"EXPENSEBOT_API_TOKENS" desc:"approval API clients as name=token, comma-separated; name*=token may read every expense"`
