@@ -43,6 +43,7 @@ type Store interface {
 
 	// The finance controls and outputs.
 	Related(ctx context.Context, submitter string, exclude int64, from, to time.Time) ([]expensebot.Expense, error)
+	RelatedAll(ctx context.Context, submitters []string, from, to time.Time) (list []expensebot.Expense, complete bool, err error)
 	SpotCheck(ctx context.Context, id int64) (expensebot.SpotCheck, error)
 	SetSpotMessage(ctx context.Context, id int64, channel, ts string) error
 	ResolveSpotCheck(ctx context.Context, id int64, user string, flag bool, finding string) (expensebot.SpotCheck, error)
@@ -274,13 +275,14 @@ func (s *Service) kick() {
 	}
 }
 
-// route converts the amount to the home currency and applies the policy to it and the
+// decide converts the amount to the home currency and applies the policy to it and the
 // submitter's history, filling in the default approvals channel and reviewers, names the rules'
 // version and, for an automatic approval, draws for a spot check: all of it is stored with the
 // expense.
-func (s *Service) route(ctx context.Context, e expensebot.Expense, a *expensebot.Assessment) expensebot.Route {
+// h is the submitter's history (see histories); err, that it could not be read: the controls then
+// fail closed.
+func (s *Service) decide(e expensebot.Expense, a *expensebot.Assessment, h policy.History, err error) expensebot.Route {
 	e.HomeAmount, e.Rate = s.convert(e.Amount)
-	h, err := s.history(ctx, e)
 	r := policy.Decide(e, a, h, s.cfg.Rules)
 	if err != nil {
 		s.log.Error("finance controls: read history; a person will decide", "expense_id", e.ID, "err", err)

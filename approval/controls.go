@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"slices"
+	"time"
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/policy"
@@ -18,12 +20,67 @@ func (s *Service) history(ctx context.Context, e expensebot.Expense) (policy.His
 	if err != nil {
 		return nil, err
 	}
+	return s.inHome(list), nil
+}
+
+// inHome converts, for the controls, the amounts of the expenses not routed yet (they have none
+// converted and stored).
+func (s *Service) inHome(list []expensebot.Expense) []expensebot.Expense {
 	for i, o := range list {
 		if o.HomeAmount.Currency == "" {
 			list[i].HomeAmount, list[i].Rate = s.convert(o.Amount)
 		}
 	}
-	return list, nil
+	return list
+}
+
+// histories is history for a group of expenses routed together, read with one query: each gets
+// the submitter's other expenses within its own span, as history would have read them. When the
+// query's guard cut it short, each is read on its own.
+func (s *Service) histories(ctx context.Context, es []expensebot.Expense) ([]policy.History, []error) {
+	hs, errs := make([]policy.History, len(es)), make([]error, len(es))
+	var from, to time.Time
+	var submitters []string
+	for i, e := range es {
+		f, t := policy.Span(e, s.cfg.Rules)
+		if i == 0 || f.Before(from) {
+			from = f
+		}
+		if i == 0 || t.After(to) {
+			to = t
+		}
+		if !slices.Contains(submitters, e.SubmitterID) {
+			submitters = append(submitters, e.SubmitterID)
+		}
+	}
+	all, complete, err := s.store.RelatedAll(ctx, submitters, from, to)
+	for i, e := range es {
+		switch {
+		case err != nil:
+			errs[i] = err
+		case !complete:
+			hs[i], errs[i] = s.history(ctx, e)
+		default:
+			f, t := policy.Span(e, s.cfg.Rules)
+			f, t = day(f), day(t)
+			var h []expensebot.Expense
+			for _, o := range all {
+				if o.SubmitterID == e.SubmitterID && o.ID != e.ID && !o.IncurredOn.Before(f) && !o.IncurredOn.After(t) && len(h) < maxHistory {
+					h = append(h, o)
+				}
+			}
+			hs[i] = s.inHome(h)
+		}
+	}
+	return hs, errs
+}
+
+// maxHistory is as many of a submitter's other expenses as the store reads for one history.
+const maxHistory = 500
+
+func day(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // drawSpotCheck draws for one automatic approval: selected with probability SpotCheckRate. The

@@ -13,15 +13,26 @@ import (
 	"github.com/expensebot/expensebot/policy"
 )
 
-// historyStore is a Store whose only working method is Related: the route needs nothing else.
+// historyStore is a Store whose only working methods read histories: the route needs nothing else.
 type historyStore struct {
 	Store
 	related []expensebot.Expense
 	err     error
+	cut     bool // RelatedAll says its guard cut the list short
 }
 
 func (h historyStore) Related(context.Context, string, int64, time.Time, time.Time) ([]expensebot.Expense, error) {
 	return h.related, h.err
+}
+
+func (h historyStore) RelatedAll(context.Context, []string, time.Time, time.Time) ([]expensebot.Expense, bool, error) {
+	return h.related, !h.cut, h.err
+}
+
+// route routes e alone, as the router routes a group of one.
+func (s *Service) routeOne(e expensebot.Expense, a *expensebot.Assessment) expensebot.Route {
+	hs, errs := s.histories(context.Background(), []expensebot.Expense{e})
+	return s.decide(e, a, hs[0], errs[0])
 }
 
 // euroRates converts EUR at 1.10, exactly enough for a test.
@@ -58,7 +69,7 @@ func lunch(id, minor int64, currency string) expensebot.Expense {
 // controls could not look, so an expense the policy would approve goes to a person instead.
 func TestRouteFailsClosedWithoutHistory(t *testing.T) {
 	s := newTestService(historyStore{err: errors.New("connection reset")}, func() float64 { return 0 })
-	r := s.route(context.Background(), lunch(1, 4000, "USD"), confident)
+	r := s.routeOne(lunch(1, 4000, "USD"), confident)
 	if r.AutoApprove || r.SpotCheck != nil || r.Channel != "CAPP" || len(r.Reasons) != 1 || !strings.Contains(r.Reasons[0], "could not read") {
 		t.Errorf("route = %+v", r)
 	}
@@ -68,9 +79,40 @@ func TestRouteFailsClosedWithoutHistory(t *testing.T) {
 // converted amount stored yet; the workflow converts it, so it adds to a split like the rest.
 func TestRouteConvertsUnroutedHistory(t *testing.T) {
 	s := newTestService(historyStore{related: []expensebot.Expense{lunch(1, 50000, "EUR")}}, func() float64 { return 0.5 })
-	r := s.route(context.Background(), lunch(2, 45000, "USD"), confident)
+	r := s.routeOne(lunch(2, 45000, "USD"), confident)
 	if r.AutoApprove || len(r.Findings) != 1 || r.Findings[0].Flag != expensebot.FlagPossibleSplit {
 		t.Errorf("route = %+v", r)
+	}
+}
+
+// TestHistoriesOfAGroup: the histories read at once for a group are each exactly what the
+// submitter's own read would give: their other expenses within their own span, never someone
+// else's or the expense itself. When the store's guard cut the list short, each is read alone.
+func TestHistoriesOfAGroup(t *testing.T) {
+	month := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	at := func(id int64, user string, day int) expensebot.Expense {
+		return expensebot.Expense{ID: id, SubmitterID: user, Amount: usd(1000), IncurredOn: month.AddDate(0, 0, day-1)}
+	}
+	all := []expensebot.Expense{at(1, "U1", 1), at(2, "U2", 2), at(3, "U1", 20), at(4, "U1", 20), at(5, "U2", 45)}
+	s := newTestService(historyStore{related: all}, func() float64 { return 0.5 })
+	hs, errs := s.histories(context.Background(), []expensebot.Expense{all[3], all[1]})
+	ids := func(h policy.History) (out []int64) {
+		for _, e := range h {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	// #4 (U1, 20 Nov) spans November and the split window: #1 and #3, not itself, not U2's.
+	// #2 (U2, 2 Nov) spans November and the days around: not #5 on 15 December.
+	if got := ids(hs[0]); len(got) != 2 || got[0] != 1 || got[1] != 3 || errs[0] != nil {
+		t.Errorf("#4's history = %v, %v; want [1 3]", got, errs[0])
+	}
+	if got := ids(hs[1]); len(got) != 0 || errs[1] != nil {
+		t.Errorf("#2's history = %v, %v; want none", got, errs[1])
+	}
+	s = newTestService(historyStore{related: all[:1], cut: true}, func() float64 { return 0.5 })
+	if hs, _ := s.histories(context.Background(), []expensebot.Expense{all[3]}); len(hs[0]) != 1 {
+		t.Errorf("cut short: history = %v, want what Related read", ids(hs[0]))
 	}
 }
 
@@ -82,17 +124,17 @@ func TestSpotCheckDraw(t *testing.T) {
 		selected bool
 	}{{0.0499, true}, {0.05, false}, {0.9, false}} {
 		s := newTestService(historyStore{}, func() float64 { return tt.draw })
-		r := s.route(context.Background(), lunch(1, 4000, "USD"), confident)
+		r := s.routeOne(lunch(1, 4000, "USD"), confident)
 		if !r.AutoApprove || r.SpotCheck == nil || *r.SpotCheck != (expensebot.SpotDraw{Rate: 0.05, Draw: tt.draw, Selected: tt.selected}) {
 			t.Errorf("draw %v: route = %+v, spot %+v", tt.draw, r, r.SpotCheck)
 		}
 	}
 	s := newTestService(historyStore{}, func() float64 { return 0 })
-	if r := s.route(context.Background(), lunch(1, 400000, "USD"), confident); r.AutoApprove || r.SpotCheck != nil {
+	if r := s.routeOne(lunch(1, 400000, "USD"), confident); r.AutoApprove || r.SpotCheck != nil {
 		t.Errorf("a route to people was drawn: %+v", r)
 	}
 	s.cfg.SpotCheckRate = 0
-	if r := s.route(context.Background(), lunch(1, 4000, "USD"), confident); r.SpotCheck != nil {
+	if r := s.routeOne(lunch(1, 4000, "USD"), confident); r.SpotCheck != nil {
 		t.Errorf("rate 0 drew: %+v", r.SpotCheck)
 	}
 }

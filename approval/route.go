@@ -13,15 +13,18 @@ import (
 // handed straight to the lanes, with the expense as routed: a DM saying "approved automatically"
 // costs no claim and no read of the expense it tells of.
 
-// routing is one worker's route waiting for its transaction.
+// routing is one worker's assessed expense waiting for its route and transaction.
 type routing struct {
 	expensebot.Routing
-	done chan struct{} // closed when Routing holds the outcome
+	e    expensebot.Expense // as assessed, with the receipts the assessment saw
+	done chan struct{}      // closed when Routing holds the outcome
 }
 
-// record records one route in the next group and returns the expense as routed.
-func (s *Service) record(ctx context.Context, r expensebot.Routing) (expensebot.Expense, error) {
-	rt := &routing{Routing: r, done: make(chan struct{})}
+// record routes e, as assessed (a), in the next group and returns the expense as routed. The
+// policy decides in the group: the submitters' histories that the finance controls weigh are read
+// for the whole group at once. The route is recorded only while e has the receipts it has here.
+func (s *Service) record(ctx context.Context, e expensebot.Expense, a *expensebot.Assessment) (expensebot.Expense, error) {
+	rt := &routing{Routing: expensebot.Routing{ID: e.ID, Assessment: a, CheckReceipts: true, Receipts: len(e.Receipts)}, e: e, done: make(chan struct{})}
 	select {
 	case s.routes <- rt:
 	case <-ctx.Done():
@@ -63,8 +66,14 @@ func (s *Service) recordGroup(ctx context.Context, group []*routing) {
 	if d != nil && d.room() > 0 {
 		claim = s.cfg.NoticeLease
 	}
+	es := make([]expensebot.Expense, len(group))
+	for i, g := range group {
+		es[i] = g.e
+	}
+	hs, errs := s.histories(ctx, es)
 	rs := make([]expensebot.Routing, len(group))
 	for i, g := range group {
+		g.Route = s.decide(g.e, g.Assessment, hs[i], errs[i])
 		rs[i] = g.Routing
 	}
 	err := s.store.RouteAll(ctx, rs, claim)

@@ -220,6 +220,5 @@ func (s *Service) assessAndRoute(ctx context.Context, e expensebot.Expense) (exp
 		}
 		s.cfg.Observer.Assessed(time.Since(start), !assessment.Usable(), prompt, completion)
 	}
-	return s.record(ctx, expensebot.Routing{ID: e.ID, Assessment: assessment, Route: s.route(ctx, e, assessment),
-		CheckReceipts: true, Receipts: len(e.Receipts)})
+	return s.record(ctx, e, assessment)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/expensebot/expensebot"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // relatedLimit bounds what the finance controls read about one person: far more expenses than
@@ -22,6 +23,39 @@ func (s *DB) Related(ctx context.Context, submitter string, exclude int64, from,
 	return s.list(ctx, "expenses related to #"+fmt.Sprint(exclude),
 		"WHERE submitter_id = ? AND id <> ? AND incurred_on >= ? AND incurred_on <= ? ORDER BY id LIMIT ?",
 		submitter, exclude, dateOnly(from), dateOnly(to), relatedLimit)
+}
+
+// RelatedAll returns the expenses of any of submitters incurred between from and to (dates, both
+// included), oldest first: the histories of a group of expenses routed together, read at once, for
+// the caller to narrow to each. complete is false when a guard of relatedLimit per submitter cut
+// the list short; the caller then reads each history with Related.
+func (s *DB) RelatedAll(ctx context.Context, submitters []string, from, to time.Time) (list []expensebot.Expense, complete bool, err error) {
+	if len(submitters) == 0 {
+		return nil, true, nil
+	}
+	limit := relatedLimit * len(submitters)
+	if s.dialect == Postgres {
+		list, err = s.list(ctx, "expenses related to a group", "WHERE submitter_id = ANY(?::text[]) AND incurred_on >= ? AND incurred_on <= ? ORDER BY id LIMIT ?",
+			pq.Array(submitters), dateOnly(from), dateOnly(to), limit)
+	} else {
+		q, args, qerr := sqlx.In("WHERE submitter_id IN (?) AND incurred_on >= ? AND incurred_on <= ? ORDER BY id LIMIT ?", submitters, dateOnly(from), dateOnly(to), limit)
+		if qerr != nil {
+			return nil, false, fmt.Errorf("store: expenses related to a group: %w", qerr)
+		}
+		var rows []expenseRow
+		if err = s.db.SelectContext(ctx, &rows, s.q("SELECT "+expenseColumns+" FROM expenses "+q), args...); err == nil {
+			list = make([]expensebot.Expense, len(rows))
+			for i, r := range rows {
+				list[i] = r.expense()
+			}
+		} else {
+			err = fmt.Errorf("store: list expenses related to a group: %w", err)
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return list, len(list) < limit, nil
 }
 
 func dateOnly(t time.Time) time.Time {

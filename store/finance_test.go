@@ -3,6 +3,7 @@ package store_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,8 +42,7 @@ func TestRelated(t *testing.T) {
 			}
 			ids = append(ids, saved.ID)
 		}
-		other := newExpense("other", "U2", 1000)
-		db.Submit(ctx, other)
+		other, _, _ := db.Submit(ctx, newExpense("other", "U2", 1000)) // incurred on the 20th
 		got, err := db.Related(ctx, "U1", ids[2], day(10), day(21))
 		if err != nil {
 			t.Fatal(err)
@@ -53,6 +53,21 @@ func TestRelated(t *testing.T) {
 		}
 		if len(gotIDs) != 2 || gotIDs[0] != ids[1] || gotIDs[1] != ids[3] {
 			t.Errorf("related = %v, want %v and %v (the edges, neither the expense itself nor another person's)", gotIDs, ids[1], ids[3])
+		}
+		// A group's histories at once: everyone named, within the dates, oldest first.
+		third := newExpense("third", "U3", 1000)
+		third.IncurredOn = day(15)
+		db.Submit(ctx, third)
+		all, complete, err := db.RelatedAll(ctx, []string{"U1", "U2"}, day(10), day(21))
+		if err != nil || !complete {
+			t.Fatal(complete, err)
+		}
+		gotIDs = nil
+		for _, x := range all {
+			gotIDs = append(gotIDs, x.ID)
+		}
+		if want := []int64{ids[1], ids[2], ids[3], other.ID}; !slices.Equal(gotIDs, want) {
+			t.Errorf("related to U1 and U2 = %v, want %v (not U3's, nor outside the dates)", gotIDs, want)
 		}
 	})
 }
