@@ -256,14 +256,16 @@ type Routing struct {
 	ID         int64
 	Assessment *Assessment // nil: no AI check
 	Route      Route
-	// With CheckReceipts the route is recorded only while the expense still has Receipts kept
-	// receipts, the ones the assessment and the policy saw (receipts are only ever added): else
-	// Err is ErrNewReceipts, and nothing is recorded.
-	CheckReceipts bool
-	Receipts      int
-	Routed        Expense  // the expense as routed
-	Notices       []Notice // the notices the route queued, with their ids and destinations
-	Err           error    // ECONFLICT when the expense was routed already; nothing of this one is recorded
+	// With CheckReceipts the route is recorded only while the expense still has the receipts the
+	// assessment and the policy saw: Receipts kept, and the receipt list ReceiptFileIDs as read
+	// (receipts are only ever added). Else Err is ErrNewReceipts, and nothing is recorded.
+	CheckReceipts  bool
+	Receipts       int
+	ReceiptFileIDs []string
+	Routed         Expense  // the expense as routed
+	Notices        []Notice // the notices the route queued and claimed for the caller, with their ids and destinations
+	Waiting        int      // the notices the route queued for any instance to claim (cards: they keep the outbox's order)
+	Err            error    // ECONFLICT when the expense was routed already; nothing of this one is recorded
 }
 
 // Assessment is the AI's advice on one expense, with what it cost and how far to trust it.

@@ -36,7 +36,7 @@ func (s *Service) inHome(list []expensebot.Expense) []expensebot.Expense {
 
 // histories is history for a group of expenses routed together, read with one query: each gets
 // the submitter's other expenses within its own span, as history would have read them. When the
-// query's guard cut it short, each is read on its own.
+// query fails or its guard cut it short, each is read on its own.
 func (s *Service) histories(ctx context.Context, es []expensebot.Expense) ([]policy.History, []error) {
 	hs, errs := make([]policy.History, len(es)), make([]error, len(es))
 	var from, to time.Time
@@ -56,9 +56,9 @@ func (s *Service) histories(ctx context.Context, es []expensebot.Expense) ([]pol
 	all, complete, err := s.store.RelatedAll(ctx, submitters, from, to)
 	for i, e := range es {
 		switch {
-		case err != nil:
-			errs[i] = err
-		case !complete:
+		case err != nil, !complete:
+			// Each read alone: a group read that failed fails closed only the expenses whose own
+			// read fails too.
 			hs[i], errs[i] = s.history(ctx, e)
 		default:
 			f, t := policy.Span(e, s.cfg.Rules)

@@ -18,14 +18,22 @@ type historyStore struct {
 	Store
 	related []expensebot.Expense
 	err     error
-	cut     bool // RelatedAll says its guard cut the list short
+	cut     bool                 // RelatedAll says its guard cut the list short
+	alone   []expensebot.Expense // what Related reads, when set: else related
+	allErr  error                // RelatedAll fails with this, when set
 }
 
 func (h historyStore) Related(context.Context, string, int64, time.Time, time.Time) ([]expensebot.Expense, error) {
+	if h.alone != nil {
+		return h.alone, h.err
+	}
 	return h.related, h.err
 }
 
 func (h historyStore) RelatedAll(context.Context, []string, time.Time, time.Time) ([]expensebot.Expense, bool, error) {
+	if h.allErr != nil {
+		return nil, false, h.allErr
+	}
 	return h.related, !h.cut, h.err
 }
 
@@ -110,9 +118,12 @@ func TestHistoriesOfAGroup(t *testing.T) {
 	if got := ids(hs[1]); len(got) != 0 || errs[1] != nil {
 		t.Errorf("#2's history = %v, %v; want none", got, errs[1])
 	}
-	s = newTestService(historyStore{related: all[:1], cut: true}, func() float64 { return 0.5 })
-	if hs, _ := s.histories(context.Background(), []expensebot.Expense{all[3]}); len(hs[0]) != 1 {
-		t.Errorf("cut short: history = %v, want what Related read", ids(hs[0]))
+	// Cut short by its guard, or failed: each is read alone (here Related reads something else).
+	for _, st := range []historyStore{{related: all, cut: true, alone: all[4:]}, {allErr: errors.New("timeout"), alone: all[4:]}} {
+		s = newTestService(st, func() float64 { return 0.5 })
+		if hs, errs := s.histories(context.Background(), []expensebot.Expense{all[3]}); len(hs[0]) != 1 || hs[0][0].ID != 5 || errs[0] != nil {
+			t.Errorf("read alone: history = %v, %v; want what Related read, [5]", ids(hs[0]), errs[0])
+		}
 	}
 }
 

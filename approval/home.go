@@ -1,6 +1,7 @@
 package approval
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -70,13 +71,15 @@ type homes struct {
 	wake  chan struct{}
 
 	mu      sync.Mutex
-	due     map[string]bool
+	due     map[string]int64     // who is out of date → their place in line (lower: sooner)
+	back    int64                // the place of the next marked
+	front   int64                // the place of the next put back, ahead of everyone
 	viewers map[string]time.Time // who opened their App Home, and when
 	pages   map[string]homePage  // where each viewer is in their history on this instance
 }
 
 func newHomes(now func() time.Time) *homes {
-	return &homes{now: now, delay: 300 * time.Millisecond, wake: make(chan struct{}, 1), due: map[string]bool{},
+	return &homes{now: now, delay: 300 * time.Millisecond, wake: make(chan struct{}, 1), due: map[string]int64{},
 		viewers: map[string]time.Time{}, pages: map[string]homePage{}}
 }
 
@@ -98,7 +101,10 @@ func (h *homes) mark(user string) {
 	h.mu.Lock()
 	_, seen := h.viewers[user]
 	if seen {
-		h.due[user] = true
+		if _, ok := h.due[user]; !ok {
+			h.back++
+			h.due[user] = h.back
+		}
 	}
 	h.mu.Unlock()
 	if seen {
@@ -120,6 +126,7 @@ func (h *homes) markReviewers() {
 		}
 	}
 	h.mu.Unlock()
+	slices.Sort(users)
 	for _, u := range users {
 		h.mark(u)
 	}
@@ -131,12 +138,14 @@ func (h *homes) opened(user string) {
 	h.mu.Unlock()
 }
 
-// markAll schedules users' refreshes again (those the loop could not publish yet), and wakes
-// the loop to come round for them.
-func (h *homes) markAll(users []string) {
+// putBack schedules again the refreshes the loop could not publish yet, ahead of all others and
+// in the order given (a refresh held back for the tier is never overtaken by later marks), and
+// wakes the loop to come round for them.
+func (h *homes) putBack(users []string) {
 	h.mu.Lock()
-	for _, u := range users {
-		h.due[u] = true
+	for i := len(users) - 1; i >= 0; i-- {
+		h.front--
+		h.due[users[i]] = h.front
 	}
 	h.mu.Unlock()
 	select {
@@ -145,6 +154,7 @@ func (h *homes) markAll(users []string) {
 	}
 }
 
+// take returns who is out of date, first marked first, and forgets them.
 func (h *homes) take() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -152,8 +162,8 @@ func (h *homes) take() []string {
 	for u := range h.due {
 		users = append(users, u)
 	}
-	h.due = map[string]bool{}
-	slices.Sort(users)
+	slices.SortFunc(users, func(a, b string) int { return cmp.Compare(h.due[a], h.due[b]) })
+	h.due = map[string]int64{}
 	return users
 }
 
@@ -175,7 +185,7 @@ func (s *Service) homeLoop(ctx, work context.Context) {
 		for i, u := range users {
 			// Within views.publish's tier; those still waiting are coalesced with later changes.
 			if wait := s.homePace.take(time.Now()); wait > 0 {
-				s.homes.markAll(users[i:])
+				s.homes.putBack(users[i:])
 				if !sleep(ctx, wait) {
 					return
 				}
@@ -183,7 +193,7 @@ func (s *Service) homeLoop(ctx, work context.Context) {
 			}
 			var ra *RetryAfterError
 			if err := s.publishHome(work, u); errors.As(err, &ra) {
-				s.homes.markAll(users[i:])
+				s.homes.putBack(users[i:])
 				if !sleep(ctx, ra.Wait) {
 					return
 				}
@@ -217,7 +227,7 @@ func (s *Service) HomeOpened(ctx context.Context, eventID, user string) {
 		}
 	}
 	s.homes.opened(user)
-	s.homePace.take(time.Now()) // a user's own view is published at once, and counts
+	s.homePace.take(time.Now()) // a user's own view is published at once; it counts against the tier when there is room
 	s.publishHome(ctx, user)
 }
 

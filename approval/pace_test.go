@@ -1,6 +1,7 @@
 package approval
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -26,5 +27,24 @@ func TestBucket(t *testing.T) {
 		if got := b.take(t0.Add(s.after)); got != s.want {
 			t.Errorf("step %d at +%s: wait %s, want %s", i, s.after, got, s.want)
 		}
+	}
+}
+
+// TestHeldBackHomesGoFirst: App Home refreshes the tier held back are published before any
+// marked since, in their order, so that a steady stream of changes at month end never leaves the
+// same reviewers' App Homes stale.
+func TestHeldBackHomesGoFirst(t *testing.T) {
+	h := newHomes(time.Now)
+	for _, u := range []string{"UC", "UA", "UB"} {
+		h.opened(u)
+		h.mark(u)
+	}
+	if got := h.take(); !slices.Equal(got, []string{"UC", "UA", "UB"}) {
+		t.Fatalf("take = %v, want first marked first", got)
+	}
+	h.putBack([]string{"UA", "UB"}) // UC was published; the tier held back the rest
+	h.markReviewers()               // a new card: every viewer is out of date again
+	if got := h.take(); !slices.Equal(got, []string{"UA", "UB", "UC"}) {
+		t.Errorf("take = %v, want the held back first, in order, then the rest", got)
 	}
 }

@@ -204,11 +204,9 @@ func (s *Service) intake(ctx context.Context, e expensebot.Expense) expensebot.E
 		return !slices.ContainsFunc(kept, func(r expensebot.Receipt) bool { return r.FileID == id })
 	})
 	if !missing {
+		// The list stays as read: the route is recorded only while the expense's list is still
+		// this one.
 		e.Receipts = kept
-		e.ReceiptFileIDs = e.ReceiptFileIDs[:0:0]
-		for _, r := range kept {
-			e.ReceiptFileIDs = append(e.ReceiptFileIDs, r.FileID)
-		}
 		return e
 	}
 	var got []expensebot.Receipt

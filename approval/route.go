@@ -24,7 +24,8 @@ type routing struct {
 // policy decides in the group: the submitters' histories that the finance controls weigh are read
 // for the whole group at once. The route is recorded only while e has the receipts it has here.
 func (s *Service) record(ctx context.Context, e expensebot.Expense, a *expensebot.Assessment) (expensebot.Expense, error) {
-	rt := &routing{Routing: expensebot.Routing{ID: e.ID, Assessment: a, CheckReceipts: true, Receipts: len(e.Receipts)}, e: e, done: make(chan struct{})}
+	rt := &routing{Routing: expensebot.Routing{ID: e.ID, Assessment: a, CheckReceipts: true, Receipts: len(e.Receipts), ReceiptFileIDs: e.ReceiptFileIDs},
+		e: e, done: make(chan struct{})}
 	select {
 	case s.routes <- rt:
 	case <-ctx.Done():
@@ -77,21 +78,35 @@ func (s *Service) recordGroup(ctx context.Context, group []*routing) {
 		rs[i] = g.Routing
 	}
 	err := s.store.RouteAll(ctx, rs, claim)
+	if err != nil && len(rs) > 1 && ctx.Err() == nil {
+		// One route the database refuses must not hold up the others: each alone, then.
+		s.log.Warn("routes of a group refused together; recording each alone", "routes", len(rs), "err", err)
+		for i := range rs {
+			if err := s.store.RouteAll(ctx, rs[i:i+1], claim); err != nil {
+				rs[i].Err = err
+			}
+		}
+		err = nil
+	}
 	var carried []expensebot.Notice
 	snapshots := map[int64]expensebot.Expense{}
+	waiting := false
 	for i, g := range group {
 		g.Routing = rs[i]
 		if err != nil {
 			g.Err = err
 		}
+		waiting = waiting || g.Waiting > 0
 		if g.Err == nil && claim > 0 {
 			carried = append(carried, g.Notices...)
 			snapshots[g.ID] = g.Routed
 		}
 		close(g.done)
 	}
-	if claim == 0 || err != nil {
-		s.kick() // the notices wait in the outbox (or, after an error, nothing was queued)
+	if claim == 0 || waiting {
+		s.kick() // notices wait in the outbox
+	}
+	if claim == 0 {
 		return
 	}
 	if len(carried) > 0 && !d.carry(carried, snapshots) {

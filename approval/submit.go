@@ -183,6 +183,9 @@ func (s *Service) process(ctx context.Context, q queued) {
 		if e, err = s.store.Expense(ctx, id); err != nil {
 			break
 		}
+		if e.Status != expensebot.StatusSubmitted && e.Status != expensebot.StatusAssessing {
+			return // withdrawn, or routed by another instance whose hold began when ours ran out
+		}
 	}
 	if err != nil {
 		if expensebot.ErrorCode(err) != expensebot.ECONFLICT {

@@ -299,9 +299,10 @@ func (s *DB) Route(ctx context.Context, id int64, a *expensebot.Assessment, r ex
 // expense routed already, or ENOTFOUND); an error returned is the transaction's, and nothing of
 // any of them is recorded.
 //
-// With claim above zero the notices queued are claimed for the caller for that long, as
+// With claim above zero the DMs and callbacks queued are claimed for the caller for that long, as
 // [DB.ClaimNotices] would, and returned in each Routing with their ids and destinations: the
-// caller delivers them without reading them back.
+// caller delivers them without reading them back. The rest (cards) wait in the outbox, counted
+// in Waiting.
 func (s *DB) RouteAll(ctx context.Context, rs []expensebot.Routing, claim time.Duration) error {
 	if len(rs) == 0 {
 		return nil
@@ -309,40 +310,42 @@ func (s *DB) RouteAll(ctx context.Context, rs []expensebot.Routing, claim time.D
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
 		var events []expensebot.AuditEvent
-		var notices []expensebot.Notice
-		var owner []int // notices[i] belongs to rs[owner[i]]
+		// With claim, a route's DMs and callbacks are claimed for the caller; its card notices
+		// wait in the outbox, whose claims keep the cards of a channel in order.
+		var carried, waiting []expensebot.Notice
+		var owner []int // carried[i] belongs to rs[owner[i]]
 		for i := range rs {
-			rs[i].Routed, rs[i].Notices, rs[i].Err = expensebot.Expense{}, nil, nil
+			rs[i].Routed, rs[i].Notices, rs[i].Waiting, rs[i].Err = expensebot.Expense{}, nil, 0, nil
 			evs, ns, err := s.route(ctx, tx, &rs[i], now)
 			if err != nil {
 				return err
 			}
 			events = append(events, evs...)
 			for _, n := range ns {
-				notices = append(notices, n)
-				owner = append(owner, i)
+				if claim > 0 && (n.Kind == expensebot.NoticeTellSubmitter || n.Kind == expensebot.NoticeCallback) {
+					carried = append(carried, n)
+					owner = append(owner, i)
+				} else {
+					waiting = append(waiting, n)
+					rs[i].Waiting++
+				}
 			}
 		}
 		if err := s.appendEvents(ctx, tx, events...); err != nil {
 			return err
 		}
-		until := time.Time{}
-		if claim > 0 {
-			until = now.Add(claim)
+		if _, err := s.queueNotices(ctx, tx, time.Time{}, waiting...); err != nil {
+			return err
 		}
-		ids, err := s.queueNotices(ctx, tx, until, notices...)
+		ids, err := s.queueNotices(ctx, tx, now.Add(claim), carried...)
 		if err != nil {
 			return err
 		}
-		for i, n := range notices {
+		for i, n := range carried {
 			r := &rs[owner[i]]
 			n.ID = ids[i]
-			switch n.Kind {
-			case expensebot.NoticeTellSubmitter:
+			if n.Kind == expensebot.NoticeTellSubmitter {
 				n.Dest = r.Routed.SubmitterID
-			case expensebot.NoticeCallback:
-			default:
-				n.Dest = r.Routed.ReviewChannel
 			}
 			r.Notices = append(r.Notices, n)
 		}
@@ -350,7 +353,7 @@ func (s *DB) RouteAll(ctx context.Context, rs []expensebot.Routing, claim time.D
 	})
 	if err != nil {
 		for i := range rs {
-			rs[i].Routed, rs[i].Notices, rs[i].Err = expensebot.Expense{}, nil, nil
+			rs[i].Routed, rs[i].Notices, rs[i].Waiting, rs[i].Err = expensebot.Expense{}, nil, 0, nil
 		}
 		if len(rs) == 1 {
 			return fmt.Errorf("store: route expense %d: %w", rs[0].ID, err)
@@ -389,7 +392,9 @@ func (s *DB) route(ctx context.Context, tx *sqlx.Tx, rt *expensebot.Routing, now
 		nullTime(remind), nullTime(escalate), nullTime(expire),
 		id, expensebot.StatusSubmitted, expensebot.StatusAssessing}
 	if rt.CheckReceipts {
-		query, args = routeIfReceiptsQuery, append(args, id, rt.Receipts)
+		// The list is a column of the row, so that PostgreSQL checks it again on the row as a
+		// receipt being attached leaves it (the count, a subquery, is checked on the snapshot).
+		query, args = routeIfReceiptsQuery, append(args, jsonText(rt.ReceiptFileIDs), id, rt.Receipts)
 	}
 	e, err := s.getExpensePrepared(ctx, tx, query, args...)
 	if isNoRows(err) {
@@ -462,7 +467,7 @@ const (
 	remind_at = ?, escalate_at = ?, expires_at = ?, timed = TRUE
 	WHERE id = ? AND status IN (?, ?)`
 	routeQuery           = routeSet + " RETURNING " + expenseColumns
-	routeIfReceiptsQuery = routeSet + " AND (SELECT count(*) FROM receipts WHERE expense_id = ?) = ? RETURNING " + expenseColumns
+	routeIfReceiptsQuery = routeSet + " AND receipt_file_ids = ? AND (SELECT count(*) FROM receipts WHERE expense_id = ?) = ? RETURNING " + expenseColumns
 )
 
 // conversion returns the columns of a route's home amount and rate date: NULL when no usable

@@ -67,7 +67,8 @@ func (s *DB) queueNotices(ctx context.Context, tx *sqlx.Tx, claimedUntil time.Ti
 
 const insertNoticesPostgres = `INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts)
 	SELECT k, e, ev, a, t, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::int
-	FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[]) AS n(k, e, ev, a, t)
+	FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS n(k, e, ev, a, t, ord)
+	ORDER BY ord
 	RETURNING id`
 
 const noticesDonePostgres = `UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = ''

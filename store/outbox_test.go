@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -141,13 +142,14 @@ func TestBacklogs(t *testing.T) {
 }
 
 // TestRouteAllRecordsEachOnItsOwn: routes recorded together each get their own outcome, one
-// already routed or given a receipt since its assessment spoils none of the others, and the
-// notices claimed with them are delivered by the caller, never claimed by another.
+// already routed or given a receipt since its assessment spoils none of the others, and the DMs
+// claimed with them are delivered by the caller, never claimed by another; a card waits in the
+// outbox, whose claims keep a channel's cards in order.
 func TestRouteAllRecordsEachOnItsOwn(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
 		var ids []int64
 		for _, k := range []string{"g1", "g2", "g3", "g4"} {
-			e, _, err := db.Submit(ctx, newExpense(k, "U"+k, 1000))
+			e, _, err := db.Submit(ctx, newExpense(k, "U"+k, 1000)) // each lists receipt F1, not kept yet
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,24 +162,25 @@ func TestRouteAllRecordsEachOnItsOwn(t *testing.T) {
 		if _, err := db.AddReceipts(ctx, ids[3], []expensebot.Receipt{receiptOf("FG4", "d")}, "Ug4"); err != nil {
 			t.Fatal(err)
 		}
+		seen := []string{"F1"} // the receipt list as each assessment read it
 		rs := []expensebot.Routing{
-			{ID: ids[0], Route: expensebot.Route{AutoApprove: true}, CheckReceipts: true},
-			{ID: ids[1], Route: expensebot.Route{AutoApprove: true}, CheckReceipts: true},
-			{ID: ids[2], Route: expensebot.Route{ApprovalsRequired: 1, Channel: "CAPP", Reasons: []string{"over"}}, CheckReceipts: true},
-			{ID: ids[3], Route: expensebot.Route{AutoApprove: true}, CheckReceipts: true}, // saw no receipt; it has one now
+			{ID: ids[0], Route: expensebot.Route{AutoApprove: true}, CheckReceipts: true, ReceiptFileIDs: seen},
+			{ID: ids[1], Route: expensebot.Route{AutoApprove: true}, CheckReceipts: true, ReceiptFileIDs: seen},
+			{ID: ids[2], Route: expensebot.Route{ApprovalsRequired: 1, Channel: "CAPP", Reasons: []string{"over"}}, CheckReceipts: true, ReceiptFileIDs: seen},
+			{ID: ids[3], Route: expensebot.Route{AutoApprove: true}, CheckReceipts: true, ReceiptFileIDs: seen}, // it has FG4 now
 		}
 		if err := db.RouteAll(ctx, rs, time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if rs[0].Err != nil || rs[0].Routed.Status != expensebot.StatusAutoApproved || noticeKinds(rs[0].Notices) != "tell_submitter/auto_approved" || rs[0].Notices[0].Dest != "Ug1" {
+		if rs[0].Err != nil || rs[0].Routed.Status != expensebot.StatusAutoApproved || noticeKinds(rs[0].Notices) != "tell_submitter/auto_approved" || rs[0].Notices[0].Dest != "Ug1" || rs[0].Waiting != 0 {
 			t.Errorf("g1: %v %s %+v", rs[0].Err, rs[0].Routed.Status, rs[0].Notices)
 		}
 		if expensebot.ErrorCode(rs[1].Err) != expensebot.ECONFLICT || len(rs[1].Notices) != 0 {
 			t.Errorf("g2, routed before: %v, %d notices", rs[1].Err, len(rs[1].Notices))
 		}
-		if rs[2].Err != nil || rs[2].Routed.Status != expensebot.StatusPendingReview || noticeKinds(rs[2].Notices) != "post_review/routed,tell_submitter/routed" ||
-			rs[2].Notices[0].Dest != "CAPP" || rs[2].Notices[1].Dest != "Ug3" || rs[2].Notices[0].ID >= rs[2].Notices[1].ID {
-			t.Errorf("g3: %v %s %+v", rs[2].Err, rs[2].Routed.Status, rs[2].Notices)
+		if rs[2].Err != nil || rs[2].Routed.Status != expensebot.StatusPendingReview || noticeKinds(rs[2].Notices) != "tell_submitter/routed" ||
+			rs[2].Notices[0].Dest != "Ug3" || rs[2].Waiting != 1 {
+			t.Errorf("g3: %v %s %+v, %d waiting", rs[2].Err, rs[2].Routed.Status, rs[2].Notices, rs[2].Waiting)
 		}
 		if !errors.Is(rs[3].Err, expensebot.ErrNewReceipts) || len(rs[3].Notices) != 0 {
 			t.Errorf("g4, with a receipt the route did not see: %v", rs[3].Err)
@@ -185,20 +188,31 @@ func TestRouteAllRecordsEachOnItsOwn(t *testing.T) {
 		if e, _ := db.Expense(ctx, ids[3]); e.Status != expensebot.StatusSubmitted {
 			t.Errorf("g4 is %s, want still submitted", e.Status)
 		}
-		if got, _ := db.ClaimNotices(ctx, 10, time.Minute); len(got) != 0 {
-			t.Errorf("notices claimed with their route were claimed again: %s", noticeKinds(got))
+		// The card waits for a claim; the DMs handed over are nobody else's.
+		if got, _ := db.ClaimNotices(ctx, 10, time.Minute); noticeKinds(got) != "post_review/routed" || got[0].ExpenseID != ids[2] {
+			t.Errorf("claimable after the routes: %s", noticeKinds(got))
 		}
-		var done []expensebot.Delivered
+		// Each id handed over is the notice it was handed over as: released and claimed again,
+		// the outbox says the same.
+		handed := map[int64]string{}
+		var released []int64
 		for _, r := range rs {
 			for _, n := range r.Notices {
-				done = append(done, expensebot.Delivered{NoticeID: n.ID})
+				handed[n.ID] = fmt.Sprint(n.ExpenseID, n.Kind, n.Event)
+				released = append(released, n.ID)
 			}
 		}
-		if err := db.NoticesDone(ctx, done); err != nil {
+		if err := db.ReleaseNotices(ctx, released); err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := db.PendingNotices(ctx); n != 1 { // g2's DM, claimed above and not marked done
-			t.Errorf("%d notices pending, want 1", n)
+		got, _ := db.ClaimNotices(ctx, 10, time.Minute)
+		if len(got) != len(handed) {
+			t.Errorf("claimed %d after release, want %d", len(got), len(handed))
+		}
+		for _, n := range got {
+			if want := handed[n.ID]; want != fmt.Sprint(n.ExpenseID, n.Kind, n.Event) {
+				t.Errorf("notice %d is %v %s %s in the outbox, was handed over as %q", n.ID, n.ExpenseID, n.Kind, n.Event, want)
+			}
 		}
 	})
 }

@@ -95,7 +95,9 @@ func (s *DB) AddReceipts(ctx context.Context, id int64, rs []expensebot.Receipt,
 	var e expensebot.Expense
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		if e, err = s.byID(ctx, tx, id); err != nil {
+		// Locked: a route being recorded meanwhile either sees the new receipt list and refuses
+		// (the expense is assessed again with it), or commits first and this sees it routed.
+		if e, err = s.lockExpense(ctx, tx, id); err != nil {
 			return err
 		}
 		now := s.now()
