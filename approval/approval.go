@@ -240,7 +240,7 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	}
 	s := &Service{store: st, assessor: assessor, msg: m, cfg: cfg, log: log,
 		wake: make(chan struct{}, 1), queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup),
-		routes: make(chan *routing), sweepEvery: 5 * time.Second}
+		routes: make(chan *routing, maxGroup), sweepEvery: 5 * time.Second}
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
 	s.version = policy.Version(cfg.Rules, cfg.ApprovalsChannel, cfg.Reviewers)
 	s.homes = newHomes(cfg.Now)

@@ -2,41 +2,31 @@ package approval
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/expensebot/expensebot"
 )
 
-// Routes are recorded the way submissions are committed: the workers that finish an assessment
-// while a route transaction runs wait for the next one, which records all of theirs (group
-// commit). The notices a group queues are claimed for this instance in the same transaction and
-// handed straight to the lanes, with the expense as routed: a DM saying "approved automatically"
-// costs no claim and no read of the expense it tells of.
+// Routes are recorded the way submissions are committed: the expenses workers finish assessing
+// while a route transaction runs go into the next one, which records all of theirs (group
+// commit). A worker hands its expense over and goes on to the next assessment; the router decides
+// the group's routes (the finance controls' histories read for the whole group at once), records
+// them, and tells what came of each. The DMs and callbacks a group queues are claimed for this
+// instance in the same transaction and handed straight to the lanes, with the expense as routed:
+// a DM saying "approved automatically" costs no claim and no read of the expense it tells of.
 
-// routing is one worker's assessed expense waiting for its route and transaction.
+// routing is one assessed expense waiting for its route and transaction.
 type routing struct {
 	expensebot.Routing
-	e    expensebot.Expense // as assessed, with the receipts the assessment saw
-	done chan struct{}      // closed when Routing holds the outcome
-}
-
-// record routes e, as assessed (a), in the next group and returns the expense as routed. The
-// policy decides in the group: the submitters' histories that the finance controls weigh are read
-// for the whole group at once. The route is recorded only while e has the receipts it has here.
-func (s *Service) record(ctx context.Context, e expensebot.Expense, a *expensebot.Assessment) (expensebot.Expense, error) {
-	rt := &routing{Routing: expensebot.Routing{ID: e.ID, Assessment: a, CheckReceipts: true, Receipts: len(e.Receipts), ReceiptFileIDs: e.ReceiptFileIDs},
-		e: e, done: make(chan struct{})}
-	select {
-	case s.routes <- rt:
-	case <-ctx.Done():
-		return expensebot.Expense{}, ctx.Err()
-	}
-	<-rt.done // the router ends each group it took, on its own context
-	return rt.Routed, rt.Err
+	e       expensebot.Expense // as assessed, with the receipts the assessment saw
+	held    time.Time          // when this instance's hold on it ends
+	attempt int                // assessments before this one
 }
 
 // routeLoop records the routes the workers hand over, a group per transaction, until done is
-// closed (every worker has returned, so no route can be handed over any more).
+// closed (every worker has returned, so nothing more can be handed over) and what was handed
+// over is recorded.
 func (s *Service) routeLoop(ctx context.Context, done <-chan struct{}) {
 	group := make([]*routing, 0, maxGroup)
 	for {
@@ -44,7 +34,11 @@ func (s *Service) routeLoop(ctx context.Context, done <-chan struct{}) {
 		select {
 		case first = <-s.routes:
 		case <-done:
-			return
+			select {
+			case first = <-s.routes:
+			default:
+				return
+			}
 		}
 		group = append(group[:0], first)
 	more:
@@ -57,6 +51,50 @@ func (s *Service) routeLoop(ctx context.Context, done <-chan struct{}) {
 			}
 		}
 		s.recordGroup(ctx, group)
+	}
+}
+
+// routed tells what came of one route, and lets the expense go (or assesses it again when
+// receipts were attached while it was assessed).
+func (s *Service) routed(ctx context.Context, g *routing) {
+	switch {
+	case errors.Is(g.Err, expensebot.ErrNewReceipts) && g.attempt+1 < maxReassess:
+		if s.reassess(ctx, g) {
+			return
+		}
+	case g.Err != nil:
+		if expensebot.ErrorCode(g.Err) != expensebot.ECONFLICT {
+			s.log.Error("route", "expense_id", g.ID, "err", g.Err)
+		}
+	default:
+		e := g.Routed
+		s.log.Info("expense routed", "expense_id", e.ID, "status", e.Status, "approvals_required", e.ApprovalsRequired)
+		s.cfg.Observer.Outcome(string(e.Status))
+		s.homes.mark(e.SubmitterID)
+		if e.Status == expensebot.StatusPendingReview {
+			s.homes.markReviewers()
+		}
+	}
+	s.inflight.Delete(g.ID)
+}
+
+// reassess queues g's expense to be assessed again, read afresh with the receipts attached
+// meanwhile, and reports whether it did.
+func (s *Service) reassess(ctx context.Context, g *routing) bool {
+	s.log.Info("receipt attached during the assessment; assessing again", "expense_id", g.ID)
+	e, err := s.store.Expense(ctx, g.ID)
+	switch {
+	case err != nil:
+		s.log.Error("read expense to assess again", "expense_id", g.ID, "err", err)
+		return false
+	case e.Status != expensebot.StatusSubmitted && e.Status != expensebot.StatusAssessing:
+		return false // withdrawn, or routed by another instance whose hold began when ours ran out
+	}
+	select {
+	case s.queue <- queued{id: g.ID, held: g.held, e: e, attempt: g.attempt + 1}:
+		return true
+	default:
+		return false // the queue is full: the sweep takes it once its hold runs out
 	}
 }
 
@@ -101,7 +139,7 @@ func (s *Service) recordGroup(ctx context.Context, group []*routing) {
 			carried = append(carried, g.Notices...)
 			snapshots[g.ID] = g.Routed
 		}
-		close(g.done)
+		s.routed(ctx, g)
 	}
 	if claim == 0 || waiting {
 		s.kick() // notices wait in the outbox

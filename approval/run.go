@@ -26,8 +26,9 @@ func (s *Service) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case q := <-s.queue:
-					s.process(work, q)
-					s.inflight.Delete(q.id)
+					if !s.process(work, q) {
+						s.inflight.Delete(q.id)
+					} // else the router lets it go once recorded
 				}
 			}
 		})
@@ -94,9 +95,10 @@ func (s *Service) sweep(ctx context.Context) {
 // queued is an expense to assess; held is when this instance's hold on it ends (zero: not held,
 // take it with StartAssessment).
 type queued struct {
-	id   int64
-	held time.Time
-	e    expensebot.Expense // as committed, when held
+	id      int64
+	held    time.Time
+	e       expensebot.Expense // as committed (or read again), when held
+	attempt int                // assessments before this one (receipts attached meanwhile)
 }
 
 // enqueue asks for id to be assessed, unless it already is; it reports whether it queued it.
@@ -105,7 +107,7 @@ func (s *Service) enqueue(id int64, held time.Time, e expensebot.Expense) bool {
 		return false
 	}
 	select {
-	case s.queue <- queued{id, held, e}:
+	case s.queue <- queued{id: id, held: held, e: e}:
 		return true
 	default:
 		s.inflight.Delete(id) // the sweep will find it

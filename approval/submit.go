@@ -2,7 +2,6 @@ package approval
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -151,9 +150,10 @@ func (s *Service) commit(ctx context.Context, group []*submission) {
 	}
 }
 
-// process assesses and routes an accepted expense: the AI's advice, then the policy's route,
-// recorded with its notices in one transaction. It is also how work resumes after a restart.
-func (s *Service) process(ctx context.Context, q queued) {
+// process assesses an accepted expense and hands it to the router, which decides its route and
+// records it with its notices (see routeLoop). It is also how work resumes after a restart. It
+// reports whether it handed the expense over: the router then owns it until it is recorded.
+func (s *Service) process(ctx context.Context, q queued) bool {
 	id := q.id
 	var e expensebot.Expense
 	var err error
@@ -161,67 +161,51 @@ func (s *Service) process(ctx context.Context, q queued) {
 	// in the queue that long) it is taken again, or found taken by another instance. A hold that
 	// runs out during the AI call may let another instance ask too; the route is still recorded
 	// once (Route is conditional).
-	if !q.held.IsZero() && s.cfg.Now().Before(q.held) {
+	held := q.held
+	if !held.IsZero() && s.cfg.Now().Before(held) {
 		e = q.e
 	} else {
+		held = s.cfg.Now().Add(s.cfg.AssessLease)
 		e, err = s.store.StartAssessment(ctx, id, s.cfg.AssessLease)
 	}
 	if err != nil {
 		if expensebot.ErrorCode(err) != expensebot.ECONFLICT {
 			s.log.Error("start assessment", "expense_id", id, "err", err)
 		}
-		return
+		return false
 	}
-	var routed expensebot.Expense
-	for attempt := 1; ; attempt++ {
-		routed, err = s.assessAndRoute(ctx, e)
-		if !errors.Is(err, expensebot.ErrNewReceipts) || attempt == maxReassess {
-			break
-		}
-		// A receipt was attached while the AI looked: look again, with it.
-		s.log.Info("receipt attached during the assessment; assessing again", "expense_id", id)
-		if e, err = s.store.Expense(ctx, id); err != nil {
-			break
-		}
-		if e.Status != expensebot.StatusSubmitted && e.Status != expensebot.StatusAssessing {
-			return // withdrawn, or routed by another instance whose hold began when ours ran out
-		}
-	}
-	if err != nil {
-		if expensebot.ErrorCode(err) != expensebot.ECONFLICT {
-			s.log.Error("route", "expense_id", id, "err", err)
-		}
-		return
-	}
-	s.log.Info("expense routed", "expense_id", id, "status", routed.Status, "approvals_required", routed.ApprovalsRequired)
-	s.cfg.Observer.Outcome(string(routed.Status))
-	s.homes.mark(routed.SubmitterID)
-	if routed.Status == expensebot.StatusPendingReview {
-		s.homes.markReviewers()
+	e = s.intake(ctx, e)
+	a := s.assess(ctx, e)
+	// The route is recorded only while e has the receipts it has here.
+	rt := &routing{Routing: expensebot.Routing{ID: e.ID, Assessment: a, CheckReceipts: true, Receipts: len(e.Receipts), ReceiptFileIDs: e.ReceiptFileIDs},
+		e: e, held: held, attempt: q.attempt}
+	select {
+	case s.routes <- rt:
+		return true
+	case <-ctx.Done():
+		return false // the expense stays held until its hold runs out, then any instance takes it
 	}
 }
 
-// maxReassess bounds how often one expense is assessed again for receipts attached meanwhile;
-// past it the expense stays held until its hold runs out, and the sweep takes it again.
+// maxReassess bounds how often one expense is assessed for receipts attached meanwhile; past it
+// the expense stays held until its hold runs out, and the sweep takes it again.
 const maxReassess = 3
 
-// assessAndRoute reads e's receipts, asks the AI and records the policy's route, on the condition
-// that e's receipts are still the ones read.
-func (s *Service) assessAndRoute(ctx context.Context, e expensebot.Expense) (expensebot.Expense, error) {
-	e = s.intake(ctx, e)
-	var assessment *expensebot.Assessment
-	if s.assessor != nil {
-		start := time.Now()
-		var err error
-		assessment, err = s.assessor.Assess(ctx, e)
-		if err != nil {
-			s.log.Warn("AI assessment failed; a person will decide", "expense_id", e.ID, "err", err, "latency_ms", time.Since(start).Milliseconds())
-		}
-		var prompt, completion int
-		if assessment != nil {
-			prompt, completion = assessment.PromptTokens, assessment.CompletionTokens
-		}
-		s.cfg.Observer.Assessed(time.Since(start), !assessment.Usable(), prompt, completion)
+// assess asks the AI about e: nil without an AI check; on failure an assessment that carries the
+// error (the policy then sends e to a person).
+func (s *Service) assess(ctx context.Context, e expensebot.Expense) *expensebot.Assessment {
+	if s.assessor == nil {
+		return nil
 	}
-	return s.record(ctx, e, assessment)
+	start := time.Now()
+	assessment, err := s.assessor.Assess(ctx, e)
+	if err != nil {
+		s.log.Warn("AI assessment failed; a person will decide", "expense_id", e.ID, "err", err, "latency_ms", time.Since(start).Milliseconds())
+	}
+	var prompt, completion int
+	if assessment != nil {
+		prompt, completion = assessment.PromptTokens, assessment.CompletionTokens
+	}
+	s.cfg.Observer.Assessed(time.Since(start), !assessment.Usable(), prompt, completion)
+	return assessment
 }
