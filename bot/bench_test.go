@@ -389,25 +389,16 @@ func postgresCPU() time.Duration {
 
 // commits reads how many transactions the test database has committed so far (PostgreSQL only).
 func (h *harness) commits() int64 {
-	if h.db.Dialect() != store.Postgres {
-		return 0
-	}
-	db, err := sql.Open("postgres", h.url)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer db.Close()
 	// The statistics collector reports with a delay; make it report now.
-	db.Exec("SELECT pg_stat_force_next_flush()")
-	var n int64
-	if err := db.QueryRow("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").Scan(&n); err != nil {
-		h.t.Fatal(err)
-	}
-	return n
+	return h.pgNumber("SELECT pg_stat_force_next_flush()", "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
 }
 
 // nextXID reads PostgreSQL's next transaction id (and so uses one).
-func (h *harness) nextXID() int64 {
+func (h *harness) nextXID() int64 { return h.pgNumber("SELECT txid_current()") }
+
+// pgNumber runs queries on a connection of its own and returns the number the last one reads; 0
+// on SQLite.
+func (h *harness) pgNumber(queries ...string) int64 {
 	if h.db.Dialect() != store.Postgres {
 		return 0
 	}
@@ -416,8 +407,11 @@ func (h *harness) nextXID() int64 {
 		h.t.Fatal(err)
 	}
 	defer db.Close()
+	for _, q := range queries[:len(queries)-1] {
+		db.Exec(q)
+	}
 	var n int64
-	if err := db.QueryRow("SELECT txid_current()").Scan(&n); err != nil {
+	if err := db.QueryRow(queries[len(queries)-1]).Scan(&n); err != nil {
 		h.t.Fatal(err)
 	}
 	return n

@@ -11,6 +11,34 @@ import (
 	"github.com/expensebot/expensebot/internal/fakeslack"
 )
 
+// monthEnd routes n members' expenses at once, before the bot starts: those card says go to a
+// reviewer in the approvals channel, the rest are approved automatically. It returns the ids of
+// those with a card, in routing order. Members are prefix followed by a three-digit number.
+func (h *harness) monthEnd(prefix string, n int, card func(i int) bool) []int64 {
+	h.t.Helper()
+	ctx := context.Background()
+	var cardIDs []int64
+	for i := range n {
+		user := fmt.Sprintf("%s%03d", prefix, i)
+		h.slack.AddUser(fakeslack.User{ID: user, Name: strings.ToLower(user), RealName: "Member " + user})
+		e, _, err := h.db.Submit(ctx, expensebot.Expense{SubmitterID: user, IdempotencyKey: "k" + user, Amount: usd(int64(1000 + i)),
+			Description: "Month-end claim", Category: "other"})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.db.StartAssessment(ctx, e.ID, time.Minute)
+		route := expensebot.Route{AutoApprove: true, Reasons: []string{"small"}}
+		if card(i) {
+			route = expensebot.Route{ApprovalsRequired: 1, Channel: approvals, Reviewers: []string{rev1}, Reasons: []string{"over the limit"}}
+			cardIDs = append(cardIDs, e.ID)
+		}
+		if _, err := h.db.Route(ctx, e.ID, nil, route); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return cardIDs
+}
+
 // TestBusyChannelDoesNotHoldUpDMs: month end. Twenty approval cards for one channel that Slack
 // limits (here to 5 messages a second) and three hundred auto-approval DMs are due at once. Every
 // DM arrives within a few seconds while the cards drain at the channel's pace, in submission order,
@@ -20,26 +48,7 @@ func TestBusyChannelDoesNotHoldUpDMs(t *testing.T) {
 		const cards, dms = 20, 300
 		h.slack.LimitChannel(approvals, 5)
 		h.postInterval = 200 * time.Millisecond // five a second: the channel's limit here
-		ctx := context.Background()
-		var cardIDs []int64
-		for i := range cards + dms {
-			user := fmt.Sprintf("UM%03d", i)
-			h.slack.AddUser(fakeslack.User{ID: user, Name: strings.ToLower(user), RealName: "Member " + user})
-			e, _, err := h.db.Submit(ctx, expensebot.Expense{SubmitterID: user, IdempotencyKey: "k" + user, Amount: usd(int64(1000 + i)),
-				Description: "Month-end claim", Category: "other"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.db.StartAssessment(ctx, e.ID, time.Minute)
-			route := expensebot.Route{AutoApprove: true, Reasons: []string{"small"}}
-			if i < cards {
-				route = expensebot.Route{ApprovalsRequired: 1, Channel: approvals, Reviewers: []string{rev1}, Reasons: []string{"over the limit"}}
-				cardIDs = append(cardIDs, e.ID)
-			}
-			if _, err := h.db.Route(ctx, e.ID, nil, route); err != nil {
-				t.Fatal(err)
-			}
-		}
+		cardIDs := h.monthEnd("UM", cards+dms, func(i int) bool { return i < cards })
 		start := time.Now()
 		h.start()
 		h.eventually("every DM", func() bool {
@@ -94,25 +103,7 @@ func TestMonthEndThreeHundredCards(t *testing.T) {
 		const cards, dms = 300, 300
 		h.slack.LimitChannel(approvals, 1)
 		ctx := context.Background()
-		var cardIDs []int64
-		for i := range cards + dms {
-			user := fmt.Sprintf("UE%03d", i)
-			h.slack.AddUser(fakeslack.User{ID: user, Name: strings.ToLower(user), RealName: "Member " + user})
-			e, _, err := h.db.Submit(ctx, expensebot.Expense{SubmitterID: user, IdempotencyKey: "k" + user, Amount: usd(int64(1000 + i)),
-				Description: "Month-end claim", Category: "other"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.db.StartAssessment(ctx, e.ID, time.Minute)
-			route := expensebot.Route{AutoApprove: true, Reasons: []string{"small"}}
-			if i%2 == 0 { // cards and DMs interleaved, as they are routed
-				route = expensebot.Route{ApprovalsRequired: 1, Channel: approvals, Reviewers: []string{rev1}, Reasons: []string{"over the limit"}}
-				cardIDs = append(cardIDs, e.ID)
-			}
-			if _, err := h.db.Route(ctx, e.ID, nil, route); err != nil {
-				t.Fatal(err)
-			}
-		}
+		cardIDs := h.monthEnd("UE", cards+dms, func(i int) bool { return i%2 == 0 }) // interleaved, as they are routed
 		start := time.Now()
 		h.start()
 		// Each member gets one DM: "approved automatically", or "went to a reviewer" with a card.
