@@ -9,9 +9,10 @@ import (
 )
 
 // The statements run for every expense are prepared once per connection and then reused:
-// otherwise SQLite parses each one on every call, and PostgreSQL parses and plans it. Only
-// statements of fixed text go through here; the cache stops growing at maxPrepared so that a
-// statement built per call can never fill it.
+// otherwise SQLite parses each one on every call, and PostgreSQL parses and plans it. What goes
+// through here is fixed text, or text put together from a few fixed parts (the filters of the
+// API's and the exports' queries); statements whose text grows with their data (VALUES lists)
+// never do. The cache stops growing at maxPrepared, and a statement past it runs unprepared.
 
 const maxPrepared = 64
 
