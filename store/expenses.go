@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -212,17 +211,11 @@ func (s *DB) appendEvents(ctx context.Context, tx *sqlx.Tx, evs ...expensebot.Au
 		}
 		err = s.execPrepared(ctx, tx, insertEventsPostgres, pq.Array(ids), pq.Array(kinds), pq.Array(actors), pq.Array(ats), pq.Array(details))
 	} else {
-		var q strings.Builder
-		q.WriteString("INSERT INTO audit_events (expense_id, kind, actor, at, detail) VALUES ")
 		args := make([]any, 0, 5*len(evs))
-		for i, ev := range evs {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?, ?)")
+		for _, ev := range evs {
 			args = append(args, ev.ExpenseID, ev.Kind, ev.Actor, ev.At.UTC(), string(ev.Detail))
 		}
-		_, err = tx.ExecContext(ctx, s.q(q.String()), args...)
+		_, err = tx.ExecContext(ctx, s.q("INSERT INTO audit_events (expense_id, kind, actor, at, detail) VALUES "+values(len(evs), 5)), args...)
 	}
 	if err != nil {
 		return fmt.Errorf("append %s event: %w", evs[0].Kind, err)

@@ -175,18 +175,13 @@ func (s *DB) SavePerson(ctx context.Context, p expensebot.Person) error {
 func (s *DB) SavePeople(ctx context.Context, ps []expensebot.Person) error {
 	now := s.now()
 	for part := range slices.Chunk(ps, 500) {
-		var q strings.Builder
-		q.WriteString("INSERT INTO people (user_id, name, display_name, updated_at) VALUES ")
 		args := make([]any, 0, 4*len(part))
-		for i, p := range part {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?)")
+		for _, p := range part {
 			args = append(args, p.ID, p.Name, p.DisplayName, now)
 		}
-		q.WriteString(" ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, updated_at = excluded.updated_at")
-		if _, err := s.db.ExecContext(ctx, s.q(q.String()), args...); err != nil {
+		q := "INSERT INTO people (user_id, name, display_name, updated_at) VALUES " + values(len(part), 4) +
+			" ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, updated_at = excluded.updated_at"
+		if _, err := s.db.ExecContext(ctx, s.q(q), args...); err != nil {
 			if len(ps) == 1 {
 				return fmt.Errorf("store: save person %s: %w", ps[0].ID, err)
 			}

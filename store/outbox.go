@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -41,18 +40,12 @@ func (s *DB) queueNotices(ctx context.Context, tx *sqlx.Tx, claimedUntil time.Ti
 		err = s.selectPrepared(ctx, tx, &ids, insertNoticesPostgres, now, now, until, attempts,
 			pq.Array(kinds), pq.Array(expenses), pq.Array(events), pq.Array(actors), pq.Array(texts))
 	} else {
-		var q strings.Builder
-		q.WriteString("INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts) VALUES ")
 		args := make([]any, 0, 9*len(notices))
-		for i, n := range notices {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		for _, n := range notices {
 			args = append(args, n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text, now, now, until, attempts)
 		}
-		q.WriteString(" RETURNING id")
-		err = tx.SelectContext(ctx, &ids, s.q(q.String()), args...)
+		err = tx.SelectContext(ctx, &ids, s.q("INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts) VALUES "+
+			values(len(notices), 9)+" RETURNING id"), args...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("queue %s notice: %w", notices[0].Kind, err)

@@ -442,4 +442,10 @@ func (s *DB) tx(ctx context.Context, fn func(*sqlx.Tx) error) error {
 
 func (s *DB) q(query string) string { return s.db.Rebind(query) }
 
+// values is the VALUES list of a multi-row INSERT: rows groups of cols placeholders.
+func values(rows, cols int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.Repeat(row+", ", rows-1) + row
+}
+
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -242,23 +241,18 @@ func (s *DB) insertPlain(ctx context.Context, tx *sqlx.Tx, subs []expensebot.Sub
 			return nil, err
 		}
 	} else {
-		var q strings.Builder
-		q.WriteString(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
-			description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
-			submitted_by, callback_url, request_hash) VALUES `)
 		args := make([]any, 0, 16*len(insert))
-		for j, i := range insert {
-			if j > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		for _, i := range insert {
 			e := subs[i].Expense
 			args = append(args, e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
 				e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now,
 				e.SubmittedBy, e.CallbackURL, e.RequestHash)
 		}
-		q.WriteString(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + expenseColumns)
-		if err := tx.SelectContext(ctx, &rows, s.q(q.String()), args...); err != nil {
+		q := `INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
+			description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
+			submitted_by, callback_url, request_hash) VALUES ` + values(len(insert), 16) +
+			" ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + expenseColumns
+		if err := tx.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
 			return nil, err
 		}
 	}
