@@ -40,16 +40,7 @@ func (s *Service) routeLoop(ctx context.Context, done <-chan struct{}) {
 				return
 			}
 		}
-		group = append(group[:0], first)
-	more:
-		for len(group) < maxGroup {
-			select {
-			case rt := <-s.routes:
-				group = append(group, rt)
-			default:
-				break more
-			}
-		}
+		group = gather(append(group[:0], first), s.routes)
 		s.recordGroup(ctx, group)
 	}
 }

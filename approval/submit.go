@@ -53,6 +53,20 @@ type submission struct {
 // audit events.
 const maxGroup = 64
 
+// gather adds to group what is waiting in ch, up to maxGroup in all, without waiting for more:
+// the items that queued up while the previous group was written.
+func gather[T any](group []T, ch <-chan T) []T {
+	for len(group) < maxGroup {
+		select {
+		case v := <-ch:
+			group = append(group, v)
+		default:
+			return group
+		}
+	}
+	return group
+}
+
 // commitLoop writes the submissions that queue up while each commit runs, one transaction at a
 // time, until ctx ends; then it writes what is still queued.
 func (s *Service) commitLoop(ctx, work context.Context) {
@@ -74,16 +88,7 @@ func (s *Service) commitLoop(ctx, work context.Context) {
 				}
 			}
 		}
-		group = append(group[:0], first)
-	more:
-		for len(group) < maxGroup {
-			select {
-			case sub := <-s.submits:
-				group = append(group, sub)
-			default:
-				break more
-			}
-		}
+		group = gather(append(group[:0], first), s.submits)
 		s.commit(work, group)
 	}
 }
