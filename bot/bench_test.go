@@ -91,6 +91,18 @@ func benchProgram(b *testing.B, engine string, rate int) {
 		b.Fatal(err)
 	}
 	pid := cmd.Process.Pid
+	measure(b, h, pid, "bot-cpu-ms/expense", rate)
+	p50, p99 := ackPercentiles(b, addr)
+	b.ReportMetric(p50, "ack-p50-le-µs")
+	b.ReportMetric(p99, "ack-p99-le-µs")
+	b.ReportMetric(peakRSSMBOf(pid), "bot-peak-RSS-MB")
+}
+
+// measure sends b.N expenses through h.slack at rate (see send), waits for their DMs and reports
+// what the run took: expenses a second, process pid's CPU per expense (as cpuMetric), and on
+// PostgreSQL its CPU and transactions per expense; and the ack latencies the fake Slack saw.
+func measure(b *testing.B, h *harness, pid int, cpuMetric string, rate int) {
+	sl := h.slack
 	postedBefore := sl.Posted()
 	commitsBefore, xidBefore := h.commits(), h.nextXID()
 	cpuBefore, pgBefore := processCPUOf(pid), postgresCPU()
@@ -106,19 +118,15 @@ func benchProgram(b *testing.B, engine string, rate int) {
 		b.Fatalf("%d DMs say approved automatically, want %d", n, b.N)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "expenses/s")
-	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "bot-cpu-ms/expense")
-	if engine == store.Postgres {
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), cpuMetric)
+	if h.db.Dialect() == store.Postgres {
 		b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(b.N), "pg-cpu-ms/expense")
 		commits, writes := h.transactionsSince(commitsBefore, xidBefore)
 		b.ReportMetric(commits/float64(b.N), "commits/expense")
 		b.ReportMetric(writes/float64(b.N), "write-txns/expense")
 	}
-	p50, p99 := ackPercentiles(b, addr)
-	b.ReportMetric(p50, "ack-p50-le-µs")
-	b.ReportMetric(p99, "ack-p99-le-µs")
 	b.ReportMetric(percentile(wire, 50), "wire-ack-p50-µs")
 	b.ReportMetric(percentile(wire, 99), "wire-ack-p99-µs")
-	b.ReportMetric(peakRSSMBOf(pid), "bot-peak-RSS-MB")
 }
 
 // BenchmarkEndToEndInProcess is BenchmarkEndToEnd with the bot in the benchmark's own process,
@@ -134,33 +142,10 @@ func BenchmarkEndToEndInProcess(b *testing.B) {
 				h.slack.AddUser(fakeslack.User{ID: benchUser(i), Name: strings.ToLower(benchUser(i)), RealName: "Employee " + benchUser(i)})
 			}
 			in := h.start()
-			commitsBefore, xidBefore := h.commits(), h.nextXID()
-			postedBefore := h.slack.Posted()
-			cpuBefore, pgBefore := processCPUOf(os.Getpid()), postgresCPU()
-			b.ResetTimer()
-			start := time.Now()
-			wire := send(b, h.slack, b.N, 0)
-			b.ReportMetric(time.Since(start).Seconds(), "s-to-ack-all")
-			waitPosted(b, h.slack, postedBefore, b.N)
-			elapsed := time.Since(start)
-			cpu, pgCPU := processCPUOf(os.Getpid())-cpuBefore, postgresCPU()-pgBefore
-			b.StopTimer()
-			if n := dmsTo(h.slack, b.N); n != b.N {
-				b.Fatalf("%d DMs say approved automatically, want %d", n, b.N)
-			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "expenses/s")
-			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/expense")
-			if engine == store.Postgres {
-				b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(b.N), "pg-cpu-ms/expense")
-				commits, writes := h.transactionsSince(commitsBefore, xidBefore)
-				b.ReportMetric(commits/float64(b.N), "commits/expense")
-				b.ReportMetric(writes/float64(b.N), "write-txns/expense")
-			}
+			measure(b, h, os.Getpid(), "cpu-ms/expense", 0)
 			inBot := in.bot.AckLatencies()
 			b.ReportMetric(percentile(inBot, 50), "ack-p50-µs")
 			b.ReportMetric(percentile(inBot, 99), "ack-p99-µs")
-			b.ReportMetric(percentile(wire, 50), "wire-ack-p50-µs")
-			b.ReportMetric(percentile(wire, 99), "wire-ack-p99-µs")
 			b.ReportMetric(peakRSSMBOf(os.Getpid()), "peak-RSS-MB")
 		})
 	}

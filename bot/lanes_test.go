@@ -39,6 +39,19 @@ func (h *harness) monthEnd(prefix string, n int, card func(i int) bool) []int64 
 	return cardIDs
 }
 
+// everyMemberTold waits until each of monthEnd's n members has a DM.
+func (h *harness) everyMemberTold(prefix string, n int) {
+	h.t.Helper()
+	h.eventually("every DM", func() bool {
+		for i := range n {
+			if h.slack.MessageCount(fmt.Sprintf("%s%03d", prefix, i)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // TestBusyChannelDoesNotHoldUpDMs: month end. Twenty approval cards for one channel that Slack
 // limits (here to 5 messages a second) and three hundred auto-approval DMs are due at once. Every
 // DM arrives within a few seconds while the cards drain at the channel's pace, in submission order,
@@ -51,14 +64,7 @@ func TestBusyChannelDoesNotHoldUpDMs(t *testing.T) {
 		cardIDs := h.monthEnd("UM", cards+dms, func(i int) bool { return i < cards })
 		start := time.Now()
 		h.start()
-		h.eventually("every DM", func() bool {
-			for i := range cards + dms {
-				if h.slack.MessageCount(fmt.Sprintf("UM%03d", i)) == 0 {
-					return false
-				}
-			}
-			return true
-		})
+		h.everyMemberTold("UM", cards+dms)
 		dmsTook := time.Since(start)
 		var posted []fakeslack.Message
 		h.eventually("every card", func() bool {
@@ -107,14 +113,7 @@ func TestMonthEndThreeHundredCards(t *testing.T) {
 		start := time.Now()
 		h.start()
 		// Each member gets one DM: "approved automatically", or "went to a reviewer" with a card.
-		h.eventually("every DM", func() bool {
-			for i := range cards + dms {
-				if h.slack.MessageCount(fmt.Sprintf("UE%03d", i)) == 0 {
-					return false
-				}
-			}
-			return true
-		})
+		h.everyMemberTold("UE", cards+dms)
 		if took := time.Since(start); took > 5*time.Second {
 			t.Errorf("the DMs took %s: the busy channel held them up", took)
 		}
