@@ -63,54 +63,53 @@ func (s *DB) prepareInTx(ctx context.Context) error {
 	return nil
 }
 
-// getPrepared runs a query of one row through q (the pool or a transaction) as a prepared
-// statement, and scans it into dest.
-func (s *DB) getPrepared(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
-	st, err := s.prepared(ctx, query, isTx(q))
-	if err != nil {
-		return err
+// stmtFor returns query prepared and bound to q (the pool, or a transaction), or nil when it is
+// not prepared: the caller then runs it as text.
+func (s *DB) stmtFor(ctx context.Context, q sqlx.QueryerContext, query string) (*sqlx.Stmt, error) {
+	tx, inTx := q.(*sqlx.Tx)
+	st, err := s.prepared(ctx, query, inTx)
+	if err != nil || st == nil || !inTx {
+		return st, err
 	}
+	return tx.StmtxContext(ctx, st), nil
+}
+
+// getPrepared runs a query of one row through q, prepared when it can be, and scans it into dest.
+func (s *DB) getPrepared(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
+	st, err := s.stmtFor(ctx, q, query)
 	switch {
+	case err != nil:
+		return err
 	case st == nil:
 		return sqlx.GetContext(ctx, q, dest, s.q(query), args...)
-	case isTx(q):
-		return q.(*sqlx.Tx).StmtxContext(ctx, st).GetContext(ctx, dest, args...)
 	}
 	return st.GetContext(ctx, dest, args...)
 }
 
 // selectPrepared is getPrepared for many rows.
 func (s *DB) selectPrepared(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
-	st, err := s.prepared(ctx, query, isTx(q))
-	if err != nil {
-		return err
-	}
+	st, err := s.stmtFor(ctx, q, query)
 	switch {
+	case err != nil:
+		return err
 	case st == nil:
 		return sqlx.SelectContext(ctx, q, dest, s.q(query), args...)
-	case isTx(q):
-		return q.(*sqlx.Tx).StmtxContext(ctx, st).SelectContext(ctx, dest, args...)
 	}
 	return st.SelectContext(ctx, dest, args...)
 }
 
-// execPrepared runs a statement of fixed text in tx, prepared.
+// execPrepared runs a statement in tx, prepared when it can be.
 func (s *DB) execPrepared(ctx context.Context, tx *sqlx.Tx, query string, args ...any) error {
-	st, err := s.prepared(ctx, query, true)
-	if err != nil {
+	st, err := s.stmtFor(ctx, tx, query)
+	switch {
+	case err != nil:
 		return err
-	}
-	if st == nil {
+	case st == nil:
 		_, err = tx.ExecContext(ctx, s.q(query), args...)
-		return err
+	default:
+		_, err = st.ExecContext(ctx, args...)
 	}
-	_, err = tx.StmtxContext(ctx, st).ExecContext(ctx, args...)
 	return err
-}
-
-func isTx(q sqlx.QueryerContext) bool {
-	_, ok := q.(*sqlx.Tx)
-	return ok
 }
 
 // closeStatements closes the prepared statements, before the pool closes.
