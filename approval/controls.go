@@ -62,7 +62,6 @@ func (s *Service) histories(ctx context.Context, es []expensebot.Expense) ([]pol
 			hs[i], errs[i] = s.history(ctx, e)
 		default:
 			f, t := policy.Span(e, s.cfg.Rules)
-			f, t = day(f), day(t)
 			var h []expensebot.Expense
 			for _, o := range all {
 				if o.SubmitterID == e.SubmitterID && o.ID != e.ID && !o.IncurredOn.Before(f) && !o.IncurredOn.After(t) && len(h) < maxHistory {
@@ -77,11 +76,6 @@ func (s *Service) histories(ctx context.Context, es []expensebot.Expense) ([]pol
 
 // maxHistory is as many of a submitter's other expenses as the store reads for one history.
 const maxHistory = 500
-
-func day(t time.Time) time.Time {
-	t = t.UTC()
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-}
 
 // drawSpotCheck draws for one automatic approval: selected with probability SpotCheckRate. The
 // draw is returned whether it selects or not, so that it is recorded either way; nil when spot

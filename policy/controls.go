@@ -17,9 +17,10 @@ type History []expensebot.Expense
 // duplicateWindow is how far apart two claims of one expense may have been incurred.
 const duplicateWindow = 24 * time.Hour
 
-// Span returns the dates between which the submitter's other expenses matter to e: its calendar
-// month (for monthly limits), the split window either side of it, and a day either side (for
-// duplicates), whichever reaches further.
+// Span returns the dates (midnight UTC, both included) between which the submitter's other
+// expenses matter to e: its calendar month (for monthly limits), the split window either side of
+// it, and a day either side (for duplicates), whichever reaches further. A window that is not whole
+// days reaches the whole of its last day.
 func Span(e expensebot.Expense, r Rules) (from, to time.Time) {
 	day := date(e.IncurredOn)
 	reach := max(r.SplitWindow, duplicateWindow)
@@ -32,7 +33,7 @@ func Span(e expensebot.Expense, r Rules) (from, to time.Time) {
 	if last.After(to) {
 		to = last
 	}
-	return from, to
+	return date(from), date(to)
 }
 
 // controls applies the finance controls: possible duplicates, possible split purchases, and the

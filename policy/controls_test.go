@@ -150,17 +150,22 @@ func TestSplitWindowOff(t *testing.T) {
 
 func TestSpan(t *testing.T) {
 	r := defaults
-	r.SplitWindow = 72 * time.Hour
-	tests := []struct{ day, from, to string }{
-		{"2026-11-20", "2026-11-01", "2026-11-30"},
-		{"2026-11-01", "2026-10-29", "2026-11-30"},
-		{"2026-11-30", "2026-11-01", "2026-12-03"},
+	tests := []struct {
+		day, from, to string
+		window        time.Duration
+	}{
+		{"2026-11-20", "2026-11-01", "2026-11-30", 72 * time.Hour},
+		{"2026-11-01", "2026-10-29", "2026-11-30", 72 * time.Hour},
+		{"2026-11-30", "2026-11-01", "2026-12-03", 72 * time.Hour},
+		{"2026-11-01", "2026-10-30", "2026-11-30", 36 * time.Hour}, // part of a day reaches all of it
+		{"2026-11-30", "2026-11-01", "2026-12-01", 36 * time.Hour},
 	}
 	for _, tt := range tests {
+		r.SplitWindow = tt.window
 		d, _ := time.Parse(time.DateOnly, tt.day)
 		from, to := Span(expensebot.Expense{IncurredOn: d}, r)
-		if from.Format(time.DateOnly) != tt.from || to.Format(time.DateOnly) != tt.to {
-			t.Errorf("Span(%s) = %s … %s, want %s … %s", tt.day, from.Format(time.DateOnly), to.Format(time.DateOnly), tt.from, tt.to)
+		if from.Format(time.RFC3339) != tt.from+"T00:00:00Z" || to.Format(time.RFC3339) != tt.to+"T00:00:00Z" {
+			t.Errorf("Span(%s, %s) = %s … %s, want the dates %s … %s", tt.day, tt.window, from, to, tt.from, tt.to)
 		}
 	}
 }
