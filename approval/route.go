@@ -61,9 +61,9 @@ func (s *Service) routed(ctx context.Context, g *routing) {
 		e := g.Routed
 		s.log.Info("expense routed", "expense_id", e.ID, "status", e.Status, "approvals_required", e.ApprovalsRequired)
 		s.cfg.Observer.Outcome(string(e.Status))
-		s.homes.mark(e.SubmitterID)
+		s.homes.Mark(e.SubmitterID)
 		if e.Status == expensebot.StatusPendingReview {
-			s.homes.markReviewers()
+			s.homes.MarkReviewers()
 		}
 	}
 	s.inflight.Delete(g.ID)
@@ -91,11 +91,7 @@ func (s *Service) reassess(ctx context.Context, g *routing) bool {
 
 // recordGroup records a group of routes in one transaction and hands their notices to the lanes.
 func (s *Service) recordGroup(ctx context.Context, group []*routing) {
-	d := s.disp.Load()
-	var claim time.Duration
-	if d != nil && d.room() > 0 {
-		claim = s.cfg.NoticeLease
-	}
+	claim := s.out.Claim()
 	es := make([]expensebot.Expense, len(group))
 	for i, g := range group {
 		es[i] = g.e
@@ -138,7 +134,7 @@ func (s *Service) recordGroup(ctx context.Context, group []*routing) {
 	if claim == 0 {
 		return
 	}
-	if len(carried) > 0 && !d.carry(carried, snapshots) {
+	if len(carried) > 0 && !s.out.Carry(carried, snapshots) {
 		// The lanes are stopping: the notices go back to the outbox for any instance to take.
 		ids := make([]int64, len(carried))
 		for i, n := range carried {

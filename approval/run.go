@@ -38,9 +38,9 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { workers.Wait(); close(workersDone) })
 	wg.Go(func() { s.routeLoop(work, workersDone) })
 	wg.Go(func() { s.commitLoop(ctx, work) })
-	wg.Go(func() { s.deliverLoop(ctx, work) })
-	wg.Go(func() { s.homeLoop(ctx, work) })
-	wg.Go(func() { s.lookupLoop(ctx, work) })
+	wg.Go(func() { s.out.Run(ctx, work) })
+	wg.Go(func() { s.homes.Run(ctx, work) })
+	wg.Go(func() { s.lookups.Run(ctx, work) })
 	wg.Go(func() { s.sweepLoop(ctx) })
 	wg.Go(func() { s.channelLoop(ctx) })
 	if s.cfg.Rates != nil {

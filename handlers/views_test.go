@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
-	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/home"
 	"github.com/expensebot/expensebot/report"
 	"github.com/slack-go/slack"
 )
@@ -122,9 +122,9 @@ func TestViewsGolden(t *testing.T) {
 		"modal_received":      receivedModal(base),
 		"modal_reject":        rejectModal(base, "CAPPROVALS"),
 		"modal_comment":       commentModal(base, "CAPPROVALS"),
-		"home_employee":       homeView(approval.Home{Mine: []expensebot.Expense{base}, Totals: []expensebot.Total{{Status: expensebot.StatusPendingReview, Count: 1, Sum: base.Amount}}}),
-		"home_reviewer":       homeView(approval.Home{Reviewer: true, Queue: []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, QueueTotal: 25}),
-		"home_reviewer_empty": homeView(approval.Home{Reviewer: true}),
+		"home_employee":       homeView(home.View{Mine: []expensebot.Expense{base}, Totals: []expensebot.Total{{Status: expensebot.StatusPendingReview, Count: 1, Sum: base.Amount}}}),
+		"home_reviewer":       homeView(home.View{Reviewer: true, Queue: []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, QueueTotal: 25}),
+		"home_reviewer_empty": homeView(home.View{Reviewer: true}),
 		"approval_findings": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Amount = expensebot.Money{Minor: 34000, Currency: "USD"}
 			a := *e.Assessment // base's assessment is shared: change a copy
@@ -151,7 +151,7 @@ func TestViewsGolden(t *testing.T) {
 			expensebot.SpotCheck{ExpenseID: 42, Rate: 0.125, Draw: 0.1, Status: expensebot.SpotCheckConfirmed, CheckedBy: "UREV2", CheckedAt: decided}, nil),
 		"spot_finance":    financeMessage(base, expensebot.Notice{Actor: "UREV1", Text: "Receipt is for <another> date"}, []string{"UFIN", "S0FINANCE"}),
 		"modal_spot_flag": spotFlagModal(base, "CAPPROVALS"),
-		"home_reviewer_insight": homeView(approval.Home{Reviewer: true, Insight: &report.Summary{
+		"home_reviewer_insight": homeView(home.View{Reviewer: true, Insight: &report.Summary{
 			Categories: []report.Line{{Category: "meals", Routed: 40, AutoApproved: 30, ToPeople: 10, Approved: 8, Rejected: 1, Pending: 1, AdvisedApprove: 8, AgreedApprove: 7, MedianDecision: 3*time.Hour + 12*time.Minute}},
 			All:        report.Line{Routed: 40, AutoApproved: 30, ToPeople: 10, Approved: 8, Rejected: 1, Pending: 1, AdvisedApprove: 8, AgreedApprove: 7, MedianDecision: 3*time.Hour + 12*time.Minute},
 			Bands:      []report.Band{{Low: 0.9, High: 0.95, Advised: 4, Approved: 3}, {Low: 0.95, High: 0.99, Advised: 0}, {Low: 0.99, High: 1, Advised: 4, Approved: 4}},
@@ -159,7 +159,7 @@ func TestViewsGolden(t *testing.T) {
 			Flags:      []report.FlagCount{{Flag: "personal", Count: 2}, {Flag: expensebot.FlagPossibleSplit, Count: 1}},
 			SpotChecks: report.SpotCheckLine{Drawn: 3, Confirmed: 1, Flagged: 1},
 		}}),
-		"home_reviewer_insight_empty": homeView(approval.Home{Reviewer: true, Insight: &report.Summary{}}),
+		"home_reviewer_insight_empty": homeView(home.View{Reviewer: true, Insight: &report.Summary{}}),
 		"modal_receipt":               receiptModal(42, "D123"),
 		"modal_receipt_done":          receiptResultModal(42, receiptOutcome(withReceipt(expensebot.ReceiptMatch, false)), ""),
 		"approval_receipt_match":      approvalMessage(withReceipt(expensebot.ReceiptMatch, false), links, nil),
@@ -197,7 +197,7 @@ func TestViewsGolden(t *testing.T) {
 		"modal_resubmit": resubmitModal("USD", decided, testReceiptRule, with(func(e *expensebot.Expense) {
 			e.Status, e.Amount, e.DecisionReason = expensebot.StatusRejected, expensebot.Money{Minor: 12050, Currency: "EUR"}, "No receipt"
 		})),
-		"home_lifecycle": homeView(approval.Home{Now: decided,
+		"home_lifecycle": homeView(home.View{Now: decided,
 			Questions: []expensebot.Expense{questioned},
 			Mine: []expensebot.Expense{questioned, with(func(e *expensebot.Expense) { e.ID, e.Status = 40, expensebot.StatusExpired }),
 				with(func(e *expensebot.Expense) { e.ID, e.Status = 39, expensebot.StatusRejected })},
@@ -226,7 +226,7 @@ func TestHomeFitsBlockKit(t *testing.T) {
 		many = append(many, with(func(e *expensebot.Expense) { e.ID = int64(i + 1) }))
 	}
 	var months []expensebot.Total
-	for m := range approval.HomeMonths {
+	for m := range home.Months {
 		for _, st := range expensebot.Statuses {
 			months = append(months, expensebot.Total{Month: decided.AddDate(0, -m, 0), Status: st, Count: 1, Sum: base.Amount})
 		}
@@ -236,9 +236,9 @@ func TestHomeFitsBlockKit(t *testing.T) {
 		insight.Categories = append(insight.Categories, report.Line{Category: c, Routed: 50, MedianDecision: time.Hour})
 	}
 	d := expensebot.Delegation{Reviewer: "UREV2", Delegate: "UEMP", Until: decided}
-	v := homeView(approval.Home{Questions: many, Mine: many[:approval.HomeMine], Page: 3, MineTotal: 500, Months: months,
+	v := homeView(home.View{Questions: many, Mine: many[:home.Mine], Page: 3, MineTotal: 500, Months: months,
 		Totals: []expensebot.Total{{Status: expensebot.StatusApproved, Count: 500, Sum: base.Amount}}, Reviewer: true, Away: &d,
-		StandingIn: []expensebot.Delegation{d, d, d}, Queue: many[:approval.HomeQueue], QueueTotal: 500, Insight: insight})
+		StandingIn: []expensebot.Delegation{d, d, d}, Queue: many[:home.Queue], QueueTotal: 500, Insight: insight})
 	if n := len(v.Blocks.BlockSet); n > 100 {
 		t.Errorf("home has %d blocks", n)
 	}
@@ -380,11 +380,11 @@ func TestUserTextIsInert(t *testing.T) {
 		"expired":  submitterNotice(e, expensebot.Notice{Event: expensebot.EventExpired}),
 		"reply":    replyModal(asked, "D1"),
 		"resubmit": resubmitModal("USD", decided, testReceiptRule, rejected),
-		"lifecycle home": homeView(approval.Home{Questions: []expensebot.Expense{asked}, Mine: []expensebot.Expense{asked, rejected},
+		"lifecycle home": homeView(home.View{Questions: []expensebot.Expense{asked}, Mine: []expensebot.Expense{asked, rejected},
 			Months: []expensebot.Total{{Month: decided, Status: expensebot.StatusApproved, Count: 1, Sum: e.Amount}}}),
 		"received": receivedMessage(e, true),
 		"history":  historyMessage([]expensebot.Expense{e}),
-		"home":     homeView(approval.Home{Mine: []expensebot.Expense{e}, Reviewer: true, Queue: []expensebot.Expense{e}, QueueTotal: 1}),
+		"home":     homeView(home.View{Mine: []expensebot.Expense{e}, Reviewer: true, Queue: []expensebot.Expense{e}, QueueTotal: 1}),
 		"modal":    rejectModal(e, "C1"),
 	}
 	for name, v := range views {
