@@ -19,6 +19,12 @@ import (
 	"github.com/expensebot/expensebot/policy"
 )
 
+// Histories reads a submitter's other expenses, for the finance controls.
+type Histories interface {
+	Related(ctx context.Context, submitter string, exclude int64, from, to time.Time) ([]expensebot.Expense, error)
+	RelatedAll(ctx context.Context, submitters []string, from, to time.Time) (list []expensebot.Expense, complete bool, err error)
+}
+
 // Store is what the workflow needs of persistence (*store.DB has it).
 type Store interface {
 	SubmitAll(ctx context.Context, subs []expensebot.Submission, hold time.Duration) error
@@ -34,9 +40,9 @@ type Store interface {
 	ReleaseNotices(ctx context.Context, ids []int64) error
 	ReleaseBlocked(ctx context.Context, channel string) (int, error)
 
-	// The finance controls and outputs.
-	Related(ctx context.Context, submitter string, exclude int64, from, to time.Time) ([]expensebot.Expense, error)
-	RelatedAll(ctx context.Context, submitters []string, from, to time.Time) (list []expensebot.Expense, complete bool, err error)
+	Histories
+
+	// The spot checks.
 	SpotCheck(ctx context.Context, id int64) (expensebot.SpotCheck, error)
 	SetSpotMessage(ctx context.Context, id int64, channel, ts string) error
 	ResolveSpotCheck(ctx context.Context, id int64, user string, flag bool, finding string) (expensebot.SpotCheck, error)
@@ -222,7 +228,8 @@ type Config struct {
 // Service runs the approval workflow. Its methods are safe for concurrent use.
 type Service struct {
 	store     Store
-	assessor  Assessor // nil: the AI check is off
+	related   Histories // the store, for the finance controls
+	assessor  Assessor  // nil: the AI check is off
 	msg       Messenger
 	cfg       Config
 	log       *slog.Logger
@@ -263,7 +270,7 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{store: st, assessor: assessor, msg: m, cfg: cfg, log: log,
+	s := &Service{store: st, related: st, assessor: assessor, msg: m, cfg: cfg, log: log,
 		out: noOutbox{}, homes: noHomes{}, lookups: noLookups{}, queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup),
 		routes: make(chan *routing, maxGroup), sweepEvery: 5 * time.Second}
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)

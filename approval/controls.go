@@ -16,7 +16,7 @@ import (
 // here as e is, and count toward a total like the rest.
 func (s *Service) history(ctx context.Context, e expensebot.Expense) (policy.History, error) {
 	from, to := policy.Span(e, s.cfg.Rules)
-	list, err := s.store.Related(ctx, e.SubmitterID, e.ID, from, to)
+	list, err := s.related.Related(ctx, e.SubmitterID, e.ID, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (s *Service) histories(ctx context.Context, es []expensebot.Expense) ([]pol
 			submitters = append(submitters, e.SubmitterID)
 		}
 	}
-	all, complete, err := s.store.RelatedAll(ctx, submitters, from, to)
+	all, complete, err := s.related.RelatedAll(ctx, submitters, from, to)
 	for i, e := range es {
 		switch {
 		case err != nil, !complete:
