@@ -182,7 +182,7 @@ func (h *harness) start() *instance {
 		}
 	}
 	// The same assembly as `expensebot run`, with the test workspace's settings.
-	b := bot.Assemble(bot.Options{
+	b := assemble(options{
 		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
 		Workflow: h.workflow(reader), PostInterval: h.postInterval,
 		Store: db, Assessor: assessor, Log: log,

@@ -1,4 +1,4 @@
-package bot
+package main
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/expensebot/expensebot/api"
 	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/bot"
 	"github.com/expensebot/expensebot/delivery"
 	"github.com/expensebot/expensebot/handlers"
 	"github.com/expensebot/expensebot/home"
@@ -16,10 +17,9 @@ import (
 	"github.com/expensebot/expensebot/slackpace"
 )
 
-// Options is everything the program runs with, built by cmd/expensebot from the configuration and
-// by the end-to-end tests from theirs.
+// Options is everything the program runs with, built from the configuration.
 type Options struct {
-	Slack    Config
+	Slack    bot.Config
 	Workflow approval.Config
 	// PostInterval paces posts to one conversation (0: Slack's pace of one a second, a burst of
 	// 3; negative: none).
@@ -33,7 +33,8 @@ type Options struct {
 	Metrics *metrics.Metrics // nil: nothing is counted and /metrics is not served
 }
 
-// Store is what the program needs of persistence (*store.DB has it).
+// Store is what the program needs of persistence (*store.DB has it): the sum of what each part
+// declares it uses.
 type Store interface {
 	approval.Store
 	delivery.Store
@@ -44,16 +45,17 @@ type Store interface {
 }
 
 // Assemble wires the program: the Web API client, the Slack edge, the approval workflow over
-// o.Store, the approval API, and the Socket Mode connection. Run the returned bot to start it all.
-func Assemble(o Options) *Bot {
-	api := NewAPI(o.Slack)
-	msg := handlers.NewMessenger(api, o.Log, o.Metrics)
+// o.Store and the rooms beside it (delivery, App Home, directory lookups), the approval API, and
+// the Socket Mode connection. Run the returned bot to start it all.
+func Assemble(o Options) *bot.Bot {
+	sl := bot.NewAPI(o.Slack)
+	msg := handlers.NewMessenger(sl, o.Log, o.Metrics)
 	if o.Metrics != nil {
 		o.Workflow.Observer = o.Metrics
 	}
 	// The approval API delivers the workflow's callbacks even with no listener: notices queued
 	// while it served must still go out.
-	apiServer := newAPI(o.Store, directory{api}, o.API, o.Log)
+	apiServer := bot.NewAPIServer(o.Store, sl, o.API, o.Log)
 	o.Workflow.Callbacks = apiServer
 	o.Workflow.Files = msg
 	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
@@ -65,8 +67,8 @@ func Assemble(o Options) *Bot {
 		// Slack is also where names and receipt files are looked up, for the exports' caches.
 		Lookups: lookup.New(msg, o.Store, o.Workflow.Now, o.Log),
 	})
-	b := New(o.Slack, api, handlers.New(flow, api, o.Log), o.Log)
-	b.flow, b.metrics, b.store = flow, o.Metrics, o.Store
-	b.apiServer, b.apiHandler, b.ln = apiServer, apiServer.Handler(flow), o.HTTP
-	return b
+	return bot.New(o.Slack, sl, handlers.New(flow, sl, o.Log), o.Log).With(bot.Parts{
+		Workflow: flow, APIServer: apiServer, APIHandler: apiServer.Handler(flow),
+		Metrics: o.Metrics, Store: o.Store, HTTP: o.HTTP,
+	})
 }
