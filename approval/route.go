@@ -13,7 +13,7 @@ import (
 // commit). A worker hands its expense over and goes on to the next assessment; the router decides
 // the group's routes (the finance controls' histories read for the whole group at once), records
 // them, and tells what came of each. The DMs and callbacks a group queues are claimed for this
-// instance in the same transaction and handed straight to the lanes, with the expense as routed:
+// instance in the same transaction and handed straight to the Outbox, with the expense as routed:
 // a DM saying "approved automatically" costs no claim and no read of the expense it tells of.
 
 // routing is one assessed expense waiting for its route and transaction.
@@ -89,7 +89,7 @@ func (s *Service) reassess(ctx context.Context, g *routing) bool {
 	}
 }
 
-// recordGroup records a group of routes in one transaction and hands their notices to the lanes.
+// recordGroup records a group of routes in one transaction and hands their notices to the Outbox.
 func (s *Service) recordGroup(ctx context.Context, group []*routing) {
 	claim := s.out.Claim()
 	es := make([]expensebot.Expense, len(group))
@@ -135,7 +135,7 @@ func (s *Service) recordGroup(ctx context.Context, group []*routing) {
 		return
 	}
 	if len(carried) > 0 && !s.out.Carry(carried, snapshots) {
-		// The lanes are stopping: the notices go back to the outbox for any instance to take.
+		// The Outbox is stopping: the notices go back to the outbox for any instance to take.
 		ids := make([]int64, len(carried))
 		for i, n := range carried {
 			ids[i] = n.ID

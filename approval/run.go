@@ -8,8 +8,9 @@ import (
 	"github.com/expensebot/expensebot"
 )
 
-// Run resumes unfinished work, then assesses submitted expenses, delivers notices, fires due
-// reminders, escalations and expiries, and refreshes App Homes until ctx ends. Then it stops taking work, lets what is in flight finish for up to
+// Run resumes unfinished work, then assesses submitted expenses, fires due reminders, escalations
+// and expiries, and runs the rooms attached (delivering notices, refreshing App Homes, looking up
+// names) until ctx ends. Then it stops taking work, lets what is in flight finish for up to
 // Config.DrainTimeout, cancels what is left and returns once every goroutine it started has
 // returned: only then may the caller close the store. Expenses and notices left waiting stay in
 // the database and are resumed by the next start.
