@@ -44,6 +44,8 @@ type DB struct {
 	dialect string
 	now     func() time.Time
 	stmts   statements
+
+	skipTextCheck bool // tests only: let text the database refuses reach it
 }
 
 // Open connects to databaseURL and applies pending migrations, creating the SQLite file if it
