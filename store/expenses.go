@@ -236,6 +236,16 @@ func (s *DB) AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error {
 	return nil
 }
 
+// unlockedID matches the expense id given as its parameter; on PostgreSQL, only when no other
+// transaction holds the row (SKIP LOCKED), so that a claim another instance is making this moment
+// is not waited for: it is that instance's, and this claim finds nothing.
+func (s *DB) unlockedID() string {
+	if s.dialect == Postgres {
+		return "(SELECT x.id FROM expenses x WHERE x.id = ?" + s.skipLocked("x") + ")"
+	}
+	return "?"
+}
+
 // StartAssessment moves a submitted expense to assessing and holds it for lease: the time one
 // assessment may take. An expense already assessing is taken over only when its holder's lease
 // ran out (the holder crashed or stopped); until then this returns ECONFLICT, as it does for any
@@ -247,7 +257,7 @@ func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration)
 		now := s.now()
 		var err error
 		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessing_until = ?, updated_at = ?
-			WHERE id = ? AND status IN (?, ?) AND (assessing_until IS NULL OR assessing_until < ?) RETURNING `+expenseColumns),
+			WHERE id = `+s.unlockedID()+` AND status IN (?, ?) AND (assessing_until IS NULL OR assessing_until < ?) RETURNING `+expenseColumns),
 			expensebot.StatusAssessing, now.Add(lease), now, id, expensebot.StatusSubmitted, expensebot.StatusAssessing, now)
 		if isNoRows(err) {
 			e, err = s.byID(ctx, tx, id) // held by another instance, or long past it
