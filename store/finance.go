@@ -46,7 +46,9 @@ func (s *DB) RelatedAll(ctx context.Context, submitters []string, from, to time.
 		if err = s.db.SelectContext(ctx, &rows, s.q("SELECT "+expenseColumns+" FROM expenses "+q), args...); err == nil {
 			list = make([]expensebot.Expense, len(rows))
 			for i, r := range rows {
-				list[i] = r.expense()
+				if list[i], err = r.expense(); err != nil {
+					break
+				}
 			}
 		} else {
 			err = fmt.Errorf("store: list expenses related to a group: %w", err)

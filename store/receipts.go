@@ -29,19 +29,20 @@ type receiptRow struct {
 	DupTS       sql.NullString `db:"dup_ts"`
 }
 
-func (r receiptRow) receipt() expensebot.Receipt {
+func (r receiptRow) receipt() (expensebot.Receipt, error) {
 	out := expensebot.Receipt{ExpenseID: r.ExpenseID, FileID: r.FileID, Name: r.Name, Filetype: r.Filetype, Mimetype: r.Mimetype,
 		Size: r.Size, SHA256: r.SHA256, AddedBy: r.AddedBy, AddedAt: r.AddedAt.UTC()}
 	if r.Reading.Valid {
 		var rd expensebot.ReceiptReading
-		if json.Unmarshal([]byte(r.Reading.String), &rd) == nil {
-			out.Reading = &rd
+		if err := json.Unmarshal([]byte(r.Reading.String), &rd); err != nil {
+			return expensebot.Receipt{}, unreadable(r.ExpenseID, "receipt reading of "+r.FileID, r.Reading.String, err)
 		}
+		out.Reading = &rd
 	}
 	if r.DuplicateOf.Valid {
 		out.Duplicate = &expensebot.DuplicateReceipt{ExpenseID: r.DuplicateOf.Int64, ReviewChannel: r.DupChannel.String, ReviewMessageTS: r.DupTS.String}
 	}
-	return out
+	return out, nil
 }
 
 // receiptsOf loads the receipts of expense id through q, oldest first, each with where the
@@ -56,7 +57,9 @@ func (s *DB) receiptsOf(ctx context.Context, q sqlx.QueryerContext, id int64) ([
 	}
 	out := make([]expensebot.Receipt, len(rows))
 	for i, r := range rows {
-		out[i] = r.receipt()
+		if out[i], err = r.receipt(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

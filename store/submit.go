@@ -245,7 +245,11 @@ func (s *DB) insertPlain(ctx context.Context, tx *sqlx.Tx, subs []expensebot.Sub
 	saved := make(map[string]expensebot.Expense, len(insert))
 	created := make(map[string]bool, len(saved0))
 	for _, r := range saved0 {
-		saved[r.IdempotencyKey], created[r.IdempotencyKey] = r.expense(), true
+		e, err := r.expense()
+		if err != nil {
+			return nil, err
+		}
+		saved[r.IdempotencyKey], created[r.IdempotencyKey] = e, true
 	}
 	var stored []string
 	for _, i := range insert {
@@ -263,7 +267,11 @@ func (s *DB) insertPlain(ctx context.Context, tx *sqlx.Tx, subs []expensebot.Sub
 			return nil, err
 		}
 		for _, r := range old {
-			saved[r.IdempotencyKey] = r.expense()
+			e, err := r.expense()
+			if err != nil {
+				return nil, err
+			}
+			saved[r.IdempotencyKey] = e
 		}
 	}
 	var events []expensebot.AuditEvent
