@@ -487,7 +487,7 @@ const (
 	remind_at = ?, escalate_at = ?, expires_at = ?, timed = TRUE
 	WHERE id = ? AND status IN (?, ?)`
 	routeQuery           = routeSet + " RETURNING " + expenseColumns
-	routeIfReceiptsQuery = routeSet + " AND receipt_file_ids = ? AND (SELECT count(*) FROM receipts WHERE expense_id = ?) = ? RETURNING " + expenseColumns
+	routeIfReceiptsQuery = routeSet + " AND receipt_file_ids = ? AND (SELECT count(*) FROM receipts WHERE expense_id = ? AND checked) = ? RETURNING " + expenseColumns
 )
 
 // conversion returns the columns of a route's home amount and rate date: NULL when no usable

@@ -58,17 +58,22 @@ func (s *DB) checkExpenseText(e expensebot.Expense) error {
 }
 
 // refusedData reports whether err is the database refusing a row's data (a bad character, a value
-// out of range, a broken constraint) rather than failing as a whole: another row might be stored.
+// out of range, a CHECK or NOT NULL broken) rather than failing as a whole, or colliding with
+// another row: another row of the group might well be stored.
 func refusedData(err error) bool {
 	var pe *pq.Error
 	if errors.As(err, &pe) {
-		class := pe.Code.Class()
-		return class == "22" || class == "23" // data exception, integrity constraint violation
+		// data exception; check and not-null violations
+		return pe.Code.Class() == "22" || pe.Code == "23514" || pe.Code == "23502"
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+			return true
+		}
 		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_RANGE:
+		case sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_RANGE:
 			return true
 		}
 	}
