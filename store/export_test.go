@@ -55,3 +55,33 @@ func QueryStringsForTest(db *DB, query string, args ...any) ([]string, error) {
 	err := db.db.Select(&out, db.q(query), args...)
 	return out, err
 }
+
+// QueryRowsForTest returns every row of a query with each value as text ("" for NULL).
+func QueryRowsForTest(db *DB, query string, args ...any) ([][]string, error) {
+	rows, err := db.db.Query(db.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			row[i] = v.String
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
