@@ -26,12 +26,14 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 	return subs[0].Saved, subs[0].Created, subs[0].Err
 }
 
-// SubmitAll stores the submissions in one transaction, each with its audit events: all commit or
-// none. A submission with the IdempotencyKey of a stored expense creates nothing and reports that
-// expense with Created false. With a positive hold, each new expense is stored with its assessment
-// begun, held for hold by the caller (see [DB.StartAssessment]): accepting and starting its
-// assessment are one state change. Returns an error only when the transaction fails; a submission that breaks a
-// rule has its own Err and the others are stored.
+// SubmitAll stores the submissions in one transaction, each with its audit events. A submission
+// with the IdempotencyKey of a stored expense creates nothing and reports that expense with
+// Created false. With a positive hold, each new expense is stored with its assessment begun, held
+// for hold by the caller (see [DB.StartAssessment]): accepting and starting its assessment are one
+// state change. A submission that breaks a rule, or holds text a database cannot keep (a NUL byte,
+// invalid UTF-8: EINVALID), has its own Err and the others are stored; so does one whose row the
+// database refuses all the same (see submitGroup). Returns an error only when the database fails
+// as a whole: then none is stored.
 //
 // An expense with ResubmitOf set resubmits that one, in the same transaction: both point at each
 // other, the old one's audit trail says so and its card is redrawn, and an old one still waiting
