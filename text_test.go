@@ -67,7 +67,7 @@ func TestNeutralizeBidi(t *testing.T) {
 		{"\u2066a\u2067b\u2068c\u2069", "\ufffda\ufffdb\ufffdc\ufffd"},
 		{"mark\u200e\u200f\u061c", "mark\ufffd\ufffd\ufffd"},
 		{"שלום עולם and مرحبا", "שלום עולם and مرحبا"}, // right-to-left letters themselves are not controls
-		{"zero\u200bwidth", "zero\u200bwidth"},            // not a direction control
+		{"zero\u200bwidth", "zero\u200bwidth"},         // not a direction control
 	}
 	for _, tt := range tests {
 		if got := expensebot.NeutralizeBidi(tt.in); got != tt.want {
