@@ -192,12 +192,12 @@ func TestWait(t *testing.T) {
 	if r := e.call("GET", "/v1/expenses/"+itoa(n)+"?wait=300ms", billingToken, ""); r.json()["status"] != "pending_review" || time.Since(start) < 300*time.Millisecond {
 		t.Errorf("wait ran out early or changed the answer: %s", r.body)
 	}
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		e.db.Comment(ctx, n, "UREV", "Which conference?")
-		e.db.Decide(ctx, expensebot.Decision{ExpenseID: n, Reviewer: "UREV", Outcome: expensebot.Reject, Reason: "Not a conference"})
-	}()
-	r := e.call("GET", "/v1/expenses/"+itoa(n)+"?wait=30s", billingToken, "")
+	waited := make(chan response)
+	go func() { waited <- e.call("GET", "/v1/expenses/"+itoa(n)+"?wait=30s", billingToken, "") }()
+	e.waiting(1) // the decision below comes while the request waits
+	e.db.Comment(ctx, n, "UREV", "Which conference?")
+	e.db.Decide(ctx, expensebot.Decision{ExpenseID: n, Reviewer: "UREV", Outcome: expensebot.Reject, Reason: "Not a conference"})
+	r := <-waited
 	got := r.json()
 	if got["status"] != "rejected" || got["final"] != true || got["decided_by"] != "UREV" || got["reason"] != "Not a conference" {
 		t.Fatalf("waited for %s", r.body)
@@ -216,7 +216,7 @@ func TestWait(t *testing.T) {
 		m := id(t, e.submit(billingToken, lunch))
 		done := make(chan response)
 		go func() { done <- e.call("GET", "/v1/expenses/"+itoa(m)+"?wait=60s", billingToken, "") }()
-		time.Sleep(100 * time.Millisecond)
+		e.waiting(1)
 		e.srv.Drain()
 		select {
 		case r := <-done:
@@ -398,7 +398,7 @@ func TestWaitsPerClientAreBounded(t *testing.T) {
 	n := id(t, e.submit(billingToken, lunch))
 	done := make(chan response)
 	go func() { done <- e.call("GET", "/v1/expenses/"+itoa(n)+"?wait=5s", billingToken, "") }()
-	time.Sleep(100 * time.Millisecond)
+	e.waiting(1)
 	if r := e.call("GET", "/v1/expenses/"+itoa(n)+"?wait=5s", billingToken, ""); r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
 		t.Errorf("a second wait = %d %s", r.status, r.body)
 	}
@@ -407,7 +407,7 @@ func TestWaitsPerClientAreBounded(t *testing.T) {
 	if r := e.call("GET", "/v1/expenses/"+itoa(n), billingToken, ""); r.status != http.StatusOK {
 		t.Errorf("a read without wait = %d", r.status)
 	}
-	time.Sleep(100 * time.Millisecond)
+	e.waiting(2) // the other client's wait was admitted while billing's is held
 	e.srv.Drain()
 	if r := <-theirs; r.status != http.StatusOK {
 		t.Errorf("another client's wait = %d: the bound is per client", r.status)
