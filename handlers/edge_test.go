@@ -111,11 +111,19 @@ func TestBadTextRefusedAtTheEdge(t *testing.T) {
 	}
 }
 
-// TestFieldErrorsNeutralizeBidi: a modal's error message may quote what was typed; a direction
-// control in it is shown as the placeholder, so the message reads in the order typed.
-func TestFieldErrorsNeutralizeBidi(t *testing.T) {
-	va := fieldErrors(map[string]string{inAmount: "\"\u202e05.24\" is not an amount I can read."})
-	if got, want := va.Errors[inAmount], `"`+expensebot.BidiPlaceholder+`05.24" is not an amount I can read.`; got != want {
-		t.Errorf("error = %q, want %q", got, want)
+// TestErrorsNeutralizeBidi: an error message may quote what was typed; in a modal's field
+// error or an ephemeral answer a direction control in it is shown as the placeholder, so the
+// message reads in the order typed.
+func TestErrorsNeutralizeBidi(t *testing.T) {
+	const msg = "\"\u202e05.24\" is not an amount I can read."
+	want := `"` + expensebot.BidiPlaceholder + `05.24" is not an amount I can read.`
+	if got := fieldErrors(map[string]string{inAmount: msg}).Errors[inAmount]; got != want {
+		t.Errorf("field error = %q, want %q", got, want)
+	}
+	m := failureText(expensebot.Errorf(expensebot.EINVALID, "%s", msg), expensebot.Expense{})
+	e := ephemeral(m)
+	b, _ := json.Marshal(e)
+	if strings.ContainsFunc(string(b), expensebot.IsBidiControl) || !strings.HasSuffix(e.Text, want) {
+		t.Errorf("ephemeral = %s", b)
 	}
 }

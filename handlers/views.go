@@ -115,8 +115,10 @@ func (m Message) options() []slack.MsgOption {
 
 func blocks(bs ...slack.Block) slack.Blocks { return slack.Blocks{BlockSet: bs} }
 
-// ephemeral is a short private answer to whoever acted.
+// ephemeral is a short private answer to whoever acted. Its text may carry an error message
+// that quotes what was typed, so direction controls in it are neutralised too.
 func ephemeral(text string) Message {
+	text = expensebot.NeutralizeBidi(text)
 	return Message{ResponseType: slack.ResponseTypeEphemeral, Text: text, Blocks: blocks(section(text))}
 }
 
