@@ -3,6 +3,7 @@ package expensebot_test
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/expensebot/expensebot"
 )
@@ -80,4 +81,28 @@ func TestNeutralizeBidi(t *testing.T) {
 			t.Errorf("IsBidiControl(%U) = %v", r, !want)
 		}
 	}
+}
+
+// FuzzText checks the two text rules by property: CheckText never panics and accepts only valid
+// UTF-8 without NUL; NeutralizeBidi leaves no direction control, keeps every other character in
+// place (valid text keeps its length in characters) and changes nothing a second time.
+func FuzzText(f *testing.F) {
+	for _, s := range []string{"", "Taxi", "Lunch \u202e00.09\u202c", "a\x00b", "Caf\xe9", "\u2066\u2069\u200e", "line\nbreak\r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if expensebot.CheckText("text", s, true) == nil && (!utf8.ValidString(s) || strings.ContainsRune(s, 0)) {
+			t.Errorf("CheckText accepted %q", s)
+		}
+		n := expensebot.NeutralizeBidi(s)
+		if strings.ContainsFunc(n, expensebot.IsBidiControl) {
+			t.Errorf("NeutralizeBidi(%q) = %q still has a direction control", s, n)
+		}
+		if utf8.ValidString(s) && utf8.RuneCountInString(n) != utf8.RuneCountInString(s) {
+			t.Errorf("NeutralizeBidi(%q) = %q changed the length", s, n)
+		}
+		if expensebot.NeutralizeBidi(n) != n {
+			t.Errorf("NeutralizeBidi is not idempotent on %q", s)
+		}
+	})
 }
