@@ -108,6 +108,7 @@ func TestViewsGolden(t *testing.T) {
 			e.ReviewReasons = []string{"no exchange rate from EUR to USD is known: the amount counts as over 10,000.00 USD, so it is never approved automatically and two different reviewers must approve"}
 		}), links, nil),
 		"received":            receivedMessage(base, true),
+		"received_rlo":        receivedMessage(with(func(e *expensebot.Expense) { e.Description = "Team lunch \u202e00.09\u202c" }), true),
 		"help":                helpMessage("USD"),
 		"history":             historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
 		"history_empty":       historyMessage(nil),
@@ -272,6 +273,14 @@ func TestEscape(t *testing.T) {
 	if got := escape("<!channel> & <@U1> <https://x|y>"); got != "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://x|y&gt;" {
 		t.Errorf("escape = %q", got)
 	}
+	// The review's example: with the override, "…00.09" displays as "…90.00". The placeholder
+	// keeps the typed order and shows that something was hidden there.
+	if got, want := escape("Lunch \u202e00.09\u202c"), "Lunch \ufffd00.09\ufffd"; got != want {
+		t.Errorf("escape = %q, want %q", got, want)
+	}
+	if got, want := inline("Lunch \u202e00.09\u202c", 80), "Lunch \ufffd00.09\ufffd"; got != want {
+		t.Errorf("inline = %q, want %q", got, want)
+	}
 }
 
 // TestParseQuick: what /expense records for what people type, in the home currency given. An
@@ -354,9 +363,11 @@ func TestFitNeverSplitsMarkup(t *testing.T) {
 // TestUserTextIsInert guards every surface against a description, reason or comment that tries to
 // pose as the bot: it may not ping, link, start a line of its own, or turn bold, italic, strike or
 // code in any mrkdwn text. User text may appear whole only in plain_text, which Slack does not
-// parse. Add a view here when it shows user text.
+// parse. Nor may it reorder what is shown: a right-to-left override (U+202E) would make
+// "00.09" display as "90.00", so no text of any type carries a direction control. Add a view
+// here when it shows user text.
 func TestUserTextIsInert(t *testing.T) {
-	const spoof = "Lunch\n:white_check_mark: *Approved* by _Rita_ ~now~ `ok` <!channel> <https://evil|click>"
+	const spoof = "Lunch\n:white_check_mark: *Approved* by _Rita_ ~now~ `ok` <!channel> <https://evil|click> \u202e00.09\u202c \u2067x\u2069\u200f"
 	e := with(func(e *expensebot.Expense) {
 		e.Description, e.DecisionReason = spoof, spoof
 		e.Assessment = &expensebot.Assessment{Decision: "review", Reasons: []string{spoof}, Model: "m"}
@@ -418,6 +429,9 @@ func TestUserTextIsInert(t *testing.T) {
 		json.Unmarshal(b, &doc)
 		walk(doc)
 		for _, tx := range texts {
+			if strings.ContainsFunc(tx.text, expensebot.IsBidiControl) {
+				t.Errorf("%s: %s %q carries a direction control", name, tx.typ, tx.text)
+			}
 			if tx.typ == "plain_text" {
 				continue
 			}
