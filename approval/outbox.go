@@ -228,8 +228,8 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice, routed *expe
 	case expensebot.NoticeShareReceipt:
 		i := slices.IndexFunc(e.Receipts, func(r expensebot.Receipt) bool { return r.FileID == n.Text })
 		switch {
-		case i < 0 || s.cfg.Files == nil || e.Status == expensebot.StatusAutoApproved:
-			return nil, nil // nothing to share, or no reviewer to share it with
+		case i < 0 || s.cfg.Files == nil || !e.Status.Info().LiveCard:
+			return nil, nil // nothing to share, or no card to share it on (an automatic approval has no reviewer)
 		case e.ReviewMessageTS == "":
 			return nil, &RetryAfterError{Wait: 5 * time.Second, Err: errors.New("the card is not posted yet")}
 		}
