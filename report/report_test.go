@@ -158,7 +158,9 @@ func TestSpan(t *testing.T) {
 }
 
 // columns is the sum of a line's columns under "to people".
-func columns(l Line) int { return l.Approved + l.Rejected + l.Pending + l.NeedsInfo + l.Withdrawn + l.Expired }
+func columns(l Line) int {
+	return l.Approved + l.Rejected + l.Pending + l.NeedsInfo + l.Withdrawn + l.Expired
+}
 
 // TestEveryStatusHasAColumn walks every status of the table through the report: a routed
 // expense lands in exactly one column, so routed is automatic plus to people and to people is the
