@@ -133,6 +133,10 @@ func (s Status) Info() StatusInfo {
 // Known reports whether s is a status of the table.
 func (s Status) Known() bool { return slices.Contains(Statuses, s) }
 
+// Routed reports whether the policy has routed an expense in status s: it left submitted and
+// assessing. Exactly the routed statuses have a column in the report.
+func (s Status) Routed() bool { return s.Info().Column != ColumnNotRouted }
+
 // CanTransition reports whether an expense may move from s to next.
 func (s Status) CanTransition(next Status) bool { return slices.Contains(s.Info().Next, next) }
 

@@ -251,7 +251,7 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice, routed *expe
 		if e.ReviewMessageTS == "" {
 			return nil, nil // no card to reply under (it could never be posted)
 		}
-		if n.Event == expensebot.EventReminded && e.Status != expensebot.StatusPendingReview {
+		if n.Event == expensebot.EventReminded && !e.Status.Info().Reviewers.Has(expensebot.ActDecide) {
 			return nil, nil // decided since: a late reminder would only confuse
 		}
 		if n.Event == expensebot.EventReminded || n.Event == expensebot.EventEscalated {

@@ -243,7 +243,7 @@ func InPeriod(e expensebot.Expense, from, until time.Time) bool {
 // Routed reports whether the policy has routed e: its status has a column in the report (it is
 // out of submitted and assessing).
 func Routed(e expensebot.Expense) bool {
-	return e.Status.Info().Column != expensebot.ColumnNotRouted
+	return e.Status.Routed()
 }
 
 // byPerson reports whether a reviewer decided e: approved or rejected by people.

@@ -120,7 +120,7 @@ func storedRoute(e expensebot.Expense) string {
 	if len(e.Reviewers) == 0 {
 		channel = ""
 	}
-	return routeName(e.Status == expensebot.StatusAutoApproved, e.ApprovalsRequired, channel, e.Reviewers)
+	return routeName(e.Status.Info().Column == expensebot.ColumnAutomatic, e.ApprovalsRequired, channel, e.Reviewers)
 }
 
 // routeName names a route for the comparison: automatic, or one or two approvals from whom and
