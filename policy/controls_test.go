@@ -214,3 +214,36 @@ func TestSimilar(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryStatusInTheControls walks every status of the table through the finance controls: an
+// earlier claim of the same dinner, a part of the same purchase and an expense of the same month
+// weigh exactly when the table says the status counts (open or owed money). A status added later
+// is weighed as its row says.
+func TestEveryStatusInTheControls(t *testing.T) {
+	rules := defaults
+	rules.SplitWindow = 72 * time.Hour
+	monthly := usd(100000)
+	rules.Categories = map[string]CategoryRule{"travel": {MonthlyMax: &monthly}}
+	for _, st := range expensebot.Statuses {
+		t.Run(string(st), func(t *testing.T) {
+			for _, c := range []struct {
+				e    expensebot.Expense
+				h    expensebot.Expense
+				flag string
+			}{
+				{claim(8400, "meals", "Team dinner"), past(7, 8400, "meals", "Team dinner", 0, st), expensebot.FlagPossibleDuplicate},
+				{claim(50000, "equipment", "Chair"), past(8, 50000, "equipment", "Desk", 1, st), expensebot.FlagPossibleSplit},
+				{claim(60000, "travel", "Train"), past(9, 60000, "travel", "Hotel", -5, st), expensebot.FlagOverMonthlyMax},
+			} {
+				r := Decide(c.e, confident(), History{c.h}, rules)
+				got := false
+				for _, f := range r.Findings {
+					got = got || f.Flag == c.flag
+				}
+				if want := st.Info().Counts; got != want {
+					t.Errorf("%s with a %s expense: flagged %v, want %v (%q)", c.flag, st, got, want, r.Reasons)
+				}
+			}
+		})
+	}
+}
