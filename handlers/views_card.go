@@ -81,7 +81,7 @@ func approvalMessage(e expensebot.Expense, receipts map[string]string, cards map
 	bs = append(bs, section(aiLine(e.Assessment)))
 	if len(e.ReviewReasons) > 0 {
 		heading := "*Why a person decides:*"
-		if e.Status == expensebot.StatusAutoApproved {
+		if e.Status.Info().Column == expensebot.ColumnAutomatic {
 			// A card approved after all, once its receipt was read: its reasons say why it could be.
 			heading = "*Why it was approved automatically:*"
 		}
