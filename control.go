@@ -140,7 +140,9 @@ func (p Person) Label() string {
 
 // StatusAfter returns the status an expense has after ev, given the status it had before: the
 // lifecycle replayed from the audit trail, so that an export can say what the status was at each
-// event. Events that change no status (comments, notices, refusals) leave it as it was.
+// event. Every event that changes a status is here, each [Status] reached by one; events that
+// change none (comments, notices, refusals, reminders, escalations, and a resubmission, which
+// withdraws a questioned expense with an event of its own) leave it as it was.
 func StatusAfter(before Status, ev AuditEvent) Status {
 	switch ev.Kind {
 	case EventSubmitted:
@@ -164,6 +166,14 @@ func StatusAfter(before Status, ev AuditEvent) Status {
 		return StatusApproved
 	case EventRejected:
 		return StatusRejected
+	case EventInfoRequested:
+		return StatusNeedsInfo
+	case EventInfoProvided:
+		return StatusPendingReview
+	case EventWithdrawn:
+		return StatusWithdrawn
+	case EventExpired:
+		return StatusExpired
 	}
 	return before
 }

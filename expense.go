@@ -9,50 +9,6 @@ import (
 	"unicode/utf8"
 )
 
-// Status is where an expense is in its lifecycle.
-type Status string
-
-// The lifecycle: submitted → assessing → pending_review → approved | rejected, and
-// submitted/assessing → auto_approved. While pending, a reviewer may ask the submitter a question
-// (needs_info, and back to pending_review with the answer); the submitter may withdraw a pending
-// or needs_info expense; one left pending too long expires. Nothing leaves approved, rejected,
-// auto_approved, withdrawn or expired: a rejected or expired expense is resubmitted as a new one,
-// linked to it (see [Expense.ResubmitOf]).
-const (
-	StatusSubmitted     Status = "submitted"
-	StatusAssessing     Status = "assessing"
-	StatusPendingReview Status = "pending_review"
-	StatusNeedsInfo     Status = "needs_info" // a reviewer asked the submitter a question; timers pause
-	StatusApproved      Status = "approved"
-	StatusRejected      Status = "rejected"
-	StatusAutoApproved  Status = "auto_approved"
-	StatusWithdrawn     Status = "withdrawn" // by the submitter, or superseded by its resubmission
-	StatusExpired       Status = "expired"   // nobody decided in time: its own outcome, never a rejection
-)
-
-// Statuses lists every status in lifecycle order.
-var Statuses = []Status{StatusSubmitted, StatusAssessing, StatusPendingReview, StatusNeedsInfo, StatusApproved,
-	StatusRejected, StatusAutoApproved, StatusWithdrawn, StatusExpired}
-
-var transitions = map[Status][]Status{
-	StatusSubmitted:     {StatusAssessing, StatusPendingReview, StatusAutoApproved},
-	StatusAssessing:     {StatusPendingReview, StatusAutoApproved},
-	StatusPendingReview: {StatusApproved, StatusRejected, StatusNeedsInfo, StatusWithdrawn, StatusExpired},
-	StatusNeedsInfo:     {StatusPendingReview, StatusWithdrawn},
-}
-
-// CanTransition reports whether an expense may move from s to next.
-func (s Status) CanTransition(next Status) bool { return slices.Contains(transitions[s], next) }
-
-// Final reports whether no further change can happen.
-func (s Status) Final() bool { return len(transitions[s]) == 0 }
-
-// Resubmittable reports whether the submitter may edit an expense in status s and submit it
-// again as a new expense: after a rejection or an expiry, or instead of answering a question.
-func (s Status) Resubmittable() bool {
-	return s == StatusRejected || s == StatusExpired || s == StatusNeedsInfo
-}
-
 // CheckResubmit says why user may not edit e and submit it again as a new expense, or returns
 // nil: only its submitter may, only once, and only when it was rejected, expired or is waiting
 // for their answer to a question. The error is EFORBIDDEN or ECONFLICT.
@@ -67,24 +23,6 @@ func (e Expense) CheckResubmit(user string) error {
 			e.ID, strings.ToLower(e.Status.Label()))
 	}
 	return nil
-}
-
-// Withdrawable reports whether the submitter may withdraw an expense in status s.
-func (s Status) Withdrawable() bool { return s.CanTransition(StatusWithdrawn) }
-
-// Label is the status as a person reads it.
-func (s Status) Label() string {
-	switch s {
-	case StatusPendingReview:
-		return "Pending review"
-	case StatusAutoApproved:
-		return "Auto-approved"
-	case StatusNeedsInfo:
-		return "Needs info"
-	case "":
-		return "Unknown"
-	}
-	return strings.ToUpper(string(s[:1])) + string(s[1:])
 }
 
 // Categories a submitter can choose; "other" catches the rest.
@@ -339,6 +277,7 @@ func Decided(e Expense) *Error {
 		return Errorf(ECONFLICT, "Expense #%d was withdrawn by its submitter; there is nothing left to decide.", e.ID)
 	case StatusNeedsInfo:
 		return Errorf(ECONFLICT, "Expense #%d is waiting for its submitter to answer a question; it comes back to the reviewers with the answer.", e.ID)
+	case StatusSubmitted, StatusAssessing, StatusPendingReview, StatusApproved, StatusRejected, StatusAutoApproved:
 	}
 	return Errorf(ECONFLICT, "Expense #%d was already %s.", e.ID, strings.ToLower(e.Status.Label()))
 }

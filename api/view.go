@@ -89,7 +89,7 @@ func (s *Server) view(ctx context.Context, e expensebot.Expense, full bool) expe
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Links: linksV{Self: selfLink(e.ID)},
 		ResubmitOf: e.ResubmitOf, ResubmittedAs: e.ResubmittedAs,
 	}
-	if e.Status == expensebot.StatusNeedsInfo {
+	if e.Status.Info().Submitter.Has(expensebot.ActAnswer) {
 		v.Question = &questionV{By: e.QuestionBy, For: e.QuestionFor, Text: e.Question, AskedAt: e.PausedAt}
 	}
 	if h := e.HomeAmount; h.Minor > 0 && h.Currency != "" && h.Currency != e.Amount.Currency {

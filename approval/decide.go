@@ -56,7 +56,7 @@ func (s *Service) authorize(ctx context.Context, user string, id int64, action s
 		return refuse(expensebot.Errorf(expensebot.EFORBIDDEN, "Only the configured reviewers (or their delegates while they are away) can approve, reject, ask about or comment on expenses."))
 	case e.SubmitterID == user:
 		return refuse(expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot decide your own expense; another reviewer must."))
-	case e.Status.Final(), e.Status == expensebot.StatusNeedsInfo:
+	case e.Status.Routed() && !e.Status.Info().Reviewers.Has(expensebot.ActDecide):
 		return e, "", expensebot.Decided(e)
 	}
 	return e, forWhom, nil

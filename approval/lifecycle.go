@@ -55,7 +55,7 @@ func (s *Service) OpenQuestion(ctx context.Context, user string, id int64) (expe
 		return e, err
 	case e.SubmitterID != user:
 		return e, expensebot.Errorf(expensebot.EFORBIDDEN, "Only the submitter of expense #%d can answer its question.", id)
-	case e.Status != expensebot.StatusNeedsInfo:
+	case !e.Status.Info().Submitter.Has(expensebot.ActAnswer):
 		return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d has no question waiting for an answer (it is %s).", id, strings.ToLower(e.Status.Label()))
 	}
 	return e, nil

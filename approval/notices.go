@@ -93,8 +93,8 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice, routed *expe
 	case expensebot.NoticeShareReceipt:
 		i := slices.IndexFunc(e.Receipts, func(r expensebot.Receipt) bool { return r.FileID == n.Text })
 		switch {
-		case i < 0 || s.cfg.Files == nil || e.Status == expensebot.StatusAutoApproved:
-			return nil, nil // nothing to share, or no reviewer to share it with
+		case i < 0 || s.cfg.Files == nil || !e.Status.Info().LiveCard:
+			return nil, nil // nothing to share, or no card to share it on (an automatic approval has no reviewer)
 		case e.ReviewMessageTS == "":
 			return nil, &RetryAfterError{Wait: 5 * time.Second, Err: errors.New("the card is not posted yet")}
 		}
@@ -116,7 +116,7 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice, routed *expe
 		if e.ReviewMessageTS == "" {
 			return nil, nil // no card to reply under (it could never be posted)
 		}
-		if n.Event == expensebot.EventReminded && e.Status != expensebot.StatusPendingReview {
+		if n.Event == expensebot.EventReminded && !e.Status.Info().Reviewers.Has(expensebot.ActDecide) {
 			return nil, nil // decided since: a late reminder would only confuse
 		}
 		if n.Event == expensebot.EventReminded || n.Event == expensebot.EventEscalated {

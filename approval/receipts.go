@@ -147,7 +147,7 @@ func (s *Service) toHome(m expensebot.Money) (expensebot.Money, bool) {
 // brought up to date. An expense not yet routed is left to its assessment, which reads the
 // receipts; a decided one keeps its decision.
 func (s *Service) reroute(ctx context.Context, e expensebot.Expense) (expensebot.Expense, error) {
-	if e.Status != expensebot.StatusPendingReview || e.FirstApprover != "" {
+	if !e.Status.Info().Reviewers.Has(expensebot.ActDecide) || e.FirstApprover != "" {
 		return e, nil
 	}
 	// The amount as converted when it was routed; the finance controls look again at the

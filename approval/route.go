@@ -62,7 +62,7 @@ func (s *Service) routed(ctx context.Context, g *routing) {
 		s.log.Info("expense routed", "expense_id", e.ID, "status", e.Status, "approvals_required", e.ApprovalsRequired)
 		s.cfg.Observer.Outcome(string(e.Status))
 		s.homes.Mark(e.SubmitterID)
-		if e.Status == expensebot.StatusPendingReview {
+		if e.Status.Info().Reviewers.Has(expensebot.ActDecide) {
 			s.homes.MarkReviewers()
 		}
 	}
@@ -78,7 +78,7 @@ func (s *Service) reassess(ctx context.Context, g *routing) bool {
 	case err != nil:
 		s.log.Error("read expense to assess again", "expense_id", g.ID, "err", err)
 		return false
-	case e.Status != expensebot.StatusSubmitted && e.Status != expensebot.StatusAssessing:
+	case e.Status.Routed():
 		return false // withdrawn, or routed by another instance whose hold began when ours ran out
 	}
 	select {

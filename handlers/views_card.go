@@ -81,7 +81,7 @@ func approvalMessage(e expensebot.Expense, receipts map[string]string, cards map
 	bs = append(bs, section(aiLine(e.Assessment)))
 	if len(e.ReviewReasons) > 0 {
 		heading := "*Why a person decides:*"
-		if e.Status == expensebot.StatusAutoApproved {
+		if e.Status.Info().Column == expensebot.ColumnAutomatic {
 			// A card approved after all, once its receipt was read: its reasons say why it could be.
 			heading = "*Why it was approved automatically:*"
 		}
@@ -93,7 +93,7 @@ func approvalMessage(e expensebot.Expense, receipts map[string]string, cards map
 	}
 	text := fmt.Sprintf("Expense #%d from <@%s>: %s, needs review", e.ID, e.SubmitterID, e.Amount)
 	switch {
-	case e.Status == expensebot.StatusPendingReview:
+	case e.Status.Info().Reviewers.Has(expensebot.ActDecide):
 		if e.ApprovalsRequired == 2 {
 			progress := "Needs 2 approvals from different reviewers · 0 of 2 so far"
 			if e.FirstApprover != "" {
@@ -102,7 +102,7 @@ func approvalMessage(e expensebot.Expense, receipts map[string]string, cards map
 			bs = append(bs, contextBlock(":busts_in_silhouette: "+progress))
 		}
 		bs = append(bs, reviewButtons(fmt.Sprintf("expense-%d-actions", e.ID), e))
-	case e.Status == expensebot.StatusNeedsInfo:
+	case e.Status.Info().Submitter.Has(expensebot.ActAnswer):
 		text = fmt.Sprintf("Expense #%d from <@%s>: %s, waiting for an answer", e.ID, e.SubmitterID, e.Amount)
 		bs = append(bs, slack.NewDividerBlock(),
 			section(fmt.Sprintf(":question: *Waiting for <@%s>'s answer* to a question from %s, asked at %s:", e.SubmitterID, who(e.QuestionBy, e.QuestionFor), slackDate(e.PausedAt))),
@@ -166,6 +166,8 @@ func outcomeLine(e expensebot.Expense) string {
 		return fmt.Sprintf(":leftwards_arrow_with_hook: *Withdrawn* by <@%s> at %s", e.SubmitterID, slackDate(e.DecidedAt))
 	case expensebot.StatusExpired:
 		return fmt.Sprintf(":hourglass: *Expired* at %s: nobody decided it in time. This is not a rejection; the submitter can edit and resubmit it.", slackDate(e.DecidedAt))
+	case expensebot.StatusSubmitted, expensebot.StatusAssessing, expensebot.StatusPendingReview, expensebot.StatusNeedsInfo:
+		// Not decided: the card shows its buttons or its question instead.
 	}
 	return e.Status.Label()
 }
@@ -199,6 +201,9 @@ func alreadyDecided(e expensebot.Expense) string {
 			e.ID, slackDate(e.DecidedAt), e.SubmitterID)
 	case expensebot.StatusWithdrawn:
 		return fmt.Sprintf("Expense #%d was withdrawn by <@%s> at %s; there is nothing left to decide.", e.ID, e.SubmitterID, slackDate(e.DecidedAt))
+	case expensebot.StatusSubmitted, expensebot.StatusAssessing, expensebot.StatusPendingReview, expensebot.StatusNeedsInfo,
+		expensebot.StatusApproved, expensebot.StatusRejected, expensebot.StatusAutoApproved:
+		// Decided by someone, said below.
 	}
 	by := "policy"
 	if e.DecidedBy != "" && e.DecidedBy != expensebot.ActorPolicy {

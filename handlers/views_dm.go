@@ -97,7 +97,7 @@ func commentNotice(e expensebot.Expense, n expensebot.Notice, dm bool) Message {
 	}
 	head := fmt.Sprintf(":question: %s has a question about your expense #%d (%s, %s):", asker, e.ID, e.Amount, inline(e.Description, 80))
 	bs := []slack.Block{section(head), userText(n.Text)}
-	if e.Status == expensebot.StatusNeedsInfo {
+	if e.Status.Info().Submitter.Has(expensebot.ActAnswer) {
 		bs = append(bs, questionButtons(fmt.Sprintf("dm-%d-question", e.ID), e),
 			contextBlock("The reviewers wait for your reply. You can also change the expense and submit it again, or withdraw it."))
 	}

@@ -43,11 +43,11 @@ func homeView(h home.View) slack.HomeTabViewRequest {
 	for _, e := range h.Mine {
 		line := section(statusLine(e))
 		switch {
-		case e.Status.Resubmittable() && e.Status != expensebot.StatusNeedsInfo && e.ResubmittedAs == 0:
+		case e.Status.Final() && e.Status.Resubmittable() && e.ResubmittedAs == 0:
 			line.Accessory = slack.NewAccessory(editButton(e))
 		case e.Status == expensebot.StatusPendingReview:
 			line.Accessory = slack.NewAccessory(withdrawButton(e))
-		case !e.Status.Final():
+		case e.Status.Info().Submitter.Has(expensebot.ActAttach):
 			line.Accessory = attachButton(e) // a receipt can be added until it is decided
 		}
 		bs = append(bs, line)

@@ -30,8 +30,8 @@ func insightBlocks(s *report.Summary) []slack.Block {
 		if name == "" {
 			name = "All"
 		}
-		line := fmt.Sprintf("*%s:* %d routed · %d automatic · %d to people (%d approved, %d rejected, %d waiting)",
-			inline(name, 40), l.Routed, l.AutoApproved, l.ToPeople, l.Approved, l.Rejected, l.Pending)
+		line := fmt.Sprintf("*%s:* %d routed · %d automatic · %d to people (%s)",
+			inline(name, 40), l.Routed, l.AutoApproved, l.ToPeople, toPeople(l))
 		if l.AdvisedApprove > 0 {
 			line += fmt.Sprintf(" · people agreed with the AI's approve %d of %d", l.AgreedApprove, l.AdvisedApprove)
 		}
@@ -85,4 +85,19 @@ func whatIfLine(ts []report.Threshold) string {
 		return fmt.Sprintf("Minimum AI confidence now %.2f; ", t.MinConfidence) + strings.Join(parts, "; ")
 	}
 	return ""
+}
+
+// toPeople splits a line's "to people" into its columns, each named only when it has expenses
+// (approved, rejected and waiting always), so that they add up to it.
+func toPeople(l report.Line) string {
+	parts := []string{fmt.Sprintf("%d approved", l.Approved), fmt.Sprintf("%d rejected", l.Rejected), fmt.Sprintf("%d waiting", l.Pending)}
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{l.NeedsInfo, "waiting for an answer"}, {l.Withdrawn, "withdrawn"}, {l.Expired, "expired"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

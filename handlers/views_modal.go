@@ -124,7 +124,7 @@ func expenseForm(currency string, today time.Time, receipts receiptRule, old *ex
 		modal.PrivateMetadata = jsonString(expenseMeta{ResubmitOf: old.ID, Receipts: old.ReceiptFileIDs})
 		why := fmt.Sprintf("*Resubmitting #%d* (%s): it is submitted again as a new expense, checked afresh, and linked to #%d.",
 			old.ID, strings.ToLower(old.Status.Label()), old.ID)
-		if old.Status == expensebot.StatusNeedsInfo {
+		if old.Status.Withdrawable() {
 			why += fmt.Sprintf(" #%d is withdrawn.", old.ID)
 		}
 		head = append(head, section(why))

@@ -59,7 +59,9 @@ func receiptOutcome(e expensebot.Expense) string {
 		tail = ":eyes: A reviewer decides it; the receipt is on their card."
 	case expensebot.StatusSubmitted, expensebot.StatusAssessing:
 		tail = ":hourglass_flowing_sand: It is being checked now; I'll DM you the outcome."
-	default:
+	case expensebot.StatusNeedsInfo:
+		tail = ":question: A reviewer is waiting for your answer to their question; the receipt is on their card."
+	case expensebot.StatusApproved, expensebot.StatusRejected, expensebot.StatusWithdrawn, expensebot.StatusExpired:
 		tail = fmt.Sprintf("It was already %s; the receipt is kept with it.", strings.ToLower(e.Status.Label()))
 	}
 	return head + "\n" + strings.Join(lines, "\n") + "\n" + tail

@@ -44,17 +44,17 @@ func controls(e expensebot.Expense, h History, r Rules, lim limits) (reasons []s
 	sum, month := amount, amount
 	day := date(e.IncurredOn)
 	for _, o := range h {
-		if o.ID == e.ID || o.SubmitterID != e.SubmitterID {
+		// Only open and owed money counts (rejected, withdrawn and expired never do), and a
+		// resubmission replaces the expense it resubmits rather than repeating it.
+		if o.ID == e.ID || o.ID == e.ResubmitOf || o.SubmitterID != e.SubmitterID || !o.Status.Info().Counts {
 			continue
 		}
 		apart := absDuration(date(o.IncurredOn).Sub(day))
-		// A claim rejected before and made again is still worth a second look: it is how a
-		// refusal would be worked around.
 		if o.Amount == e.Amount && apart <= duplicateWindow && similar(o.Description, e.Description) {
 			dups = append(dups, o)
 		}
-		if o.Status == expensebot.StatusRejected || o.Category != e.Category {
-			continue // a rejected expense is not paid, so it adds to no total
+		if o.Category != e.Category {
+			continue
 		}
 		v, ok := homeValue(o, r.Currency)
 		if !ok {

@@ -43,8 +43,21 @@ func TestControls(t *testing.T) {
 			History{past(7, 8400, "meals", "team dinner luigis", -1, auto)}, "possible_duplicate", "possibly claimed twice: #7 has the same amount", "7"},
 		{"shorter description within the longer", claim(8400, "meals", "Dinner"),
 			History{past(7, 8400, "meals", "Dinner with the Acme team", 0, auto)}, "possible_duplicate", "", "7"},
+		// Only open and owed money counts: a claim that was rejected, withdrawn or expired is
+		// not paid, so making it again pays it once (a reviewer sees the history on the card).
 		{"rejected then claimed again", claim(8400, "meals", "Team dinner"),
-			History{past(7, 8400, "meals", "Team dinner", 0, expensebot.StatusRejected)}, "possible_duplicate", "", "7"},
+			History{past(7, 8400, "meals", "Team dinner", 0, expensebot.StatusRejected)}, "", "", ""},
+		{"withdrawn then claimed again", claim(8400, "meals", "Team dinner"),
+			History{past(7, 8400, "meals", "Team dinner", 0, expensebot.StatusWithdrawn)}, "", "", ""},
+		{"expired then claimed again", claim(8400, "meals", "Team dinner"),
+			History{past(7, 8400, "meals", "Team dinner", 0, expensebot.StatusExpired)}, "", "", ""},
+		{"a resubmission is not a duplicate of what it replaces", func() expensebot.Expense {
+			e := claim(8400, "meals", "Team dinner")
+			e.ResubmitOf = 7
+			return e
+		}(), History{past(7, 8400, "meals", "Team dinner", 0, expensebot.StatusNeedsInfo)}, "", "", ""},
+		{"a question waiting still counts", claim(8400, "meals", "Team dinner"),
+			History{past(7, 8400, "meals", "Team dinner", 0, expensebot.StatusNeedsInfo)}, "possible_duplicate", "", "7"},
 		{"same amount, two days apart", claim(8400, "meals", "Team dinner"),
 			History{past(7, 8400, "meals", "Team dinner", -2, auto)}, "", "", ""},
 		{"same amount, other description", claim(2000, "transport", "Parking at the office"),
@@ -89,6 +102,10 @@ func TestControls(t *testing.T) {
 			}()}, "", "", ""},
 		{"a rejected part does not add up", claim(50000, "equipment", "Chair"),
 			History{past(8, 50000, "equipment", "Desk", 0, expensebot.StatusRejected)}, "", "", ""},
+		{"a withdrawn part does not add up", claim(50000, "equipment", "Chair"),
+			History{past(8, 50000, "equipment", "Desk", 0, expensebot.StatusWithdrawn)}, "", "", ""},
+		{"an expired part does not add up", claim(50000, "equipment", "Chair"),
+			History{past(8, 50000, "equipment", "Desk", 0, expensebot.StatusExpired)}, "", "", ""},
 		{"a part over the limit was reviewed on its own", claim(50000, "equipment", "Chair"),
 			History{past(8, 120000, "equipment", "Desk", 0, expensebot.StatusApproved)}, "", "", ""},
 		{"the claim itself over the limit is not a split", claim(120000, "equipment", "Chair"),
@@ -103,6 +120,12 @@ func TestControls(t *testing.T) {
 			History{past(10, 150000, "travel", "Hotel", -20, expensebot.StatusApproved)}, "", "", ""},
 		{"a rejected expense does not count", claim(60000, "travel", "Train to Leeds"),
 			History{past(10, 150000, "travel", "Hotel", -5, expensebot.StatusRejected)}, "", "", ""},
+		{"a withdrawn expense does not count", claim(60000, "travel", "Train to Leeds"),
+			History{past(10, 150000, "travel", "Hotel", -5, expensebot.StatusWithdrawn)}, "", "", ""},
+		{"an expired expense does not count", claim(60000, "travel", "Train to Leeds"),
+			History{past(10, 150000, "travel", "Hotel", -5, expensebot.StatusExpired)}, "", "", ""},
+		{"a pending expense counts", claim(60000, "travel", "Train to Leeds"),
+			History{past(10, 150000, "travel", "Hotel", -5, expensebot.StatusPendingReview)}, "over_monthly_max", "come to 2,100.00 USD with this one", ""},
 
 		{"a duplicate that is also a split", claim(60000, "equipment", "Standing desk"),
 			History{past(12, 60000, "equipment", "Standing desk", 0, auto)}, "possible_duplicate,possible_split", "", "12"},
@@ -189,5 +212,38 @@ func TestSimilar(t *testing.T) {
 		if got := similar(tt.a, tt.b); got != tt.want {
 			t.Errorf("similar(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
 		}
+	}
+}
+
+// TestEveryStatusInTheControls walks every status of the table through the finance controls: an
+// earlier claim of the same dinner, a part of the same purchase and an expense of the same month
+// weigh exactly when the table says the status counts (open or owed money). A status added later
+// is weighed as its row says.
+func TestEveryStatusInTheControls(t *testing.T) {
+	rules := defaults
+	rules.SplitWindow = 72 * time.Hour
+	monthly := usd(100000)
+	rules.Categories = map[string]CategoryRule{"travel": {MonthlyMax: &monthly}}
+	for _, st := range expensebot.Statuses {
+		t.Run(string(st), func(t *testing.T) {
+			for _, c := range []struct {
+				e    expensebot.Expense
+				h    expensebot.Expense
+				flag string
+			}{
+				{claim(8400, "meals", "Team dinner"), past(7, 8400, "meals", "Team dinner", 0, st), expensebot.FlagPossibleDuplicate},
+				{claim(50000, "equipment", "Chair"), past(8, 50000, "equipment", "Desk", 1, st), expensebot.FlagPossibleSplit},
+				{claim(60000, "travel", "Train"), past(9, 60000, "travel", "Hotel", -5, st), expensebot.FlagOverMonthlyMax},
+			} {
+				r := Decide(c.e, confident(), History{c.h}, rules)
+				got := false
+				for _, f := range r.Findings {
+					got = got || f.Flag == c.flag
+				}
+				if want := st.Info().Counts; got != want {
+					t.Errorf("%s with a %s expense: flagged %v, want %v (%q)", c.flag, st, got, want, r.Reasons)
+				}
+			}
+		})
 	}
 }

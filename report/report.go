@@ -48,9 +48,13 @@ type Line struct {
 	Routed       int    `json:"routed"`        // routed in the period
 	AutoApproved int    `json:"auto_approved"` // of those, by the policy
 	ToPeople     int    `json:"to_people"`     // of those, sent to a person
-	Approved     int    `json:"approved"`      // by people
-	Rejected     int    `json:"rejected"`      // by people
-	Pending      int    `json:"pending"`       // waiting for people
+	// ToPeople is the sum of the columns below: every status has one (expensebot.StatusInfo.Column).
+	Approved  int `json:"approved"`   // by people
+	Rejected  int `json:"rejected"`   // by people
+	Pending   int `json:"pending"`    // waiting for people
+	NeedsInfo int `json:"needs_info"` // waiting for the submitter's answer to a question
+	Withdrawn int `json:"withdrawn"`  // by the submitter, or superseded by a resubmission
+	Expired   int `json:"expired"`    // nobody decided in time
 	// Of the expenses people decided, those the AI advised to approve, and how many of them
 	// people approved.
 	AdvisedApprove int `json:"advised_approve"`
@@ -131,7 +135,7 @@ func Summarize(in Input) Summary {
 			if advisedApprove(e) {
 				b := &s.Bands[band(e.Assessment.Confidence)]
 				b.Advised++
-				if e.Status == expensebot.StatusApproved {
+				if e.Status.Info().Column == expensebot.ColumnApproved {
 					b.Approved++
 				}
 			}
@@ -163,24 +167,34 @@ func Summarize(in Input) Summary {
 	return s
 }
 
+// count adds a routed expense to its line, in the column its status has.
 func count(l *Line, e expensebot.Expense) {
 	l.Routed++
-	if e.Status == expensebot.StatusAutoApproved {
+	column := e.Status.Info().Column
+	if column == expensebot.ColumnAutomatic {
 		l.AutoApproved++
 		return
 	}
 	l.ToPeople++
-	switch e.Status {
-	case expensebot.StatusApproved:
+	switch column {
+	case expensebot.ColumnApproved:
 		l.Approved++
-	case expensebot.StatusRejected:
+	case expensebot.ColumnRejected:
 		l.Rejected++
-	case expensebot.StatusPendingReview:
+	case expensebot.ColumnPending:
 		l.Pending++
+	case expensebot.ColumnNeedsInfo:
+		l.NeedsInfo++
+	case expensebot.ColumnWithdrawn:
+		l.Withdrawn++
+	case expensebot.ColumnExpired:
+		l.Expired++
+	case expensebot.ColumnAutomatic, expensebot.ColumnNotRouted:
+		// Counted above, or never here: Summarize counts only routed expenses.
 	}
 	if byPerson(e) && advisedApprove(e) {
 		l.AdvisedApprove++
-		if e.Status == expensebot.StatusApproved {
+		if column == expensebot.ColumnApproved {
 			l.AgreedApprove++
 		}
 	}
@@ -203,11 +217,11 @@ func whatIf(rp *Replayer, period []expensebot.Expense, r policy.Rules) []Thresho
 				continue // the AI was off: no threshold changes a thing
 			}
 			auto := rp.Route(e, rt).AutoApprove
-			was := e.Status == expensebot.StatusAutoApproved
+			was := e.Status.Info().Column == expensebot.ColumnAutomatic
 			switch {
 			case auto && !was:
 				out[i].NewlyAuto++
-				if e.Status == expensebot.StatusRejected {
+				if e.Status.Info().Column == expensebot.ColumnRejected {
 					out[i].NewlyRejected++
 				}
 			case !auto && was:
@@ -226,14 +240,16 @@ func InPeriod(e expensebot.Expense, from, until time.Time) bool {
 	return !e.CreatedAt.Before(from) && (until.IsZero() || e.CreatedAt.Before(until))
 }
 
-// Routed reports whether the policy has routed e: it is out of submitted and assessing.
+// Routed reports whether the policy has routed e: its status has a column in the report (it is
+// out of submitted and assessing).
 func Routed(e expensebot.Expense) bool {
-	return e.Status != expensebot.StatusSubmitted && e.Status != expensebot.StatusAssessing
+	return e.Status.Routed()
 }
 
-// byPerson reports whether a person decided e.
+// byPerson reports whether a reviewer decided e: approved or rejected by people.
 func byPerson(e expensebot.Expense) bool {
-	return (e.Status == expensebot.StatusApproved || e.Status == expensebot.StatusRejected) && !e.DecidedAt.IsZero()
+	c := e.Status.Info().Column
+	return (c == expensebot.ColumnApproved || c == expensebot.ColumnRejected) && !e.DecidedAt.IsZero()
 }
 
 func advisedApprove(e expensebot.Expense) bool {

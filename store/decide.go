@@ -125,9 +125,9 @@ func decidable(e expensebot.Expense, d expensebot.Decision) error {
 		return expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot decide your own expense #%d; another reviewer must.", e.ID)
 	case e.SubmitterID == d.OnBehalfOf:
 		return expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot decide expense #%d for its own submitter; another reviewer must.", e.ID)
-	case e.Status.Final(), e.Status == expensebot.StatusNeedsInfo:
+	case e.Status.Routed() && !e.Status.Info().Reviewers.Has(expensebot.ActDecide):
 		return expensebot.Decided(e)
-	case !e.Status.CanTransition(expensebot.StatusApproved):
+	case !e.Status.Info().Reviewers.Has(expensebot.ActDecide):
 		return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is not ready for review yet (%s).", e.ID, e.Status.Label())
 	case d.Outcome == expensebot.Approve && e.FirstApprover == d.Reviewer:
 		return expensebot.Errorf(expensebot.ECONFLICT, "You already gave the first approval of expense #%d; a second, different reviewer must approve it.", e.ID)
@@ -153,7 +153,7 @@ func (s *DB) Comment(ctx context.Context, id int64, user, text string) (expenseb
 		if err != nil {
 			return err
 		}
-		if e.Status != expensebot.StatusPendingReview {
+		if !e.Status.Info().Reviewers.Has(expensebot.ActComment) {
 			return expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is %s; comments are for pending expenses.", id, e.Status.Label())
 		}
 		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(id, expensebot.EventCommented, user, map[string]string{"comment": text})); err != nil {

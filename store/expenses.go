@@ -293,7 +293,7 @@ func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration)
 		return e, fmt.Errorf("store: start assessment of expense %d: %w", id, err)
 	}
 	if !took {
-		if e.Status == expensebot.StatusAssessing || e.Status == expensebot.StatusSubmitted {
+		if !e.Status.Routed() {
 			return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is being assessed.", id)
 		}
 		return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is already %s.", id, e.Status.Label())
@@ -424,7 +424,7 @@ func (s *DB) route(ctx context.Context, tx *sqlx.Tx, rt *expensebot.Routing, now
 			rt.Err = notFound(id)
 		case err != nil:
 			return nil, nil, err
-		case e.Status == expensebot.StatusSubmitted || e.Status == expensebot.StatusAssessing:
+		case !e.Status.Routed():
 			rt.Err = fmt.Errorf("store: route expense %d: %w", id, expensebot.ErrNewReceipts)
 		default:
 			rt.Err = expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d was already routed (%s).", id, e.Status.Label())

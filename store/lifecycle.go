@@ -76,9 +76,9 @@ func (s *DB) AskInfo(ctx context.Context, id int64, reviewer, onBehalfOf, questi
 		switch {
 		case e.SubmitterID == reviewer || e.SubmitterID == onBehalfOf:
 			return e, expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot ask about your own expense #%d; another reviewer must.", id)
-		case e.Status == expensebot.StatusNeedsInfo:
+		case e.Status.Info().Submitter.Has(expensebot.ActAnswer):
 			return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d already has a question waiting for its submitter's answer.", id)
-		case e.Status != expensebot.StatusPendingReview:
+		case !e.Status.Info().Reviewers.Has(expensebot.ActAsk):
 			return e, expensebot.Decided(e)
 		}
 		e, err := s.updated(ctx, tx, id, `status = ?, question = ?, question_by = ?, question_for = ?, paused_at = ?, updated_at = ?
@@ -113,7 +113,7 @@ func (s *DB) Answer(ctx context.Context, id int64, submitter, answer string, rem
 		switch {
 		case e.SubmitterID != submitter:
 			return e, expensebot.Errorf(expensebot.EFORBIDDEN, "Only the submitter of expense #%d can answer its question.", id)
-		case e.Status != expensebot.StatusNeedsInfo:
+		case !e.Status.Info().Submitter.Has(expensebot.ActAnswer):
 			return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d has no question waiting for an answer (it is %s).", id, strings.ToLower(e.Status.Label()))
 		}
 		paused := max(now.Sub(e.PausedAt), 0)
@@ -149,7 +149,7 @@ func (s *DB) Withdraw(ctx context.Context, id int64, submitter string) (expenseb
 		switch {
 		case e.SubmitterID != submitter:
 			return e, expensebot.Errorf(expensebot.EFORBIDDEN, "Only its submitter can withdraw expense #%d.", id)
-		case e.Status == expensebot.StatusSubmitted || e.Status == expensebot.StatusAssessing:
+		case !e.Status.Routed():
 			return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is still being checked; you can withdraw it once it is with a reviewer.", id)
 		case !e.Status.Withdrawable():
 			return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is already %s, so it cannot be withdrawn.", id, strings.ToLower(e.Status.Label()))

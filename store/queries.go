@@ -50,7 +50,8 @@ func (s *DB) History(ctx context.Context, user string, status expensebot.Status,
 // Questions returns one person's expenses waiting for their answer to a reviewer's question,
 // oldest question first.
 func (s *DB) Questions(ctx context.Context, user string) ([]expensebot.Expense, error) {
-	return s.list(ctx, "questions to "+user, "WHERE submitter_id = ? AND status = ? ORDER BY paused_at, id", user, expensebot.StatusNeedsInfo)
+	in, args := statusIn(func(i expensebot.StatusInfo) bool { return i.Submitter.Has(expensebot.ActAnswer) })
+	return s.list(ctx, "questions to "+user, "WHERE submitter_id = ? AND "+in+" ORDER BY paused_at, id", append([]any{user}, args...)...)
 }
 
 // MonthlyTotals returns one person's counts and sums per month (of the date incurred), status and
@@ -106,15 +107,17 @@ func (s *DB) MonthlyTotals(ctx context.Context, user string, since time.Time) ([
 
 // Pending returns expenses awaiting a reviewer, oldest first.
 func (s *DB) Pending(ctx context.Context, limit int) ([]expensebot.Expense, error) {
-	return s.list(ctx, "pending expenses", "WHERE status = ? ORDER BY created_at, id LIMIT ?", expensebot.StatusPendingReview, limit)
+	in, args := statusIn(func(i expensebot.StatusInfo) bool { return i.Reviewers.Has(expensebot.ActDecide) })
+	return s.list(ctx, "pending expenses", "WHERE "+in+" ORDER BY created_at, id LIMIT ?", append(args, limit)...)
 }
 
 // Unfinished returns expenses accepted but not yet routed, oldest first: submitted ones, and
 // those whose assessment's holder let its lease run out. It is the work to resume after a crash or
 // restart; an assessment another instance is doing is not in it.
 func (s *DB) Unfinished(ctx context.Context) ([]expensebot.Expense, error) {
-	return s.list(ctx, "unfinished expenses", "WHERE status IN (?, ?) AND (assessing_until IS NULL OR assessing_until < ?) ORDER BY id",
-		expensebot.StatusSubmitted, expensebot.StatusAssessing, s.now())
+	in, args := statusIn(func(i expensebot.StatusInfo) bool { return !i.Status.Routed() })
+	return s.list(ctx, "unfinished expenses", "WHERE "+in+" AND (assessing_until IS NULL OR assessing_until < ?) ORDER BY id",
+		append(args, s.now())...)
 }
 
 // Totals returns counts and sums per status and currency; a non-empty submitter narrows them to
@@ -233,4 +236,20 @@ func qualify(columns, alias string) string {
 		parts[i] = alias + strings.TrimSpace(p)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// statusIn is the condition "status IN (?, …)" and its arguments for the statuses of the table
+// that keep selects, so that a query that filters by what a status means follows the table
+// (expensebot.StatusInfo). The conditional updates of the state machine (pending_review →
+// needs_info, …) name their one status instead: a transition is from one status, by definition.
+func statusIn(keep func(expensebot.StatusInfo) bool) (string, []any) {
+	list := expensebot.StatusesWhere(keep)
+	if len(list) == 0 {
+		return "1 = 0", nil
+	}
+	args := make([]any, len(list))
+	for i, st := range list {
+		args[i] = st
+	}
+	return "status IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(list)), ", ") + ")", args
 }

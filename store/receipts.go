@@ -179,13 +179,10 @@ func (s *DB) AddReceipts(ctx context.Context, id int64, rs []expensebot.Receipt,
 	return e, nil
 }
 
-// hasCard reports whether e has an approval card, posted or queued: it was routed to a person.
+// hasCard reports whether e has a live approval card, posted or queued: it was routed to a
+// person, and its status keeps the card current ([expensebot.StatusInfo.LiveCard]).
 func hasCard(e expensebot.Expense) bool {
-	switch e.Status {
-	case expensebot.StatusPendingReview, expensebot.StatusApproved, expensebot.StatusRejected:
-		return e.ReviewChannel != ""
-	}
-	return false
+	return e.Status.Info().LiveCard && e.ReviewChannel != ""
 }
 
 // shareNotices put every receipt of expense id into its card's thread, after the card.

@@ -186,7 +186,7 @@ func (s *DB) supersede(ctx context.Context, tx *sqlx.Tx, old, resubmission expen
 	status, decidedBy, decidedAt := old.Status, old.DecidedBy, nullTime(old.DecidedAt)
 	events := []expensebot.AuditEvent{expensebot.NewEvent(old.ID, expensebot.EventResubmitted, resubmission.SubmitterID, map[string]any{"resubmitted_as": resubmission.ID})}
 	notices := []expensebot.Notice{{Kind: expensebot.NoticeUpdateReview, ExpenseID: old.ID, Event: expensebot.EventResubmitted, Actor: resubmission.SubmitterID}}
-	if old.Status == expensebot.StatusNeedsInfo {
+	if old.Status.Withdrawable() {
 		// The resubmission answers the question: the old expense leaves the reviewers' hands.
 		status, decidedBy, decidedAt = expensebot.StatusWithdrawn, resubmission.SubmitterID, nullTime(now)
 		events = append(events, expensebot.NewEvent(old.ID, expensebot.EventWithdrawn, resubmission.SubmitterID, map[string]any{"resubmitted_as": resubmission.ID}))

@@ -16,10 +16,11 @@ import (
 	"github.com/expensebot/expensebot/store"
 )
 
-// statusSets are the --status values of `expensebot expenses`: approved means approved by
-// anyone, a person or the policy, since both are owed.
+// statusSets are the --status values of `expensebot expenses`: approved means every status whose
+// money is owed (approved by a person or by the policy), as the status table says. The others
+// name their statuses: they are the words of the command line.
 var statusSets = map[string][]expensebot.Status{
-	"approved":      {expensebot.StatusApproved, expensebot.StatusAutoApproved},
+	"approved":      expensebot.StatusesWhere(func(i expensebot.StatusInfo) bool { return i.Owed }),
 	"auto_approved": {expensebot.StatusAutoApproved},
 	"rejected":      {expensebot.StatusRejected},
 	"decided":       {expensebot.StatusApproved, expensebot.StatusAutoApproved, expensebot.StatusRejected},

@@ -63,7 +63,7 @@ func simulate(ctx context.Context, cfg Config, args []string, stdout io.Writer) 
 		why      []string
 	}
 	var changes []change
-	replayed := 0
+	replayed, unknown := 0, 0
 	counts := map[string]int{}
 	for _, e := range list {
 		if !report.InPeriod(e, from, time.Time{}) || !report.Routed(e) {
@@ -71,28 +71,45 @@ func simulate(ctx context.Context, cfg Config, args []string, stdout io.Writer) 
 		}
 		replayed++
 		r := rp.Route(e, next)
-		if r.Channel == "" && !r.AutoApprove {
-			r.Channel = cfg.ApprovalsChannel
-		}
-		if len(r.Reviewers) == 0 && !r.AutoApprove {
-			r.Reviewers = cfg.Reviewers
+		was := storedRoute(e)
+		will := route{auto: r.AutoApprove, approvals: r.ApprovalsRequired, channel: r.Channel, reviewers: r.Reviewers}
+		if !r.AutoApprove {
+			// The default route is the configuration's. Without it (only DATABASE_URL set, as
+			// on a finance laptop) who decides and where is unknown: compare the rest.
+			if will.channel == "" {
+				will.channel = cfg.ApprovalsChannel
+			}
+			if len(will.reviewers) == 0 {
+				will.reviewers = cfg.Reviewers
+			}
+			if len(e.Reviewers) > 0 && (will.channel == "" || len(will.reviewers) == 0) {
+				unknown++
+				if will.channel == "" {
+					was.channel = ""
+				}
+				if len(will.reviewers) == 0 {
+					was.reviewers = nil
+				}
+			}
 		}
 		if len(e.Reviewers) == 0 {
 			// Routed before routes were stored, or automatically: compare what is known.
-			r.Channel, r.Reviewers = "", nil
+			will.channel, will.reviewers = "", nil
 		}
-		was, will := storedRoute(e), routeName(r.AutoApprove, r.ApprovalsRequired, r.Channel, r.Reviewers)
-		if was == will {
+		if was.same(will) {
 			continue
 		}
-		counts[was+" → "+will]++
-		changes = append(changes, change{e, was, will, r.Reasons})
+		counts[was.String()+" → "+will.String()]++
+		changes = append(changes, change{e, was.String(), will.String(), r.Reasons})
 	}
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	fmt.Fprintf(w, "Replayed %d expenses routed since %s through %s (rules version %s → %s), each with its stored AI assessment.\n",
 		replayed, from.Format(time.DateOnly), file, policy.Version(current, cfg.ApprovalsChannel, cfg.Reviewers), policy.Version(next, cfg.ApprovalsChannel, cfg.Reviewers))
 	fmt.Fprintf(w, "%d routes would change, %d would stay.\n", len(changes), replayed-len(changes))
+	if unknown > 0 {
+		fmt.Fprintf(w, "EXPENSEBOT_APPROVALS_CHANNEL or EXPENSEBOT_REVIEWERS is not set, so %d routes to the default reviewers were compared without who decides or where: set them as the bot has them to compare those too.\n", unknown)
+	}
 	kinds := make([]string, 0, len(counts))
 	for k := range counts {
 		kinds = append(kinds, k)
@@ -113,31 +130,58 @@ func simulate(ctx context.Context, cfg Config, args []string, stdout io.Writer) 
 	return nil
 }
 
-// storedRoute names the route an expense took: its status says whether it was automatic, and
-// the route stored with it who decides.
-func storedRoute(e expensebot.Expense) string {
-	channel := e.ReviewChannel
-	if len(e.Reviewers) == 0 {
-		channel = ""
-	}
-	return routeName(e.Status == expensebot.StatusAutoApproved, e.ApprovalsRequired, channel, e.Reviewers)
+// route is who decides an expense, as the comparison sees it: automatic, or one or two
+// approvals from whom and where. Expenses routed before routes were stored have no reviewers;
+// they compare by approvals.
+type route struct {
+	auto      bool
+	approvals int
+	channel   string
+	reviewers []string
 }
 
-// routeName names a route for the comparison: automatic, or one or two approvals from whom and
-// where. Expenses routed before routes were stored have no reviewers; they compare by approvals.
-func routeName(auto bool, approvals int, channel string, reviewers []string) string {
-	if auto {
+// storedRoute is the route an expense took: its status says whether it was automatic, and the
+// route stored with it who decides. Reviewers added by an escalation are not part of its route.
+func storedRoute(e expensebot.Expense) route {
+	r := route{auto: e.Status.Info().Column == expensebot.ColumnAutomatic, approvals: e.ApprovalsRequired, channel: e.ReviewChannel}
+	for _, id := range e.Reviewers {
+		if !slices.Contains(e.EscalatedTo, id) {
+			r.reviewers = append(r.reviewers, id)
+		}
+	}
+	if len(r.reviewers) == 0 {
+		r.channel = ""
+	}
+	return r
+}
+
+// who is the set of reviewers as one comparable, readable list: sorted, each once.
+func (r route) who() []string { return slices.Compact(slices.Sorted(slices.Values(r.reviewers))) }
+
+// same reports whether two routes send an expense the same way; wording does not matter: the
+// order reviewers are listed in, a reviewer listed twice, or the approvals an automatic route
+// would have needed.
+func (r route) same(o route) bool {
+	if r.auto || o.auto {
+		return r.auto == o.auto
+	}
+	return max(r.approvals, 1) == max(o.approvals, 1) && r.channel == o.channel && slices.Equal(r.who(), o.who())
+}
+
+// String names a route for people: "automatic", "two approvals by U1, U2 in C9".
+func (r route) String() string {
+	if r.auto {
 		return "automatic"
 	}
 	name := "one approval"
-	if approvals == 2 {
+	if r.approvals == 2 {
 		name = "two approvals"
 	}
-	if len(reviewers) > 0 {
-		name += " by " + strings.Join(slices.Sorted(slices.Values(reviewers)), ", ")
+	if who := r.who(); len(who) > 0 {
+		name += " by " + strings.Join(who, ", ")
 	}
-	if channel != "" {
-		name += " in " + channel
+	if r.channel != "" {
+		name += " in " + r.channel
 	}
 	return name
 }
