@@ -71,7 +71,7 @@ func redactURL(u string) string {
 // rules builds the policy from the configuration and the optional policy file.
 func rules(cfg Config) (policy.Rules, error) {
 	r := policy.Rules{Currency: cfg.Currency, AutoApproveMax: cfg.AutoApproveMax, ReviewMax: cfg.ReviewMax,
-		ReceiptRequiredOver: cfg.ReceiptRequiredOver, MinConfidence: cfg.MinConfidence, SplitWindow: cfg.SplitWindow}
+		ReceiptRequiredOver: cfg.ReceiptRequiredOver, MinConfidence: cfg.MinConfidence, SplitWindow: cfg.SplitWindow, MaxAge: cfg.MaxAge}
 	if cfg.PolicyFile != "" {
 		if err := r.LoadFile(cfg.PolicyFile); err != nil {
 			return r, fmt.Errorf("EXPENSEBOT_POLICY_FILE: %w", err)
