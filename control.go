@@ -94,6 +94,23 @@ func FlagsOf(e Expense) []string {
 	return out
 }
 
+// ReviewerEngaged reports whether, by the audit trail events of e, a reviewer has asked its
+// submitter a question or commented on it. From then on nothing automatic decides e: a receipt
+// or an answer returns it to a person, who may be waiting for exactly that.
+func ReviewerEngaged(e Expense, events []AuditEvent) bool {
+	for _, ev := range events {
+		switch ev.Kind {
+		case EventInfoRequested, EventInfoProvided:
+			return true
+		case EventCommented:
+			if ev.Actor != e.SubmitterID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // SpotCheck is an automatically approved expense drawn at random for a person to look at after
 // the fact. It is evidence, not a gate: the approval stands whatever the check finds.
 type SpotCheck struct {

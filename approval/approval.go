@@ -43,6 +43,8 @@ type Store interface {
 
 	// The finance controls and outputs.
 	Related(ctx context.Context, submitter string, exclude int64, from, to time.Time) ([]expensebot.Expense, error)
+	Receipted(ctx context.Context, from, to time.Time) ([]expensebot.Expense, error)
+	Events(ctx context.Context, expenseID int64) ([]expensebot.AuditEvent, error)
 	RelatedAll(ctx context.Context, submitters []string, from, to time.Time) (list []expensebot.Expense, complete bool, err error)
 	SpotCheck(ctx context.Context, id int64) (expensebot.SpotCheck, error)
 	SetSpotMessage(ctx context.Context, id int64, channel, ts string) error
