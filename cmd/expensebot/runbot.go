@@ -98,7 +98,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	logger.Info("database ready", "dialect", db.Dialect())
 	// Reads the file and the cached rates now; the URL is fetched by the workflow's Run, so that
 	// start-up never waits for the network.
-	book, err := rates.Open(ctx, rates.Config{Home: cfg.Currency, File: cfg.RatesFile, URL: cfg.RatesURL, MaxAge: cfg.RatesMaxAge}, db, logger)
+	book, err := rates.Open(ctx, rates.Config{Home: cfg.Currency, File: cfg.RatesFile, URL: cfg.RatesURL, MaxAge: cfg.RatesMaxAge, Band: r.Controls.Band()}, db, logger)
 	if err != nil {
 		return fmt.Errorf("EXPENSEBOT_RATES_FILE: %w", err)
 	}
