@@ -211,12 +211,13 @@ func ancestors(e expensebot.Expense, h History) map[int64]bool {
 }
 
 // duplicate reports whether o may be a claim of the same expense as e: incurred within the
-// duplicate window, and either carrying a receipt with the same facts read on it (anyone's), or
+// duplicate window, not withdrawn or expired (a rejected claim made again is still worth a
+// second look: it is how a refusal would be worked around), and either carrying a receipt with the same facts read on it (anyone's), or
 // the same submitter's with an amount within the tolerance and a similar description or the same
 // merchant on the receipts.
 func duplicate(e, o expensebot.Expense, r Rules, tol Tolerance, apart time.Duration) bool {
-	if apart > r.Controls.Window() {
-		return false
+	if apart > r.Controls.Window() || o.Status == expensebot.StatusWithdrawn || o.Status == expensebot.StatusExpired {
+		return false // nothing is paid for a withdrawn or expired claim: claiming again is no duplicate
 	}
 	if sameReceipt(e, o) {
 		return true
