@@ -628,7 +628,7 @@ func TestFourInstancesUnderLoad(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range small + large {
 		wg.Go(func() {
-			amount := 10 + i // auto-approved
+			amount := 10 + 2*i // auto-approved: more than the duplicate tolerance (1.00) apart
 			if i >= small {
 				amount = 2000 + i // to a reviewer
 			}

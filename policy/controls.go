@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -119,11 +120,7 @@ func HasFacts(e expensebot.Expense) bool {
 // counts reports whether an expense in status s adds to a total: money owed or that may still
 // be (rejected, withdrawn and expired never do).
 func counts(s expensebot.Status) bool {
-	switch s {
-	case expensebot.StatusRejected, expensebot.StatusWithdrawn, expensebot.StatusExpired:
-		return false
-	}
-	return true
+	return !slices.Contains([]expensebot.Status{expensebot.StatusRejected, expensebot.StatusWithdrawn, expensebot.StatusExpired}, s)
 }
 
 // controls applies the finance controls: possible duplicates, possible split purchases, and the
