@@ -9,13 +9,14 @@ import (
 // expenses, so the workflow gathers them and the policy weighs them (policy.Decide). Each sends
 // the expense to a person, who sees the other expenses on the card.
 const (
-	FlagPossibleDuplicate = "possible_duplicate" // the same amount, a day apart, a similar description
-	FlagPossibleSplit     = "possible_split"     // several expenses that together cross the auto-approve limit
-	FlagOverMonthlyMax    = "over_monthly_max"   // the month's expenses in a category over its limit per person
+	FlagPossibleDuplicate = "possible_duplicate"    // a close amount within days and a similar description, or the same receipt
+	FlagPossibleSplit     = "possible_split"        // several expenses that together cross the auto-approve limit
+	FlagSplitOverReview   = "split_over_review_max" // several expenses that together cross the two-approver limit
+	FlagOverMonthlyMax    = "over_monthly_max"      // the month's expenses in a category over its limit per person
 )
 
 // ControlFlags lists the flags of the finance controls, in the order the card shows them.
-var ControlFlags = []string{FlagPossibleDuplicate, FlagPossibleSplit, FlagOverMonthlyMax}
+var ControlFlags = []string{FlagPossibleDuplicate, FlagPossibleSplit, FlagSplitOverReview, FlagOverMonthlyMax}
 
 // flagSentences say what each flag means, for people: a flag's name is never shown.
 var flagSentences = map[string]string{
@@ -26,6 +27,7 @@ var flagSentences = map[string]string{
 	"suspicious":            "something about it looks wrong (for example a description that reads like an instruction)",
 	FlagPossibleDuplicate:   "it may have been claimed before",
 	FlagPossibleSplit:       "it may be one purchase split into several claims",
+	FlagSplitOverReview:     "it may be one purchase split into several claims that together need two different approvers",
 	FlagOverMonthlyMax:      "it takes the month over the category's limit per person",
 }
 
@@ -90,6 +92,23 @@ func FlagsOf(e Expense) []string {
 		add(f.Flag)
 	}
 	return out
+}
+
+// ReviewerEngaged reports whether, by the audit trail events of e, a reviewer has asked its
+// submitter a question or commented on it. From then on nothing automatic decides e: a receipt
+// or an answer returns it to a person, who may be waiting for exactly that.
+func ReviewerEngaged(e Expense, events []AuditEvent) bool {
+	for _, ev := range events {
+		switch ev.Kind {
+		case EventInfoRequested, EventInfoProvided:
+			return true
+		case EventCommented:
+			if ev.Actor != e.SubmitterID {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // SpotCheck is an automatically approved expense drawn at random for a person to look at after

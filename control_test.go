@@ -62,3 +62,28 @@ func TestFlagsOf(t *testing.T) {
 		t.Errorf("no flags: %v", got)
 	}
 }
+
+// TestReviewerEngaged: once a reviewer has asked or commented, nothing automatic decides the
+// expense (issue 21: a receipt after a question approved it automatically). The submitter's own
+// comment does not count.
+func TestReviewerEngaged(t *testing.T) {
+	e := Expense{ID: 1, SubmitterID: "UEMP"}
+	ev := func(kind, actor string) AuditEvent { return AuditEvent{ExpenseID: 1, Kind: kind, Actor: actor} }
+	tests := []struct {
+		name   string
+		events []AuditEvent
+		want   bool
+	}{
+		{"routed only", []AuditEvent{ev(EventSubmitted, "UEMP"), ev(EventRouted, ActorPolicy)}, false},
+		{"a question", []AuditEvent{ev(EventRouted, ActorPolicy), ev(EventInfoRequested, "UREV")}, true},
+		{"a question answered", []AuditEvent{ev(EventInfoRequested, "UREV"), ev(EventInfoProvided, "UEMP")}, true},
+		{"a reviewer's comment", []AuditEvent{ev(EventRouted, ActorPolicy), ev(EventCommented, "UREV")}, true},
+		{"the submitter's own comment", []AuditEvent{ev(EventRouted, ActorPolicy), ev(EventCommented, "UEMP")}, false},
+		{"a refused click", []AuditEvent{ev(EventRefused, "UOUT")}, false},
+	}
+	for _, tt := range tests {
+		if got := ReviewerEngaged(e, tt.events); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -71,9 +71,14 @@ type StatusInfo struct {
 	Open bool
 	// Owed: the company owes its submitter the money.
 	Owed bool
-	// Counts: its money counts toward monthly limits, possible splits and possible duplicates.
-	// Only open and owed (or paid) money does: rejected, withdrawn and expired never count.
+	// Counts: its money counts toward monthly limits and possible splits. Only open and owed
+	// (or paid) money does: rejected, withdrawn and expired never count.
 	Counts bool
+	// Compared: a new claim is compared with it for a possible duplicate. Everything that counts
+	// is, and so is a rejected claim: filing it again as a new expense, rather than resubmitting
+	// it, must reach a person who sees the rejection. Nothing was decided about a withdrawn or
+	// expired claim, so claiming it again is no duplicate.
+	Compared bool
 	// LiveCard: once it went to a reviewer, its approval card is kept current and receipts
 	// attached to it are shared in the card's thread. An automatic approval has no reviewer.
 	LiveCard bool
@@ -89,16 +94,16 @@ type StatusInfo struct {
 // names.
 var statusTable = []StatusInfo{
 	{Status: StatusSubmitted, Label: "Submitted", Next: []Status{StatusAssessing, StatusPendingReview, StatusAutoApproved},
-		Open: true, Counts: true, Submitter: ActAttach, Column: ColumnNotRouted},
+		Open: true, Counts: true, Compared: true, Submitter: ActAttach, Column: ColumnNotRouted},
 	{Status: StatusAssessing, Label: "Assessing", Next: []Status{StatusPendingReview, StatusAutoApproved},
-		Open: true, Counts: true, Submitter: ActAttach, Column: ColumnNotRouted},
+		Open: true, Counts: true, Compared: true, Submitter: ActAttach, Column: ColumnNotRouted},
 	{Status: StatusPendingReview, Label: "Pending review", Next: []Status{StatusApproved, StatusRejected, StatusNeedsInfo, StatusWithdrawn, StatusExpired},
-		Open: true, Counts: true, LiveCard: true, Reviewers: ActDecide | ActAsk | ActComment, Submitter: ActWithdraw | ActAttach, Column: ColumnPending},
+		Open: true, Counts: true, Compared: true, LiveCard: true, Reviewers: ActDecide | ActAsk | ActComment, Submitter: ActWithdraw | ActAttach, Column: ColumnPending},
 	{Status: StatusNeedsInfo, Label: "Needs info", Next: []Status{StatusPendingReview, StatusWithdrawn},
-		Open: true, Counts: true, LiveCard: true, Submitter: ActAnswer | ActWithdraw | ActResubmit | ActAttach, Column: ColumnNeedsInfo},
-	{Status: StatusApproved, Label: "Approved", Owed: true, Counts: true, LiveCard: true, Column: ColumnApproved},
-	{Status: StatusRejected, Label: "Rejected", LiveCard: true, Submitter: ActResubmit, Column: ColumnRejected},
-	{Status: StatusAutoApproved, Label: "Auto-approved", Owed: true, Counts: true, Column: ColumnAutomatic},
+		Open: true, Counts: true, Compared: true, LiveCard: true, Submitter: ActAnswer | ActWithdraw | ActResubmit | ActAttach, Column: ColumnNeedsInfo},
+	{Status: StatusApproved, Label: "Approved", Owed: true, Counts: true, Compared: true, LiveCard: true, Column: ColumnApproved},
+	{Status: StatusRejected, Label: "Rejected", Compared: true, LiveCard: true, Submitter: ActResubmit, Column: ColumnRejected},
+	{Status: StatusAutoApproved, Label: "Auto-approved", Owed: true, Counts: true, Compared: true, Column: ColumnAutomatic},
 	{Status: StatusWithdrawn, Label: "Withdrawn", LiveCard: true, Column: ColumnWithdrawn},
 	{Status: StatusExpired, Label: "Expired", LiveCard: true, Submitter: ActResubmit, Column: ColumnExpired},
 }
@@ -127,7 +132,7 @@ func (s Status) Info() StatusInfo {
 			return i
 		}
 	}
-	return StatusInfo{Status: s, Label: "Unknown", Counts: true}
+	return StatusInfo{Status: s, Label: "Unknown", Counts: true, Compared: true}
 }
 
 // Known reports whether s is a status of the table.

@@ -24,6 +24,8 @@ func TestStatusTable(t *testing.T) {
 			t.Errorf("%s: row %+v", st, i)
 		case (i.Open || i.Owed) && !i.Counts:
 			t.Errorf("%s: open or owed money must count toward the controls", st)
+		case i.Counts && !i.Compared:
+			t.Errorf("%s: counted money must also be compared for duplicates", st)
 		case !i.Open && (i.Reviewers.Has(ActDecide) || i.Submitter.Has(ActAnswer) || i.Submitter.Has(ActWithdraw)):
 			t.Errorf("%s: final, yet people may still decide, answer or withdraw it", st)
 		case i.Column == ColumnNotRouted && (i.Reviewers != 0 || i.LiveCard):
@@ -38,7 +40,7 @@ func TestStatusTable(t *testing.T) {
 		}
 	}
 	u := Status("archived").Info()
-	if u.Open || u.Owed || !u.Counts || u.Reviewers != 0 || u.Submitter != 0 || u.Label != "Unknown" {
+	if u.Open || u.Owed || !u.Counts || !u.Compared || u.Reviewers != 0 || u.Submitter != 0 || u.Label != "Unknown" {
 		t.Errorf("an unknown status = %+v: want final, counted, nothing allowed", u)
 	}
 }

@@ -23,6 +23,9 @@ import (
 type Histories interface {
 	Related(ctx context.Context, submitter string, exclude int64, from, to time.Time) ([]expensebot.Expense, error)
 	RelatedAll(ctx context.Context, submitters []string, from, to time.Time) (list []expensebot.Expense, complete bool, err error)
+	// Receipted returns anyone's expenses incurred between from and to whose receipts a model
+	// read, so that one bill is found whoever claims it.
+	Receipted(ctx context.Context, from, to time.Time) ([]expensebot.Expense, error)
 }
 
 // Store is what the workflow needs of persistence (*store.DB has it).
@@ -41,6 +44,7 @@ type Store interface {
 	ReleaseBlocked(ctx context.Context, channel string) (int, error)
 
 	Histories
+	Events(ctx context.Context, expenseID int64) ([]expensebot.AuditEvent, error)
 
 	// The spot checks.
 	SpotCheck(ctx context.Context, id int64) (expensebot.SpotCheck, error)

@@ -12,15 +12,48 @@ import (
 )
 
 // history gathers what the finance controls weigh about e: the submitter's other expenses around
-// it (policy.Span). Those not routed yet have no converted amount stored, so they are converted
-// here as e is, and count toward a total like the rest.
+// it (policy.Span), and anyone's receipts read around it (see receipted). Those not routed yet
+// have no converted amount stored, so they are converted here as e is, and count toward a total
+// like the rest.
 func (s *Service) history(ctx context.Context, e expensebot.Expense) (policy.History, error) {
 	from, to := policy.Span(e, s.cfg.Rules)
 	list, err := s.related.Related(ctx, e.SubmitterID, e.ID, from, to)
 	if err != nil {
 		return nil, err
 	}
+	list, err = s.receipted(ctx, e, list)
+	if err != nil {
+		return nil, err
+	}
 	return s.inHome(list), nil
+}
+
+// receipted adds to h, when a model read the facts of a receipt of e, the receipts read on
+// anyone's expenses within the duplicate window (policy.DuplicateSpan): the submitter's own get
+// theirs, and other people's are added, so that one bill claimed twice is found whoever claims it.
+func (s *Service) receipted(ctx context.Context, e expensebot.Expense, h []expensebot.Expense) ([]expensebot.Expense, error) {
+	if !policy.HasFacts(e) {
+		return h, nil
+	}
+	from, to := policy.DuplicateSpan(e, s.cfg.Rules)
+	others, err := s.store.Receipted(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	at := make(map[int64]int, len(h))
+	for i, o := range h {
+		at[o.ID] = i
+	}
+	for _, o := range others {
+		switch i, ok := at[o.ID]; {
+		case o.ID == e.ID:
+		case ok:
+			h[i].Receipts = o.Receipts
+		default:
+			h = append(h, o)
+		}
+	}
+	return h, nil
 }
 
 // inHome converts, for the controls, the amounts of the expenses not routed yet (they have none
@@ -68,7 +101,9 @@ func (s *Service) histories(ctx context.Context, es []expensebot.Expense) ([]pol
 					h = append(h, o)
 				}
 			}
-			hs[i] = s.inHome(h)
+			if h, errs[i] = s.receipted(ctx, e, h); errs[i] == nil {
+				hs[i] = s.inHome(h)
+			}
 		}
 	}
 	return hs, errs

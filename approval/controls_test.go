@@ -36,6 +36,10 @@ func (h historyStore) RelatedAll(context.Context, []string, time.Time, time.Time
 	return h.related, !h.cut, h.err
 }
 
+func (h historyStore) Receipted(context.Context, time.Time, time.Time) ([]expensebot.Expense, error) {
+	return nil, h.err
+}
+
 // route routes e alone, as the router routes a group of one.
 func (s *Service) routeOne(e expensebot.Expense, a *expensebot.Assessment) expensebot.Route {
 	hs, errs := s.histories(context.Background(), []expensebot.Expense{e})

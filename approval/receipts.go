@@ -160,6 +160,20 @@ func (s *Service) reroute(ctx context.Context, e expensebot.Expense) (expensebot
 		r.Reasons = append(r.Reasons, "the finance checks could not read the submitter's other expenses, so a person decides")
 	}
 	if r.AutoApprove {
+		// A reviewer who asked a question or commented is waiting for a person's decision, not
+		// the policy's: the receipt goes back to them. Unreadable events fail closed too.
+		events, err := s.store.Events(ctx, e.ID)
+		switch {
+		case err != nil:
+			s.log.Error("read audit trail before re-routing; a person will decide", "expense_id", e.ID, "err", err)
+			r.AutoApprove = false
+			r.Reasons = []string{"the expense's history could not be read, so a person decides"}
+		case expensebot.ReviewerEngaged(e, events):
+			r.AutoApprove = false
+			r.Reasons = []string{"a reviewer asked about or commented on it, so a person decides now that the receipt is here"}
+		}
+	}
+	if r.AutoApprove {
 		r.SpotCheck = s.drawSpotCheck()
 	}
 	r.Version = s.version

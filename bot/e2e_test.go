@@ -628,11 +628,13 @@ func TestFourInstancesUnderLoad(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range small + large {
 		wg.Go(func() {
-			amount := 10 + i // auto-approved
+			// Auto-approved: below the receipt limit (75.00) and 1.50 apart, more than the
+			// duplicate tolerance (1.00).
+			amount := fmt.Sprintf("%d.%02d", (1000+150*i)/100, (1000+150*i)%100)
 			if i >= small {
-				amount = 2000 + i // to a reviewer
+				amount = fmt.Sprint(2000 + i) // to a reviewer
 			}
-			if _, err := h.slack.Command(emp, general, "/expense", fmt.Sprintf("%d Load %d", amount, i)); err != nil {
+			if _, err := h.slack.Command(emp, general, "/expense", fmt.Sprintf("%s Load %d", amount, i)); err != nil {
 				t.Error(err)
 			}
 		})

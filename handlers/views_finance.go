@@ -40,7 +40,7 @@ func flagList(flags []string) string {
 func findingBlocks(e expensebot.Expense, cards map[int64]string) []slack.Block {
 	var bs []slack.Block
 	for _, f := range e.Findings {
-		lines := []string{fmt.Sprintf(":mag: *%s.*", sentence(expensebot.FlagSentence(f.Flag)))}
+		lines := []string{findingSentence(f, cards)}
 		for i, r := range f.Related {
 			if i == maxRelated {
 				lines = append(lines, fmt.Sprintf("…and %d more", len(f.Related)-maxRelated))
@@ -53,13 +53,40 @@ func findingBlocks(e expensebot.Expense, cards map[int64]string) []slack.Block {
 	return bs
 }
 
+// findingSentence says what a control found, as a sentence that links the other expenses it is
+// about: ":mag: *It may have been claimed before:* see #39 and #41." Each number links to its
+// card when it has one (cards: expense id → permalink), else it is plain #id.
+func findingSentence(f expensebot.Finding, cards map[int64]string) string {
+	if len(f.Related) == 0 {
+		return fmt.Sprintf(":mag: *%s.*", sentence(expensebot.FlagSentence(f.Flag)))
+	}
+	var refs []string
+	for i, r := range f.Related {
+		if i == maxRelated {
+			refs = append(refs, fmt.Sprintf("%d more", len(f.Related)-maxRelated))
+			break
+		}
+		refs = append(refs, expenseRef(r.ID, cards[r.ID]))
+	}
+	list := refs[0]
+	if len(refs) > 1 {
+		list = strings.Join(refs[:len(refs)-1], ", ") + " and " + refs[len(refs)-1]
+	}
+	return fmt.Sprintf(":mag: *%s:* see %s.", sentence(expensebot.FlagSentence(f.Flag)), list)
+}
+
+// expenseRef is "#12", linked to card when there is one.
+func expenseRef(id int64, card string) string {
+	if card != "" {
+		return fmt.Sprintf("<%s|#%d>", card, id)
+	}
+	return fmt.Sprintf("#%d", id)
+}
+
 // relatedLine is one other expense: "#12 · 84.00 USD · meals · 20 Nov 2026 · Team dinner ·
 // Auto-approved", its number linked to its card.
 func relatedLine(r expensebot.Related, card string) string {
-	id := fmt.Sprintf("#%d", r.ID)
-	if card != "" {
-		id = "<" + card + "|" + id + ">"
-	}
+	id := expenseRef(r.ID, card)
 	day := r.IncurredOn
 	if t, err := time.Parse(time.DateOnly, r.IncurredOn); err == nil {
 		day = t.Format("2 Jan 2006")

@@ -141,6 +141,13 @@ func TestViewsGolden(t *testing.T) {
 				{Flag: expensebot.FlagOverMonthlyMax},
 			}
 		}), links, map[int64]string{41: "https://slack.example/archives/CAPPROVALS/p1700000000000100"}),
+		"approval_split_over_review": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Amount, e.ApprovalsRequired = expensebot.Money{Minor: 590000, Currency: "USD"}, 2
+			e.ReviewReasons = []string{"possibly one purchase split up: with #40, expenses within 3 days of each other come to 12,100.00 USD, over 10,000.00 USD: two different reviewers must approve"}
+			e.Findings = []expensebot.Finding{{Flag: expensebot.FlagSplitOverReview, Related: []expensebot.Related{
+				related(40, "Laptops for the new team", expensebot.StatusApproved, "1700000000.000100"),
+			}}}
+		}), links, map[int64]string{40: "https://slack.example/archives/CAPPROVALS/p1700000000000100"}),
 		"spot_check": spotCheckMessage(with(func(e *expensebot.Expense) {
 			e.Amount, e.Status, e.DecidedBy, e.DecidedAt = expensebot.Money{Minor: 4250, Currency: "USD"}, expensebot.StatusAutoApproved, expensebot.ActorPolicy, decided
 			e.ReviewReasons = []string{"below 1,000.00 USD, AI approved with confidence 0.97 and raised no flag"}

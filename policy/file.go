@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/expensebot/expensebot"
 	"go.yaml.in/yaml/v3"
@@ -18,7 +19,8 @@ import (
 
 // The keys the policy file knows, in the order the README documents them.
 var (
-	fileKeys       = []string{"categories", "accounting"}
+	fileKeys       = []string{"categories", "accounting", "controls"}
+	controlKeys    = []string{"duplicate_window", "duplicate_tolerance", "duplicate_tolerance_min", "rate_band"}
 	categoryKeys   = []string{"auto_approve_max", "review_max", "receipt_required_over", "never_auto_approve", "routes", "monthly_max", "account"}
 	routeKeys      = []string{"over", "channel", "reviewers"}
 	accountingKeys = []string{"payable_account", "tax_type"}
@@ -44,21 +46,21 @@ func (r *Rules) parseFile(b []byte, name string) error {
 	var doc yaml.Node
 	err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc)
 	if errors.Is(err, io.EOF) { // no document at all: an empty policy
-		r.Categories, r.Accounting = map[string]CategoryRule{}, Accounting{}
+		r.Categories, r.Accounting, r.Controls = map[string]CategoryRule{}, Accounting{}, Controls{}
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("policy file:\n  %s", syntaxProblem(name, err))
 	}
 	p := fileParser{name: name, currency: r.Currency, merges: map[*yaml.Node][]entry{}}
-	cats, acc := map[string]CategoryRule{}, Accounting{}
+	cats, acc, ctl := map[string]CategoryRule{}, Accounting{}, Controls{}
 	if len(doc.Content) > 0 { // a document is never empty; this only keeps a surprise from panicking
-		cats, acc = p.file(doc.Content[0])
+		cats, acc, ctl = p.file(doc.Content[0])
 	}
 	if err := p.err(); err != nil {
 		return err
 	}
-	r.Categories, r.Accounting = cats, acc
+	r.Categories, r.Accounting, r.Controls = cats, acc, ctl
 	return nil
 }
 
@@ -119,12 +121,17 @@ func (p *fileParser) err() error {
 	return fmt.Errorf("policy file:\n  %s", strings.Join(lines, "\n  "))
 }
 
-func (p *fileParser) file(root *yaml.Node) (map[string]CategoryRule, Accounting) {
+func (p *fileParser) file(root *yaml.Node) (map[string]CategoryRule, Accounting, Controls) {
 	cats := map[string]CategoryRule{}
 	var acc Accounting
-	for _, e := range p.mapping(root, "", fileKeys, "a mapping with the keys categories and accounting") {
-		if e.key == "accounting" {
+	var ctl Controls
+	for _, e := range p.mapping(root, "", fileKeys, "a mapping with the keys categories, accounting and controls") {
+		switch e.key {
+		case "accounting":
 			acc = p.accounting(e.value, "accounting")
+			continue
+		case "controls":
+			ctl = p.controls(e.value, "controls")
 			continue
 		}
 		for _, c := range p.mapping(e.value, "categories", nil, "a mapping of categories to their rules") {
@@ -136,7 +143,96 @@ func (p *fileParser) file(root *yaml.Node) (map[string]CategoryRule, Accounting)
 			cats[c.key] = rule
 		}
 	}
-	return cats, acc
+	return cats, acc, ctl
+}
+
+// controls reads the finance controls' settings; a key left out keeps its default.
+func (p *fileParser) controls(n *yaml.Node, path string) Controls {
+	var c Controls
+	var share *int64
+	var floor *expensebot.Money
+	for _, e := range p.mapping(n, path, controlKeys, "a mapping of settings such as duplicate_window") {
+		at := path + "." + e.key
+		switch e.key {
+		case "duplicate_window":
+			text := p.scalar(e.value, at, "a duration such as 7d or 168h")
+			if text == "" {
+				break
+			}
+			d, err := parseDays(text)
+			if err != nil || d <= 0 {
+				p.addf(e.value, at, "want a positive duration such as 7d or 168h, got %q", text)
+				break
+			}
+			c.DuplicateWindow = d
+		case "duplicate_tolerance":
+			text := p.scalar(e.value, at, "a percentage such as 1%")
+			if text == "" {
+				break
+			}
+			bp, err := basisPoints(text)
+			if err != nil {
+				p.addf(e.value, at, "%v", err)
+				break
+			}
+			share = &bp
+		case "duplicate_tolerance_min":
+			floor = p.amount(e.value, at)
+		case "rate_band":
+			text := p.scalar(e.value, at, "a whole number such as 10")
+			if text == "" {
+				break
+			}
+			v, err := strconv.ParseInt(text, 10, 64)
+			if err != nil || v < 2 || v > 1000 {
+				p.addf(e.value, at, "want a whole number from 2 to 1000 (a new rate may be that many times the previous one, or that share of it), got %q", text)
+				break
+			}
+			c.RateBand = v
+		}
+	}
+	if share != nil || floor != nil {
+		t := c.Tolerance(p.currency)
+		if share != nil {
+			t.BasisPoints = *share
+		}
+		if floor != nil {
+			t.Min = *floor
+		}
+		c.DuplicateTolerance = &t
+	}
+	return c
+}
+
+// parseDays reads a Go duration, or a whole number of days written as 7d.
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		v, err := strconv.Atoi(n)
+		if err != nil || v > 3650 {
+			return 0, fmt.Errorf("not a number of days: %q", s)
+		}
+		return time.Duration(v) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// basisPoints reads a percentage with at most two decimals, such as 1%, 0.5 % or 2.25%, as
+// hundredths of a percent.
+func basisPoints(s string) (int64, error) {
+	n, ok := strings.CutSuffix(strings.TrimSpace(s), "%")
+	n = strings.TrimSpace(n)
+	whole, frac, _ := strings.Cut(n, ".")
+	bad := fmt.Errorf("want a percentage from 0%% to 100%% with at most two decimals, such as 1%%, got %q", s)
+	if !ok || whole == "" || len(frac) > 2 {
+		return 0, bad
+	}
+	frac += strings.Repeat("0", 2-len(frac))
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseInt(frac, 10, 64)
+	if err1 != nil || err2 != nil || w < 0 || f < 0 || w*100+f > 10000 {
+		return 0, bad
+	}
+	return w*100 + f, nil
 }
 
 func (p *fileParser) accounting(n *yaml.Node, path string) Accounting {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/expensebot/expensebot"
 )
@@ -18,7 +19,7 @@ var policyProblems = []struct {
 	want []string
 }{
 	{"unknown_key.yaml", []string{
-		`unknown_key.yaml:2: unknown key "categroies" (known: categories, accounting)`,
+		`unknown_key.yaml:2: unknown key "categroies" (known: categories, accounting, controls)`,
 		`unknown_key.yaml:7: categories.travel: unknown key "auto_aprove_max" (known: auto_approve_max, review_max, receipt_required_over, never_auto_approve, routes, monthly_max, account)`,
 	}},
 	{"bad_amounts.yaml", []string{
@@ -174,5 +175,51 @@ func TestPolicyFileNamesAreNotIDs(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `p.yaml:5: categories.travel.routes[0].channel: "#travel-approvals" is a name`) ||
 		!strings.Contains(err.Error(), `p.yaml:6: categories.travel.routes[0].reviewers[0]: "rita" is a name`) {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestPolicyFileControls reads the controls section: each setting, its defaults when left out,
+// and a mistake named with its line.
+func TestPolicyFileControls(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		window     time.Duration
+		tol        Tolerance
+		band       int64
+		err        string
+	}{
+		{"defaults", "categories: {}\n", 7 * 24 * time.Hour, Tolerance{100, usd(100)}, 10, ""},
+		{"every setting", "controls:\n  duplicate_window: 3d\n  duplicate_tolerance: 0.5%\n  duplicate_tolerance_min: 2.50\n  rate_band: 5\n",
+			72 * time.Hour, Tolerance{50, usd(250)}, 5, ""},
+		{"a Go duration", "controls:\n  duplicate_window: 36h\n", 36 * time.Hour, Tolerance{100, usd(100)}, 10, ""},
+		{"the floor alone", "controls:\n  duplicate_tolerance_min: 0.01\n", 7 * 24 * time.Hour, Tolerance{100, usd(1)}, 10, ""},
+		{"a bad window", "controls:\n  duplicate_window: a week\n", 0, Tolerance{}, 0, `p.yaml:2: controls.duplicate_window: want a positive duration`},
+		{"a bad share", "controls:\n  duplicate_tolerance: 1\n", 0, Tolerance{}, 0, `p.yaml:2: controls.duplicate_tolerance: want a percentage`},
+		{"a band of one", "controls:\n  rate_band: 1\n", 0, Tolerance{}, 0, `p.yaml:2: controls.rate_band: want a whole number from 2 to 1000`},
+		{"an unknown key", "controls:\n  duplicate_days: 3\n", 0, Tolerance{}, 0, `p.yaml:2: controls: unknown key "duplicate_days"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := defaults
+			err := r.parseFile([]byte(tt.yaml), "p.yaml")
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Controls.Window(); got != tt.window {
+				t.Errorf("window = %s, want %s", got, tt.window)
+			}
+			if got := r.Controls.Tolerance("USD"); got != tt.tol {
+				t.Errorf("tolerance = %+v, want %+v", got, tt.tol)
+			}
+			if got := r.Controls.Band(); got != tt.band {
+				t.Errorf("band = %d, want %d", got, tt.band)
+			}
+		})
 	}
 }

@@ -24,7 +24,11 @@ type Rules struct {
 	// SplitWindow is how close together expenses of one person in one category must have been
 	// incurred to count as a possible split purchase (EXPENSEBOT_SPLIT_WINDOW); 0 turns the check off.
 	SplitWindow time.Duration
-	Categories  map[string]CategoryRule
+	// MaxAge is how long after it was incurred an expense may still be approved automatically
+	// (EXPENSEBOT_MAX_AGE); older ones go to a person. 0 turns the check off.
+	MaxAge     time.Duration
+	Controls   Controls // the policy file's controls section
+	Categories map[string]CategoryRule
 	// Accounting says how the accounting export books expenses; it routes nothing, so it is left
 	// out of the rules' version.
 	Accounting Accounting `json:"-"`
@@ -97,9 +101,15 @@ func Decide(e expensebot.Expense, a *expensebot.Assessment, h History, r Rules) 
 		reasons = append(reasons, fmt.Sprintf("%s expenses are never approved automatically", e.Category))
 	}
 	reasons = append(reasons, aiReasons(a, r.MinConfidence)...)
-	found, findings := controls(e, h, r, lim)
+	if r.MaxAge > 0 && !e.CreatedAt.IsZero() && date(e.CreatedAt).Sub(date(e.IncurredOn)) > r.MaxAge {
+		reasons = append(reasons, fmt.Sprintf("incurred on %s, more than %s before it was submitted", e.IncurredOn.Format("2 Jan 2006"), window(r.MaxAge)))
+	}
+	found, findings, two := controls(e, h, r, lim)
 	reasons = append(reasons, found...)
 	route.Findings = findings
+	if two {
+		route.ApprovalsRequired = 2
+	}
 	for _, rr := range lim.routes {
 		if above(rr.Over) {
 			route.Channel, route.Reviewers = rr.Channel, rr.Reviewers

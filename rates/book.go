@@ -43,6 +43,9 @@ type Config struct {
 	Timeout time.Duration // limit for one fetch when Client is nil (default DefaultTimeout)
 	Client  *http.Client  // nil: a client with Timeout
 	Now     func() time.Time
+	// Band is how many times larger or smaller than the previous rate of the same pair a new one
+	// may be ([Table.Check]; default DefaultBand).
+	Band int64
 }
 
 // Book holds the current rates and converts money to the home currency with them. The rates
@@ -86,7 +89,7 @@ func Open(ctx context.Context, cfg Config, st Store, log *slog.Logger) (*Book, e
 	}
 	b := &Book{cfg: cfg, store: st, log: log}
 	if cfg.File != "" {
-		t, err := ReadFile(cfg.File)
+		t, err := b.readFile(nil)
 		if err != nil {
 			return nil, err
 		}
@@ -98,6 +101,9 @@ func Open(ctx context.Context, cfg Config, st Store, log *slog.Logger) (*Book, e
 		var t *Table
 		if err == nil && doc != nil {
 			t, err = ParseECB(doc)
+		}
+		if err == nil && t != nil {
+			err = t.Check(cfg.Now(), nil, cfg.Band)
 		}
 		switch {
 		case err != nil:
@@ -112,6 +118,18 @@ func Open(ctx context.Context, cfg Config, st Store, log *slog.Logger) (*Book, e
 		log.InfoContext(ctx, "no exchange rates configured (EXPENSEBOT_RATES_FILE, EXPENSEBOT_RATES_URL): expenses in other currencies always need two reviewers")
 	}
 	return b, nil
+}
+
+// readFile reads the rates file and checks it against prev, the rates it replaces (nil at start).
+func (b *Book) readFile(prev *Table) (*Table, error) {
+	t, err := ReadFile(b.cfg.File)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Check(b.cfg.Now(), prev, b.cfg.Band); err != nil {
+		return nil, fmt.Errorf("rates file %s: %w", b.cfg.File, err)
+	}
+	return t, nil
 }
 
 func (b *Book) logTable(ctx context.Context, msg string, t *Table) {
@@ -177,7 +195,7 @@ func (b *Book) Run(ctx context.Context) {
 func (b *Book) Refresh(ctx context.Context) error {
 	var errs []error
 	if b.cfg.File != "" {
-		if t, err := ReadFile(b.cfg.File); err != nil {
+		if t, err := b.readFile(b.file.Load()); err != nil {
 			errs = append(errs, err)
 		} else {
 			b.file.Store(t)
@@ -213,6 +231,9 @@ func (b *Book) fetch(ctx context.Context) error {
 		return fmt.Errorf("rates: fetch %s: the document is larger than %d bytes", b.cfg.URL, maxDocument)
 	}
 	t, err := ParseECB(doc)
+	if err == nil {
+		err = t.Check(b.cfg.Now(), b.fetched.Load(), b.cfg.Band)
+	}
 	if err != nil {
 		return fmt.Errorf("rates: fetch %s: %w", b.cfg.URL, err)
 	}

@@ -17,11 +17,15 @@ var (
 
 func usd(minor int64) expensebot.Money { return expensebot.Money{Minor: minor, Currency: "USD"} }
 
+// things describe x's expenses with words no two of which are alike: the duplicate control
+// compares descriptions of amounts within 1.00 of each other.
+var things = []string{"Apples", "Bread", "Chairs", "Diary", "Eagle poster", "Flute", "Grapes", "Honey", "Igloo kit", "Jelly", "Kettle", "Lamp"}
+
 // x is an expense of U1 submitted on day d of November with the AI's advice (confidence c,
 // decision approve), in status st; a person's decision took wait.
 func x(id int64, category string, minor int64, c float64, st expensebot.Status, wait time.Duration, flags ...string) expensebot.Expense {
 	created := start.AddDate(0, 0, int(id))
-	e := expensebot.Expense{ID: id, SubmitterID: "U1", Amount: usd(minor), Category: category, Description: "thing " + string(rune('a'+id)),
+	e := expensebot.Expense{ID: id, SubmitterID: "U1", Amount: usd(minor), Category: category, Description: things[id%int64(len(things))],
 		IncurredOn: created, CreatedAt: created, Status: st, ReceiptFileIDs: []string{"F"},
 		Assessment: &expensebot.Assessment{Decision: expensebot.AIApprove, Confidence: c, Flags: flags}}
 	switch st {

@@ -60,6 +60,41 @@ func (s *DB) RelatedAll(ctx context.Context, submitters []string, from, to time.
 	return list, len(list) < limit, nil
 }
 
+// Receipted returns anyone's expenses incurred between from and to (dates, both included) that
+// carry a receipt a model read, each with those receipts, oldest first and at most relatedLimit:
+// what the duplicate control compares a receipt's facts with.
+func (s *DB) Receipted(ctx context.Context, from, to time.Time) ([]expensebot.Expense, error) {
+	list, err := s.list(ctx, "expenses with receipts read",
+		"WHERE incurred_on >= ? AND incurred_on <= ? AND id IN (SELECT expense_id FROM receipts WHERE reading IS NOT NULL) ORDER BY id LIMIT ?",
+		dateOnly(from), dateOnly(to), relatedLimit)
+	if err != nil || len(list) == 0 {
+		return list, err
+	}
+	var rows []receiptRow
+	err = s.db.SelectContext(ctx, &rows, s.q(`SELECT r.expense_id, r.file_id, r.name, r.filetype, r.mimetype, r.size, r.sha256,
+		r.added_by, r.added_at, r.reading, r.duplicate_of, NULL AS dup_channel, NULL AS dup_ts
+		FROM receipts r JOIN expenses e ON e.id = r.expense_id
+		WHERE e.incurred_on >= ? AND e.incurred_on <= ? AND e.id <= ? AND r.reading IS NOT NULL ORDER BY r.expense_id, r.added_at, r.file_id`),
+		dateOnly(from), dateOnly(to), list[len(list)-1].ID)
+	if err != nil {
+		return nil, fmt.Errorf("store: receipts read between %s and %s: %w", from.Format(time.DateOnly), to.Format(time.DateOnly), err)
+	}
+	at := make(map[int64]int, len(list))
+	for i, e := range list {
+		at[e.ID] = i
+	}
+	for _, r := range rows {
+		if i, ok := at[r.ExpenseID]; ok {
+			rc, err := r.receipt()
+			if err != nil {
+				return nil, err
+			}
+			list[i].Receipts = append(list[i].Receipts, rc)
+		}
+	}
+	return list, nil
+}
+
 func dateOnly(t time.Time) time.Time {
 	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)

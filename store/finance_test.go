@@ -334,3 +334,43 @@ func TestExportStatusAtEachEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestReceipted: the duplicate control reads anyone's expenses incurred within the dates that
+// carry a receipt a model read, each with those receipts; one without a reading is left out.
+func TestReceipted(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+		submit := func(key, user string, d int) expensebot.Expense {
+			x := newExpense(key, user, 1000)
+			x.IncurredOn = day(d)
+			saved, _, err := db.Submit(ctx, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return saved
+		}
+		mine, theirs, unread, late := submit("a", "U1", 10), submit("b", "U2", 12), submit("c", "U3", 12), submit("d", "U2", 25)
+		for i, x := range []expensebot.Expense{mine, theirs, late} {
+			if _, err := db.AddReceipts(ctx, x.ID, []expensebot.Receipt{receiptOf("F"+itoa(i), string(rune('a'+i)))}, x.SubmitterID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		noReading := receiptOf("FU", "e")
+		noReading.Reading = nil
+		if _, err := db.AddReceipts(ctx, unread.ID, []expensebot.Receipt{noReading}, "U3"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Receipted(ctx, day(5), day(20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].ID != mine.ID || got[1].ID != theirs.ID {
+			t.Fatalf("receipted = %+v, want #%d and #%d", got, mine.ID, theirs.ID)
+		}
+		for _, x := range got {
+			if len(x.Receipts) != 1 || x.Receipts[0].Reading == nil || x.Receipts[0].Reading.Facts.Merchant == "" {
+				t.Errorf("#%d receipts = %+v", x.ID, x.Receipts)
+			}
+		}
+	})
+}

@@ -47,6 +47,7 @@ type Config struct {
 	RatesURL            string
 	RatesMaxAge         time.Duration
 	SplitWindow         time.Duration
+	MaxAge              time.Duration
 	SpotCheckRate       float64
 	Finance             []string
 	Workers             int
@@ -88,7 +89,8 @@ type environment struct {
 	RatesFile           text     `envconfig:"EXPENSEBOT_RATES_FILE" desc:"optional CSV or YAML file of exchange rates to the home currency"`
 	RatesURL            text     `envconfig:"EXPENSEBOT_RATES_URL" desc:"optional URL of the ECB's reference rates (eurofxref-daily.xml), fetched at start and daily"`
 	RatesMaxAge         duration `envconfig:"EXPENSEBOT_RATES_MAX_AGE" default:"168h" desc:"an exchange rate quoted longer ago than this is not used"`
-	SplitWindow         duration `envconfig:"EXPENSEBOT_SPLIT_WINDOW" default:"72h" desc:"one person's expenses in one category incurred this close together count as one purchase against the auto-approve limit; 0 turns the check off"`
+	SplitWindow         duration `envconfig:"EXPENSEBOT_SPLIT_WINDOW" default:"72h" desc:"one person's expenses, in any category, incurred this close together count as one purchase against the auto-approve and two-approver limits; 0 turns the check off"`
+	MaxAge              duration `envconfig:"EXPENSEBOT_MAX_AGE" default:"2160h" desc:"an expense submitted longer than this after it was incurred goes to a person; 0 turns the check off"`
 	SpotCheckRate       number   `envconfig:"EXPENSEBOT_SPOT_CHECK_RATE" default:"0.05" desc:"share (0..1) of automatic approvals drawn at random for a reviewer to spot-check; 0 turns spot checks off"`
 	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged"`
 	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests, and how many AI assessments, are worked on at once (each)"`
@@ -153,6 +155,9 @@ func (e *environment) validate() {
 	}
 	if u := e.RatesURL.raw; u != "" && !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
 		e.RatesURL.fail("must be an http(s) URL")
+	}
+	if e.MaxAge.d < 0 {
+		e.MaxAge.fail("must not be negative; 0 turns the check off")
 	}
 	if e.SplitWindow.d < 0 {
 		e.SplitWindow.fail("must not be negative; 0 turns the check off")
@@ -245,6 +250,7 @@ func (e *environment) config() Config {
 		RatesURL:            e.RatesURL.raw,
 		RatesMaxAge:         e.RatesMaxAge.d,
 		SplitWindow:         e.SplitWindow.d,
+		MaxAge:              e.MaxAge.d,
 		SpotCheckRate:       e.SpotCheckRate.v,
 		Finance:             e.Finance.ids,
 		Workers:             e.Workers.n,

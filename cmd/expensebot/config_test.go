@@ -176,6 +176,7 @@ var defaults = Config{
 	ExpireAfter:         336 * time.Hour,
 	RatesMaxAge:         168 * time.Hour,
 	SplitWindow:         72 * time.Hour,
+	MaxAge:              2160 * time.Hour,
 	SpotCheckRate:       0.05,
 	Workers:             8,
 	LogFormat:           "text",
@@ -210,7 +211,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"EXPENSEBOT_RATES_FILE", "rates.yaml",
 		"EXPENSEBOT_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml",
 		"EXPENSEBOT_RATES_MAX_AGE", "96h",
-		"EXPENSEBOT_SPLIT_WINDOW", "48h",
+		"EXPENSEBOT_SPLIT_WINDOW", "48h", "EXPENSEBOT_MAX_AGE", "720h",
 		"EXPENSEBOT_SPOT_CHECK_RATE", "0.1",
 		"EXPENSEBOT_FINANCE", "U0FIN, S0FINANCE",
 		"EXPENSEBOT_WORKERS", "16",
@@ -236,7 +237,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		HTTPAddr: "127.0.0.1:8080", APIClients: []api.Client{{Name: "billing", Token: "tok-billing-0123456789"},
 			{Name: "audit", Token: "tok-audit-0123456789", ReadAll: true}},
 		WebhookSecret: "whsec-0123456789abcdef", CallbackAllow: []string{"hooks.intranet", "10.0.0.5"},
-		SplitWindow: 48 * time.Hour, SpotCheckRate: 0.1, Finance: []string{"U0FIN", "S0FINANCE"},
+		SplitWindow: 48 * time.Hour, MaxAge: 720 * time.Hour, SpotCheckRate: 0.1, Finance: []string{"U0FIN", "S0FINANCE"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

@@ -95,6 +95,14 @@ func exportExpenses(ctx context.Context, cfg Config, args []string, stdout, stde
 	if err != nil {
 		return err
 	}
+	checks, err := db.SpotChecks(ctx, time.Time{})
+	if err != nil {
+		return err
+	}
+	list, held := holdFlagged(list, checks)
+	for _, h := range held {
+		fmt.Fprintf(stderr, "expensebot: held back expense #%d (%s): %s\n", h.e.ID, h.e.Amount, h.why)
+	}
 	people, err := db.People(ctx)
 	if err != nil {
 		return err
@@ -216,4 +224,32 @@ func (row ledgerRow) memo() string {
 		}
 	}
 	return m
+}
+
+// heldExpense is an expense the accounting export holds back, and why.
+type heldExpense struct {
+	e   expensebot.Expense
+	why string
+}
+
+// holdFlagged takes out of list the expenses whose spot check a reviewer flagged: the approval
+// stands, but the money is not booked as owed until a reviewer clears the finding. It returns
+// what is left to export and what is held, in list's order.
+func holdFlagged(list []expensebot.Expense, checks []expensebot.SpotCheck) (keep []expensebot.Expense, held []heldExpense) {
+	flagged := map[int64]expensebot.SpotCheck{}
+	for _, sc := range checks {
+		if sc.Status == expensebot.SpotCheckFlagged {
+			flagged[sc.ExpenseID] = sc
+		}
+	}
+	for _, e := range list {
+		sc, ok := flagged[e.ID]
+		if !ok {
+			keep = append(keep, e)
+			continue
+		}
+		held = append(held, heldExpense{e, fmt.Sprintf("its spot check was flagged by %s on %s: %q; it stays out of the export until a reviewer clears it",
+			sc.CheckedBy, sc.CheckedAt.UTC().Format(time.DateOnly), sc.Finding)})
+	}
+	return keep, held
 }

@@ -389,6 +389,55 @@ func TestMarkExported(t *testing.T) {
 	}
 }
 
+// TestFlaggedSpotCheckHeldBack: an automatic approval whose spot check a reviewer flagged is
+// not exported as an ordinary owed expense (issue 21): it is listed on stderr with the finding,
+// left out of the file and of the batch, and a confirmed one is exported as before.
+func TestFlaggedSpotCheckHeldBack(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			url := storetest.URL(t, engine)
+			seed(t, url)
+			ctx := context.Background()
+			db, err := store.OpenExisting(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			spot := func(key, description string, flag bool) expensebot.Expense {
+				e, _, err := db.Submit(ctx, expensebot.Expense{SubmitterID: "UALICE", IdempotencyKey: key, Amount: usd(2000), Category: "meals",
+					Description: description, IncurredOn: time.Now().UTC().AddDate(0, 0, -1)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e, err = db.Route(ctx, e.ID, &expensebot.Assessment{Decision: "approve", Confidence: 0.99, Model: "m"},
+					expensebot.Route{AutoApprove: true, Reasons: []string{"small"}, SpotCheck: &expensebot.SpotDraw{Rate: 1, Draw: 0.1, Selected: true}}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.ResolveSpotCheck(ctx, e.ID, "URITA", flag, "Receipt is for another date"); err != nil {
+					t.Fatal(err)
+				}
+				return e
+			}
+			flagged, confirmed := spot("flagged", "Lunch", true), spot("confirmed", "Coffee", false)
+			financeEnv(t, url)
+			out, err := runCmd(t, "expenses", "--mark-exported")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out, "held back expense #"+jsonInt(flagged.ID)+" (20.00 USD): its spot check was flagged by URITA") ||
+				!strings.Contains(out, `"Receipt is for another date"`) {
+				t.Errorf("stderr does not name the held expense:\n%s", out)
+			}
+			if strings.Contains(out, "\n"+jsonInt(flagged.ID)+",auto_approved,") || !strings.Contains(out, "\n"+jsonInt(confirmed.ID)+",auto_approved,") {
+				t.Errorf("the file:\n%s", out)
+			}
+			if left, _ := db.Expenses(ctx, store.ExpenseQuery{SkipExported: true, Statuses: statusSets["approved"]}); len(left) != 1 || left[0].ID != flagged.ID {
+				t.Errorf("left to export = %+v, want only the flagged one", left)
+			}
+		})
+	}
+}
+
 // TestReportCommand: the report counts per category, the agreement with the AI by confidence,
 // the what-ifs, flags as sentences and the median time; json carries the same.
 func TestReportCommand(t *testing.T) {

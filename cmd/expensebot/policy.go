@@ -31,8 +31,14 @@ func printPolicy(ctx context.Context, cfg Config, args []string, stdout io.Write
 	fmt.Fprintf(stdout, "two different approvers above %s\n", r.ReviewMax)
 	fmt.Fprintf(stdout, "receipt required above %s\n", r.ReceiptRequiredOver)
 	if r.SplitWindow > 0 {
-		fmt.Fprintf(stdout, "possible split purchase: one person's expenses in one category within %s of each other that together reach the auto-approve limit\n",
+		fmt.Fprintf(stdout, "possible split purchase: one person's expenses in any category within %s of each other that together reach the auto-approve limit, or exceed the two-approver limit\n",
 			strings.TrimSuffix(r.SplitWindow.String(), "0m0s"))
+	}
+	tol := r.Controls.Tolerance(r.Currency)
+	fmt.Fprintf(stdout, "possible duplicate: incurred within %s, amounts within %d.%02d %% or %s (whichever is larger) with a similar description or merchant, or anyone's receipt with the same facts\n",
+		strings.TrimSuffix(r.Controls.Window().String(), "0m0s"), tol.BasisPoints/100, tol.BasisPoints%100, tol.Min)
+	if r.MaxAge > 0 {
+		fmt.Fprintf(stdout, "expenses submitted more than %s after they were incurred go to a person\n", strings.TrimSuffix(r.MaxAge.String(), "0m0s"))
 	}
 	fmt.Fprintf(stdout, "approvals channel %s, reviewers %s\n", orNone(cfg.ApprovalsChannel), orNone(strings.Join(cfg.Reviewers, ", ")))
 	cats := slices.Sorted(func(yield func(string) bool) {

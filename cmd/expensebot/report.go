@@ -12,14 +12,16 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/policy"
 	"github.com/expensebot/expensebot/report"
 	"github.com/expensebot/expensebot/store"
 )
 
 // historyReach is how far before a period the replays read expenses: what the controls weigh
-// about the period's first expenses (their calendar month and the split window) lies in it.
+// about the period's first expenses (their calendar month, the split window and the default
+// duplicate window) lies in it.
 func historyReach(cfg Config) time.Duration {
-	return 32*24*time.Hour + max(cfg.SplitWindow, 24*time.Hour)
+	return 32*24*time.Hour + max(cfg.SplitWindow, policy.DefaultDuplicateWindow)
 }
 
 // loadPeriod reads, from a database that must exist, the expenses submitted in [from, until) and

@@ -71,7 +71,7 @@ func redactURL(u string) string {
 // rules builds the policy from the configuration and the optional policy file.
 func rules(cfg Config) (policy.Rules, error) {
 	r := policy.Rules{Currency: cfg.Currency, AutoApproveMax: cfg.AutoApproveMax, ReviewMax: cfg.ReviewMax,
-		ReceiptRequiredOver: cfg.ReceiptRequiredOver, MinConfidence: cfg.MinConfidence, SplitWindow: cfg.SplitWindow}
+		ReceiptRequiredOver: cfg.ReceiptRequiredOver, MinConfidence: cfg.MinConfidence, SplitWindow: cfg.SplitWindow, MaxAge: cfg.MaxAge}
 	if cfg.PolicyFile != "" {
 		if err := r.LoadFile(cfg.PolicyFile); err != nil {
 			return r, fmt.Errorf("EXPENSEBOT_POLICY_FILE: %w", err)
@@ -98,7 +98,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	logger.Info("database ready", "dialect", db.Dialect())
 	// Reads the file and the cached rates now; the URL is fetched by the workflow's Run, so that
 	// start-up never waits for the network.
-	book, err := rates.Open(ctx, rates.Config{Home: cfg.Currency, File: cfg.RatesFile, URL: cfg.RatesURL, MaxAge: cfg.RatesMaxAge}, db, logger)
+	book, err := rates.Open(ctx, rates.Config{Home: cfg.Currency, File: cfg.RatesFile, URL: cfg.RatesURL, MaxAge: cfg.RatesMaxAge, Band: r.Controls.Band()}, db, logger)
 	if err != nil {
 		return fmt.Errorf("EXPENSEBOT_RATES_FILE: %w", err)
 	}
