@@ -140,3 +140,26 @@ func TestPruneForgetsOldSeenEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimDoesNotSkipARowMerelyReferredTo: a transaction writing an audit event of an expense
+// holds only a key-share lock on it, and nobody is assessing it: the claim takes it.
+func TestClaimDoesNotSkipARowMerelyReferredTo(t *testing.T) {
+	db, other := openPostgresTwice(t)
+	e, _, err := db.Submit(ctx, newExpense("ref", "U1", 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "INSERT INTO audit_events (expense_id, kind, actor, at) VALUES ($1, 'commented', 'U2', now())", e.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if got, err := db.StartAssessment(wait, e.ID, time.Minute); err != nil || got.Status != expensebot.StatusAssessing {
+		t.Errorf("start the assessment: %s, %v; want it taken", got.Status, err)
+	}
+}

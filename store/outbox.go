@@ -75,10 +75,12 @@ func lane(alias string) string {
 
 // skipLocked ends a claim's SELECT on PostgreSQL: rows another instance is claiming this moment
 // are passed over rather than waited for, so a second instance neither waits nor gets a short
-// batch. SQLite has one writer at a time and no row locks.
+// batch. SQLite has one writer at a time and no row locks. The lock is the one the UPDATE takes
+// anyway (NO KEY UPDATE): FOR UPDATE would also count the key-share lock that inserting a row
+// referring to this one (an audit event of the expense) takes, and pass over rows nobody claims.
 func (s *DB) skipLocked(alias string) string {
 	if s.dialect == Postgres {
-		return " FOR UPDATE OF " + alias + " SKIP LOCKED"
+		return " FOR NO KEY UPDATE OF " + alias + " SKIP LOCKED"
 	}
 	return ""
 }
