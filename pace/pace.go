@@ -283,11 +283,11 @@ func (p *Permit) Done(r Result) {
 	after := float64(l.started - p.seq)
 	if h.LimitRequests > 0 && h.RemainingRequests >= 0 {
 		perSecond := float64(h.LimitRequests) / 60
-		l.req.sync(now, perSecond, float64(h.RemainingRequests), float64(h.RemainingRequests)+now.Sub(p.start).Seconds()*perSecond-after)
+		l.req.sync(now, perSecond, float64(h.RemainingRequests), now.Sub(p.start).Seconds()*perSecond, after)
 	}
 	if h.LimitTokens > 0 && h.RemainingTokens >= 0 {
 		perSecond := float64(h.LimitTokens) / 60
-		l.tok.sync(now, perSecond, float64(h.RemainingTokens), float64(h.RemainingTokens)+now.Sub(p.start).Seconds()*perSecond-(l.tokens-p.tokens))
+		l.tok.sync(now, perSecond, float64(h.RemainingTokens), now.Sub(p.start).Seconds()*perSecond, l.tokens-p.tokens)
 	}
 	fresh := p.seq > l.decreased // started after the last decrease: its news is new
 	switch {
@@ -396,12 +396,13 @@ func (b *bucket) levelAt(now time.Time) float64 {
 	return min(b.capacity, b.level+now.Sub(b.at).Seconds()*b.rate)
 }
 
-// sync sets the level to what the provider's latest answer implies; remaining is what the answer
-// said was left, which bounds what the bucket is taken to hold when full.
-func (b *bucket) sync(now time.Time, perSecond, remaining, level float64) {
+// sync sets the level to what the provider's latest answer implies: remaining was left when the
+// call arrived, refilled since is what the rate has added (a full bucket adds nothing), and since
+// then we started calls that took after. remaining also bounds what a full bucket holds.
+func (b *bucket) sync(now time.Time, perSecond, remaining, refilled, after float64) {
 	b.rate = perSecond
 	b.capacity = max(b.capacity, remaining+1)
-	b.level, b.at = min(level, b.capacity), now
+	b.level, b.at = min(b.capacity, remaining+refilled)-after, now
 }
 
 func (b *bucket) take(now time.Time, n float64) {
