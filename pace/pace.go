@@ -71,6 +71,7 @@ const (
 	latencyRise        = 2.0 // smoothed latency this many times the best seen counts as rising
 	littleHeadroom     = 1.2 // window above rate × latency, for latency's jitter
 	maxPause           = time.Minute
+	underRate          = 0.99        // of the provider's rate, for the clocks' and the network's jitter
 	defaultPause       = time.Second // after a 429 that names no time to wait
 )
 
@@ -282,11 +283,11 @@ func (p *Permit) Done(r Result) {
 	// left then, plus what has refilled since, less what was started after it.
 	after := float64(l.started - p.seq)
 	if h.LimitRequests > 0 && h.RemainingRequests >= 0 {
-		perSecond := float64(h.LimitRequests) / 60
+		perSecond := float64(h.LimitRequests) / 60 * underRate
 		l.req.sync(now, perSecond, float64(h.RemainingRequests), now.Sub(p.start).Seconds()*perSecond, after)
 	}
 	if h.LimitTokens > 0 && h.RemainingTokens >= 0 {
-		perSecond := float64(h.LimitTokens) / 60
+		perSecond := float64(h.LimitTokens) / 60 * underRate
 		l.tok.sync(now, perSecond, float64(h.RemainingTokens), now.Sub(p.start).Seconds()*perSecond, l.tokens-p.tokens)
 	}
 	fresh := p.seq > l.decreased // started after the last decrease: its news is new
@@ -317,9 +318,14 @@ func (p *Permit) Done(r Result) {
 				l.limit += 1 / l.limit
 			}
 		}
-		// Little's law: as many in flight as the provider's rate times the latency.
-		if perSecond := l.req.rate; perSecond > 0 && fresh && l.ewma > 0 {
-			l.limit = max(l.limit, perSecond*l.ewma.Seconds()*littleHeadroom)
+		// Little's law: as many in flight as the provider's rate times the latency, and not
+		// many more, since the provider would refuse them.
+		if perSecond := l.req.rate; perSecond > 0 && l.ewma > 0 {
+			need := perSecond * l.ewma.Seconds()
+			if fresh {
+				l.limit = max(l.limit, need*littleHeadroom)
+			}
+			l.limit = min(l.limit, max(2*need, float64(l.cfg.Initial)))
 		}
 		l.limit = min(l.limit, float64(l.cfg.MaxInFlight))
 	}
@@ -376,7 +382,7 @@ func (l *Limiter) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := Stats{InFlight: l.inFlight, Limit: l.limit, Throttled: l.throttled,
-		ProviderRPM: int(math.Round(l.req.rate * 60)), ProviderTPM: int(math.Round(l.tok.rate * 60))}
+		ProviderRPM: int(math.Round(l.req.rate * 60 / underRate)), ProviderTPM: int(math.Round(l.tok.rate * 60 / underRate))}
 	for p := range priorities {
 		s.Waiting[p] = len(l.queues[p])
 	}
@@ -412,11 +418,16 @@ func (b *bucket) take(now time.Time, n float64) {
 	b.level, b.at = b.levelAt(now)-n, now
 }
 
+// delay is how long until n may be taken. A margin of a twentieth of the bucket (at least one) is
+// left in it: the copy is an estimate (calls sent in one order may arrive in another, and the
+// provider counts on arrival), and a copy that runs the bucket to its last drop earns 429s for
+// its small errors. At a steady pace the margin costs nothing: the rate is the refill's.
 func (b *bucket) delay(now time.Time, n float64) time.Duration {
 	if b.rate == 0 {
 		return 0
 	}
-	n = min(n, b.capacity) // a call larger than the bucket waits for a full one, not for ever
+	margin := max(1, b.capacity/20)
+	n = min(n+margin, b.capacity) // a call larger than the bucket waits for a full one, not for ever
 	have := b.levelAt(now)
 	if have >= n {
 		return 0

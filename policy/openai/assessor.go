@@ -192,7 +192,7 @@ func (a *Assessor) Assess(ctx context.Context, e expensebot.Expense) (*expensebo
 	out.LatencyMS = time.Since(start).Milliseconds()
 	if err != nil {
 		out.Error = a.describe(ctx, err)
-		return out, fmt.Errorf("policy: assess expense %d: %s", e.ID, out.Error)
+		return out, &safeError{msg: fmt.Sprintf("policy: assess expense %d: %s", e.ID, out.Error), err: err}
 	}
 	if resp.Model != "" {
 		out.Model = resp.Model
@@ -258,6 +258,16 @@ func rejectsSchema(err error) bool {
 	}
 	return false
 }
+
+// safeError says what went wrong in words with no key in them (the provider's message may echo
+// it), and unwraps to the error itself, so that a caller can still ask what it was.
+type safeError struct {
+	msg string
+	err error
+}
+
+func (e *safeError) Error() string { return e.msg }
+func (e *safeError) Unwrap() error { return e.err }
 
 var keyLike = regexp.MustCompile(`(sk|key)-[A-Za-z0-9_\-*]{6,}`)
 

@@ -97,7 +97,7 @@ func (r *Reader) Read(ctx context.Context, image []byte, mime string) (*expenseb
 	out.LatencyMS = time.Since(start).Milliseconds()
 	if err != nil {
 		out.Error = describe(ctx, err, r.timeout, r.deadline, r.secret)
-		return out, fmt.Errorf("policy: read receipt: %s", out.Error)
+		return out, &safeError{msg: "policy: read receipt: " + out.Error, err: err}
 	}
 	if resp.Model != "" {
 		out.Model = resp.Model
