@@ -58,9 +58,6 @@ type Config struct {
 	// RPM and TPM pace starts for a provider that sends no rate-limit headers: requests and
 	// tokens a minute; 0 for none. Where headers come, both apply.
 	RPM, TPM int
-	// Observe, if set, is told of every finished call: its latency and HTTP status (0 when no
-	// answer came). It is called without the limiter's lock held.
-	Observe func(latency time.Duration, status int)
 }
 
 const (
@@ -95,6 +92,15 @@ type Limiter struct {
 	ewma      time.Duration
 	best      time.Duration // lowest ewma seen
 	throttled uint64        // 429s
+	observe   func(latency time.Duration, status int)
+}
+
+// Observe has f told of every call that ends with Done: its latency and HTTP status (0 when no
+// answer came). f is called without the limiter's lock held; nil stops it.
+func (l *Limiter) Observe(f func(latency time.Duration, status int)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.observe = f
 }
 
 // New returns a limiter for cfg.
@@ -129,7 +135,8 @@ type waiter struct {
 type Permit struct {
 	l      *Limiter
 	seq    uint64
-	tokens float64 // Limiter.tokens after its start
+	req    mark // the copies of the provider's buckets right after its start
+	tok    mark
 	start  time.Time
 	ended  bool
 	window bool // the window was full when it started
@@ -189,8 +196,7 @@ func (l *Limiter) dispatchLocked(now time.Time) {
 			return
 		}
 		l.queues[p] = l.queues[p][1:]
-		l.req.take(now, 1)
-		l.tok.take(now, float64(w.tokens))
+		req, tok := l.req.take(now, 1, l.started+1), l.tok.take(now, float64(w.tokens), l.started+1)
 		if l.rpm != nil {
 			l.rpm.AllowN(now, 1)
 		}
@@ -199,8 +205,7 @@ func (l *Limiter) dispatchLocked(now time.Time) {
 		}
 		l.inFlight++
 		l.started++
-		l.tokens += float64(w.tokens)
-		w.permit = &Permit{l: l, seq: l.started, tokens: l.tokens, start: now, window: l.inFlight >= int(l.limit)}
+		w.permit = &Permit{l: l, seq: l.started, req: req, tok: tok, start: now, window: l.inFlight >= int(l.limit)}
 		close(w.ready)
 	}
 }
@@ -279,16 +284,11 @@ func (p *Permit) Done(r Result) {
 	l.inFlight--
 	now := time.Now()
 	h := ParseHeaders(r.Header)
-	// The provider counted its buckets when this call arrived, about when it started: what was
-	// left then, plus what has refilled since, less what was started after it.
-	after := float64(l.started - p.seq)
 	if h.LimitRequests > 0 && h.RemainingRequests >= 0 {
-		perSecond := float64(h.LimitRequests) / 60 * underRate
-		l.req.sync(now, perSecond, float64(h.RemainingRequests), now.Sub(p.start).Seconds()*perSecond, after)
+		l.req.sync(now, float64(h.LimitRequests)/60*underRate, float64(h.RemainingRequests), p.req, l.started)
 	}
 	if h.LimitTokens > 0 && h.RemainingTokens >= 0 {
-		perSecond := float64(h.LimitTokens) / 60 * underRate
-		l.tok.sync(now, perSecond, float64(h.RemainingTokens), now.Sub(p.start).Seconds()*perSecond, l.tokens-p.tokens)
+		l.tok.sync(now, float64(h.LimitTokens)/60*underRate, float64(h.RemainingTokens), p.tok, l.started)
 	}
 	fresh := p.seq > l.decreased // started after the last decrease: its news is new
 	switch {
@@ -330,9 +330,10 @@ func (p *Permit) Done(r Result) {
 		l.limit = min(l.limit, float64(l.cfg.MaxInFlight))
 	}
 	l.dispatchLocked(now)
+	observe := l.observe
 	l.mu.Unlock()
-	if l.cfg.Observe != nil {
-		l.cfg.Observe(r.Latency, r.Status)
+	if observe != nil {
+		observe(r.Latency, r.Status)
 	}
 }
 
@@ -389,33 +390,65 @@ func (l *Limiter) Stats() Stats {
 	return s
 }
 
-// bucket is a copy of one of the provider's token buckets: how much it holds as of at, and how
-// fast it refills. The zero bucket knows nothing and holds nothing back.
+// bucket is a copy of one of the provider's token buckets, kept by the same rules: it refills at
+// the provider's rate up to its capacity, and every call we start takes from it. The provider
+// counts a call when it arrives, which is about when we start it; its answer says what was left
+// then, so comparing that with what the copy held right after the same start measures the copy's
+// error (other clients on the same key, rounding), which is then corrected. An answer comes a
+// latency later, when many calls have started since: they are already in the copy, which is why
+// it is corrected by the error rather than set to the old remaining. The zero bucket knows
+// nothing and holds nothing back.
 type bucket struct {
-	rate     float64 // a second; 0: unknown
-	level    float64
-	capacity float64 // the most it was ever seen to hold
-	at       time.Time
+	rate      float64 // a second; 0: unknown
+	level     float64
+	capacity  float64 // the most it was ever seen to hold
+	at        time.Time
+	born      uint64  // calls started when the copy began: answers to earlier ones are not compared
+	corrected float64 // the corrections so far
+	taken     float64 // by every call started, known rate or not
+}
+
+// mark is a bucket's state right after one call's start.
+type mark struct {
+	level, corrected, taken float64
+	seq                     uint64 // the call's
 }
 
 func (b *bucket) levelAt(now time.Time) float64 {
 	return min(b.capacity, b.level+now.Sub(b.at).Seconds()*b.rate)
 }
 
-// sync sets the level to what the provider's latest answer implies: remaining was left when the
-// call arrived, refilled since is what the rate has added (a full bucket adds nothing), and since
-// then we started calls that took after. remaining also bounds what a full bucket holds.
-func (b *bucket) sync(now time.Time, perSecond, remaining, refilled, after float64) {
-	b.rate = perSecond
+// sync learns from an answer: the provider's rate, that remaining was left after the call that
+// left m in the copy, and that started calls had been started by now.
+func (b *bucket) sync(now time.Time, perSecond, remaining float64, m mark, started uint64) {
 	b.capacity = max(b.capacity, remaining+1)
-	b.level, b.at = min(b.capacity, remaining+refilled)-after, now
-}
-
-func (b *bucket) take(now time.Time, n float64) {
-	if b.rate == 0 {
+	if b.rate == 0 { // the first answer: the copy begins, less what was taken since
+		b.rate, b.level, b.at, b.born = perSecond, remaining-(b.taken-m.taken), now, started
 		return
 	}
+	b.level, b.at, b.rate = b.levelAt(now), now, perSecond
+	if m.seq <= b.born {
+		return
+	}
+	// The error the answer shows, less what was corrected since that call started. Calls
+	// started together arrive in any order, so single errors are noisy both ways: one that says
+	// the provider has less is taken at once, one that says more only a tenth at a time.
+	e := remaining - m.level - (b.corrected - m.corrected)
+	if e > 0 {
+		e /= 10
+	}
+	b.level = min(b.capacity, b.level+e)
+	b.corrected += e
+}
+
+// take takes n for a call starting now and returns the copy's state after.
+func (b *bucket) take(now time.Time, n float64, seq uint64) mark {
+	b.taken += n
+	if b.rate == 0 {
+		return mark{taken: b.taken, seq: seq}
+	}
 	b.level, b.at = b.levelAt(now)-n, now
+	return mark{level: b.level, corrected: b.corrected, taken: b.taken, seq: seq}
 }
 
 // delay is how long until n may be taken. A margin of a twentieth of the bucket (at least one) is

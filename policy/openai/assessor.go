@@ -47,6 +47,7 @@ const DefaultDeadline = 10 * time.Minute
 
 // Assessor asks an OpenAI-compatible model for advice on an expense.
 type Assessor struct {
+	limiter  *pace.Limiter
 	client   *goopenai.Client
 	model    string
 	timeout  time.Duration
@@ -56,13 +57,16 @@ type Assessor struct {
 
 // NewAssessor returns an assessor for cfg.
 func NewAssessor(cfg Config) *Assessor {
-	client, timeout, deadline := newClient(cfg)
-	return &Assessor{client: client, model: cfg.Model, timeout: timeout, deadline: deadline, secret: cfg.APIKey}
+	client, limiter, timeout, deadline := newClient(cfg)
+	return &Assessor{limiter: limiter, client: client, model: cfg.Model, timeout: timeout, deadline: deadline, secret: cfg.APIKey}
 }
+
+// Limiter returns the limiter that paces the assessor's calls, for metrics.
+func (a *Assessor) Limiter() *pace.Limiter { return a.limiter }
 
 // newClient returns a go-openai client for cfg, paced by its limiter and retrying 429 and 5xx,
 // with the time limit of one call and the deadline.
-func newClient(cfg Config) (*goopenai.Client, time.Duration, time.Duration) {
+func newClient(cfg Config) (*goopenai.Client, *pace.Limiter, time.Duration, time.Duration) {
 	var oc goopenai.ClientConfig
 	if strings.Contains(cfg.BaseURL, ".goopenai.azure.com") {
 		oc = goopenai.DefaultAzureConfig(cfg.APIKey, cfg.BaseURL)
@@ -99,7 +103,7 @@ func newClient(cfg Config) (*goopenai.Client, time.Duration, time.Duration) {
 	if deadline <= 0 {
 		deadline = DefaultDeadline
 	}
-	return goopenai.NewClientWithConfig(oc), timeout, deadline
+	return goopenai.NewClientWithConfig(oc), limiter, timeout, deadline
 }
 
 // deadlineCtx bounds ctx by the deadline counted from since (or from pace.SinceFrom(ctx)), and

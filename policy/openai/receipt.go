@@ -32,7 +32,7 @@ type Reader struct {
 // NewReader returns a receipt reader for cfg; cfg.Model is the vision model. Give it the
 // assessor's cfg.Limiter: receipt reads share the provider's budget.
 func NewReader(cfg Config) *Reader {
-	client, timeout, deadline := newClient(cfg)
+	client, _, timeout, deadline := newClient(cfg)
 	return &Reader{client: client, model: cfg.Model, timeout: timeout, deadline: deadline, secret: cfg.APIKey}
 }
 
