@@ -1,7 +1,6 @@
 package main
 
 import (
-
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/metrics"
 	"github.com/expensebot/expensebot/pace"
