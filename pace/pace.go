@@ -139,7 +139,6 @@ type Permit struct {
 	tok    mark
 	start  time.Time
 	ended  bool
-	window bool // the window was full when it started
 }
 
 // Acquire waits until a call of about tokens tokens (prompt and most of the completion; 0 if
@@ -205,7 +204,7 @@ func (l *Limiter) dispatchLocked(now time.Time) {
 		}
 		l.inFlight++
 		l.started++
-		w.permit = &Permit{l: l, seq: l.started, req: req, tok: tok, start: now, window: l.inFlight >= int(l.limit)}
+		w.permit = &Permit{l: l, seq: l.started, req: req, tok: tok, start: now}
 		close(w.ready)
 	}
 }
@@ -281,6 +280,13 @@ func (p *Permit) Done(r Result) {
 		return
 	}
 	p.ended = true
+	// Only a window that holds calls back has reason to grow: one the provider's pace keeps from
+	// filling stays. While doubling, half full counts, as TCP's slow start does, because answers
+	// come in bursts that empty it faster than paced starts fill it.
+	full := float64(l.inFlight) >= l.limit-1
+	if l.slowStart {
+		full = float64(l.inFlight) >= l.limit/2
+	}
 	l.inFlight--
 	now := time.Now()
 	h := ParseHeaders(r.Header)
@@ -311,7 +317,7 @@ func (p *Permit) Done(r Result) {
 		switch {
 		case fresh && l.best > 0 && float64(l.ewma) > latencyRise*float64(l.best):
 			l.shrinkLocked(decreaseSlow)
-		case p.window:
+		case full:
 			if l.slowStart {
 				l.limit++
 			} else {

@@ -75,7 +75,7 @@ type environment struct {
 	OpenAIBaseURL       text     `envconfig:"OPENAI_BASE_URL" desc:"OpenAI-compatible API base URL (Ollama, vLLM, Azure); unset for OpenAI"`
 	OpenAIModel         text     `envconfig:"OPENAI_MODEL" default:"gpt-4o-mini" desc:"model for the AI check"`
 	OpenAIVisionModel   text     `envconfig:"OPENAI_VISION_MODEL" desc:"model that reads receipts (images), where the provider's text model cannot; unset: OPENAI_MODEL"`
-	AITimeout           duration `envconfig:"EXPENSEBOT_AI_TIMEOUT" default:"10s" desc:"time limit for one AI assessment, all tries included"`
+	AITimeout           duration `envconfig:"EXPENSEBOT_AI_TIMEOUT" default:"10s" desc:"time limit for one call to the AI provider (each try; a receipt read gets three times it); waiting for the provider's pace is bounded by EXPENSEBOT_AI_DEADLINE"`
 	AIMaxInFlight       count    `envconfig:"EXPENSEBOT_AI_MAX_IN_FLIGHT" default:"256" desc:"most calls to the AI provider at once; below it, how many is learned from the provider's answers"`
 	AIRPM               count    `envconfig:"EXPENSEBOT_AI_RPM" default:"0" desc:"requests a minute the AI provider allows, for one that sends no x-ratelimit headers (Ollama, vLLM, some gateways); 0: none"`
 	AITPM               count    `envconfig:"EXPENSEBOT_AI_TPM" default:"0" desc:"tokens a minute the AI provider allows, for one that sends no x-ratelimit headers; 0: none"`

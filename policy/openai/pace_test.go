@@ -142,9 +142,11 @@ func TestLimitRisesTowardTheProvidersRate(t *testing.T) {
 
 // BenchmarkPaced runs b.N assessments (use -benchtime 2000x) through one limiter against the fake
 // provider with a 6,000-requests-a-minute limit, enforced per second as OpenAI does: with its
-// headers at 1 s and at 3 s latency, and without headers, paced by RPM or by AIMD alone. 300
-// callers, as a workflow with that many workers. Reports assessments/s, the provider's 429s and
-// the assessments that failed (which would go to a person).
+// headers at 1 s and at 3 s latency (the latter also with 384 allowed in flight), and without
+// headers, paced by RPM or by AIMD alone. 300 callers (or 32 more than allowed in flight), as a
+// workflow with that many workers. Reports assessments/s (from first to last, the ramp up and
+// the last latency included), steady-assessments/s (between the first and the third quarter
+// done), the provider's 429s and the assessments that failed (which would go to a person).
 //
 // Run: go test ./policy/openai -run '^$' -bench Paced -benchtime 2000x
 func BenchmarkPaced(b *testing.B) {
@@ -153,29 +155,38 @@ func BenchmarkPaced(b *testing.B) {
 		latency time.Duration
 		quiet   bool
 		rpm     int // the limiter's, for a provider that sends no headers
+		max     int // the limiter's MaxInFlight; 0: the default, 256
 	}{
-		{"headers/1s", time.Second, false, 0},
-		{"headers/3s", 3 * time.Second, false, 0},
-		{"no-headers+AI_RPM/1s", time.Second, true, 6000},
-		{"no-headers/1s", time.Second, true, 0},
+		{"headers/1s", time.Second, false, 0, 0},
+		{"headers/3s", 3 * time.Second, false, 0, 0},
+		{"headers/3s/max-384", 3 * time.Second, false, 0, 384},
+		{"no-headers+AI_RPM/1s", time.Second, true, 6000, 0},
+		{"no-headers/1s", time.Second, true, 0, 0},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			srv := fakeopenai.NewWith(fakeopenai.Limits{RPM: 6000, Latency: c.latency, NoHeaders: c.quiet})
 			defer srv.Close()
-			lim := pace.New(pace.Config{RPM: c.rpm})
+			lim := pace.New(pace.Config{RPM: c.rpm, MaxInFlight: c.max})
 			a := openai.NewAssessor(openai.Config{APIKey: key, BaseURL: srv.URL(), Model: "gpt-4o-mini", Timeout: 30 * time.Second, Limiter: lim})
 			jobs := make(chan int)
-			var failed atomic.Int64
+			var failed, finished atomic.Int64
+			var quarter, threeQuarters time.Time // when a quarter and three quarters were done
 			var wg sync.WaitGroup
 			b.ResetTimer()
 			start := time.Now()
-			for range 300 {
+			for range max(300, c.max+32) {
 				wg.Go(func() {
 					for range jobs {
 						e := lunch(4250, "Team lunch")
 						e.CreatedAt = time.Now()
 						if got, err := a.Assess(context.Background(), e); err != nil || !got.Usable() {
 							failed.Add(1)
+						}
+						switch finished.Add(1) {
+						case int64(b.N / 4):
+							quarter = time.Now()
+						case int64(3 * b.N / 4):
+							threeQuarters = time.Now()
 						}
 					}
 				})
@@ -189,6 +200,9 @@ func BenchmarkPaced(b *testing.B) {
 			b.StopTimer()
 			cnt := srv.Counts()
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "assessments/s")
+			if b.N >= 4 {
+				b.ReportMetric(float64(b.N/2)/threeQuarters.Sub(quarter).Seconds(), "steady-assessments/s")
+			}
 			b.ReportMetric(float64(cnt.Throttled), "429s")
 			b.ReportMetric(float64(failed.Load()), "failed")
 			b.ReportMetric(float64(cnt.MaxInFlight), "max-in-flight")
