@@ -133,12 +133,12 @@ type waiter struct {
 
 // Permit is one admitted call. Exactly one of Done or Release must be called when it ends.
 type Permit struct {
-	l      *Limiter
-	seq    uint64
-	req    mark // the copies of the provider's buckets right after its start
-	tok    mark
-	start  time.Time
-	ended  bool
+	l     *Limiter
+	seq   uint64
+	req   mark // the copies of the provider's buckets right after its start
+	tok   mark
+	start time.Time
+	ended bool
 }
 
 // Acquire waits until a call of about tokens tokens (prompt and most of the completion; 0 if
