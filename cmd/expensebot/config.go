@@ -31,6 +31,9 @@ type Config struct {
 	OpenAIModel         string
 	OpenAIVisionModel   string // reads receipts; OpenAIModel unless set
 	AITimeout           time.Duration
+	AIMaxInFlight       int           // ceiling of calls to the model provider at once (package pace learns how many below it)
+	AIRPM, AITPM        int           // requests and tokens a minute, for a provider that sends no rate-limit headers; 0: none
+	AIDeadline          time.Duration // how long after submission an expense may wait for the provider's pace
 	ApprovalsChannel    string
 	Reviewers           []string
 	Currency            string
@@ -73,7 +76,11 @@ type environment struct {
 	OpenAIBaseURL       text     `envconfig:"OPENAI_BASE_URL" desc:"OpenAI-compatible API base URL (Ollama, vLLM, Azure); unset for OpenAI"`
 	OpenAIModel         text     `envconfig:"OPENAI_MODEL" default:"gpt-4o-mini" desc:"model for the AI check"`
 	OpenAIVisionModel   text     `envconfig:"OPENAI_VISION_MODEL" desc:"model that reads receipts (images), where the provider's text model cannot; unset: OPENAI_MODEL"`
-	AITimeout           duration `envconfig:"EXPENSEBOT_AI_TIMEOUT" default:"10s" desc:"time limit for one AI assessment, all tries included"`
+	AITimeout           duration `envconfig:"EXPENSEBOT_AI_TIMEOUT" default:"10s" desc:"time limit for one call to the AI provider (each try; a receipt read gets three times it); waiting for the provider's pace is bounded by EXPENSEBOT_AI_DEADLINE"`
+	AIMaxInFlight       count    `envconfig:"EXPENSEBOT_AI_MAX_IN_FLIGHT" default:"256" desc:"most calls to the AI provider at once; below it, how many is learned from the provider's answers"`
+	AIRPM               count    `envconfig:"EXPENSEBOT_AI_RPM" default:"0" desc:"requests a minute the AI provider allows, for one that sends no x-ratelimit headers (Ollama, vLLM, some gateways); 0: none"`
+	AITPM               count    `envconfig:"EXPENSEBOT_AI_TPM" default:"0" desc:"tokens a minute the AI provider allows, for one that sends no x-ratelimit headers; 0: none"`
+	AIDeadline          duration `envconfig:"EXPENSEBOT_AI_DEADLINE" default:"10m" desc:"how long after submission an expense may wait for a rate-limited AI provider before a person gets it"`
 	ApprovalsChannel    text     `envconfig:"EXPENSEBOT_APPROVALS_CHANNEL" desc:"channel id where reviewers see expenses to decide (C…)"`
 	Reviewers           idList   `envconfig:"EXPENSEBOT_REVIEWERS" desc:"comma-separated reviewer user ids (U…) and/or user-group ids (S…)"`
 	Currency            text     `envconfig:"EXPENSEBOT_CURRENCY" default:"USD" desc:"home currency (ISO 4217); every limit is in it, other currencies are converted"`
@@ -153,6 +160,7 @@ func (e *environment) validate() {
 	if e.AITimeout.d <= 0 {
 		e.AITimeout.fail("must be positive")
 	}
+	e.validatePace()
 	if u := e.RatesURL.raw; u != "" && !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
 		e.RatesURL.fail("must be an http(s) URL")
 	}
@@ -198,6 +206,21 @@ func (e *environment) validate() {
 	}
 }
 
+// validatePace checks the pace of calls to the model provider.
+func (e *environment) validatePace() {
+	if n := e.AIMaxInFlight.n; n < 1 || n > 4096 {
+		e.AIMaxInFlight.fail("must be between 1 and 4096")
+	}
+	for _, c := range []*count{&e.AIRPM, &e.AITPM} {
+		if c.n < 0 {
+			c.fail("must not be negative (0: none)")
+		}
+	}
+	if e.AIDeadline.d <= 0 {
+		e.AIDeadline.fail("must be positive, e.g. 10m")
+	}
+}
+
 // validateTimers checks the reminder, escalation and expiry settings against each other.
 func (e *environment) validateTimers() {
 	for _, d := range []*duration{&e.RemindAfter, &e.EscalateAfter, &e.ExpireAfter} {
@@ -234,6 +257,10 @@ func (e *environment) config() Config {
 		OpenAIModel:         e.OpenAIModel.raw,
 		OpenAIVisionModel:   cmp.Or(e.OpenAIVisionModel.raw, e.OpenAIModel.raw),
 		AITimeout:           e.AITimeout.d,
+		AIMaxInFlight:       e.AIMaxInFlight.n,
+		AIRPM:               e.AIRPM.n,
+		AITPM:               e.AITPM.n,
+		AIDeadline:          e.AIDeadline.d,
 		ApprovalsChannel:    e.ApprovalsChannel.raw,
 		Reviewers:           e.Reviewers.ids,
 		Currency:            e.Currency.raw,

@@ -13,6 +13,7 @@ import (
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
 	"github.com/expensebot/expensebot/metrics"
+	"github.com/expensebot/expensebot/pace"
 	"github.com/expensebot/expensebot/policy"
 	"github.com/expensebot/expensebot/policy/openai"
 	"github.com/expensebot/expensebot/rates"
@@ -25,13 +26,14 @@ func runBot(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 		return fmt.Errorf("cannot connect to Slack:\n  %s\n(for a try without Slack: expensebot sandbox)", strings.Join(p, "\n  "))
 	}
 	var assessor approval.Assessor // an untyped nil when off: a nil *openai.Assessor is not
+	lim := newPace(cfg)
 	if cfg.OpenAIAPIKey != "" {
-		assessor = newAssessor(cfg)
+		assessor = newAssessor(cfg, lim)
 		logger.Info("AI check on", "model", cfg.OpenAIModel, "base_url", redactURL(cfg.OpenAIBaseURL))
 	}
 	var reader approval.ReceiptReader // nil: a person compares each receipt with the claim
 	if cfg.OpenAIAPIKey != "" {
-		reader = newReader(cfg)
+		reader = newReader(cfg, lim)
 		logger.Info("receipts read by a model", "model", cfg.OpenAIVisionModel)
 	}
 	return serve(ctx, cfg, logger, assessor, reader)
@@ -39,12 +41,14 @@ func runBot(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writ
 
 // newReader reads receipts with the vision model, on the AI check's provider. A receipt gets
 // three times the AI check's time: images are slower to read than a line of text.
-func newReader(cfg Config) *openai.Reader {
-	return openai.NewReader(openai.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIVisionModel, Timeout: 3 * cfg.AITimeout})
+func newReader(cfg Config, lim *pace.Limiter) *openai.Reader {
+	return openai.NewReader(openai.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIVisionModel, Timeout: 3 * cfg.AITimeout,
+		Limiter: lim, Deadline: cfg.AIDeadline})
 }
 
-func newAssessor(cfg Config) *openai.Assessor {
-	return openai.NewAssessor(openai.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIModel, Timeout: cfg.AITimeout})
+func newAssessor(cfg Config, lim *pace.Limiter) *openai.Assessor {
+	return openai.NewAssessor(openai.Config{APIKey: cfg.OpenAIAPIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIModel, Timeout: cfg.AITimeout,
+		Limiter: lim, Deadline: cfg.AIDeadline})
 }
 
 // redactURL is u fit for a log line: a password or user in it, and query values that look like
@@ -121,7 +125,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
 			Timing: expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
 		Store: db, Assessor: assessor, Log: logger,
-		API: apiConfig(cfg), HTTP: ln, Metrics: metrics.New(backlog(db)),
+		API: apiConfig(cfg), HTTP: ln, Metrics: watchAI(metrics.New(backlog(db)), assessor),
 	}).Run(ctx)
 }
 

@@ -61,15 +61,16 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 		return err
 	}
 	var assessor approval.Assessor = policy.Offline{}
+	lim := newPace(cfg)
 	if cfg.OpenAIAPIKey != "" {
-		assessor = newAssessor(cfg)
+		assessor = newAssessor(cfg, lim)
 		logger.Info("AI check on", "model", cfg.OpenAIModel)
 	} else {
 		logger.Info("AI check by the offline assessor (sandbox rules, not a model)")
 	}
 	var reader approval.ReceiptReader = sandbox.OfflineReceipts{}
 	if cfg.OpenAIAPIKey != "" {
-		reader = newReader(cfg)
+		reader = newReader(cfg, lim)
 	} else {
 		logger.Info("receipts read by the offline extractor (sandbox samples, not a model)")
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,8 +24,9 @@ type Request struct {
 		Type       string          `json:"type"`
 		JSONSchema json.RawMessage `json:"json_schema"`
 	} `json:"response_format"`
-	Messages      []Message `json:"messages"`
-	Authorization string    `json:"-"`
+	Messages            []Message `json:"messages"`
+	MaxCompletionTokens int       `json:"max_completion_tokens"`
+	Authorization       string    `json:"-"`
 }
 
 // Message is one message of a request. Content is its text: a string, or the text parts of an
@@ -97,6 +99,11 @@ type Server struct {
 	replies  []Reply // consumed in order; the last one repeats
 	receipts []Reply // the same, for requests that carry an image
 	requests []Request
+	limits   Limits
+	rng      *rand.Rand
+	req, tok bucket
+	counts   Counts
+	inFlight int
 }
 
 // New starts a server that approves everything with confidence 0.99 until told otherwise.
@@ -163,6 +170,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	req.Authorization = r.Header.Get("Authorization")
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
+	s.counts.Requests++
+	delay, refuse := s.admitLocked(w, req)
+	if refuse != nil {
+		s.counts.Throttled++
+		s.mu.Unlock()
+		refuse(w, req)
+		return
+	}
 	queue := &s.replies
 	if req.IsReceipt() {
 		queue = &s.receipts
@@ -171,8 +186,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if len(*queue) > 1 {
 		*queue = (*queue)[1:]
 	}
+	s.inFlight++
+	s.counts.MaxInFlight = max(s.counts.MaxInFlight, s.inFlight)
 	s.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay)
+	}
 	reply(w, req)
+	s.mu.Lock()
+	s.inFlight--
+	s.mu.Unlock()
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

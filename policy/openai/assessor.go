@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/pace"
 	goopenai "github.com/sashabaranov/go-openai"
 )
 
@@ -30,23 +31,35 @@ type Config struct {
 	APIKey  string
 	BaseURL string        // OpenAI-compatible base URL ("" for OpenAI); a host *.openai.azure.com uses Azure's scheme
 	Model   string        // model, or the deployment name on Azure
-	Timeout time.Duration // for one assessment, every try included
-	Tries   int           // attempts on 429/5xx, default 3
-	Client  *http.Client  // optional; its transport is wrapped with the retry logic
+	Timeout time.Duration // for one call to the model (each try); default 10s
+	Tries   int           // calls on a 5xx, default 3; a 429 is retried until the deadline
+	Client  *http.Client  // optional; its transport is wrapped with the pacing and retry logic
+	// Limiter paces the calls; the assessor and the receipt reader of one provider share one.
+	// nil: a limiter of this client's own, with pace's defaults.
+	Limiter *pace.Limiter
+	// Deadline is how long after its submission an expense may wait for the provider's pace
+	// (queued behind its rate limit, or told to wait by a 429) before a person gets it; default
+	// 10m. It counts from pace.SinceFrom(ctx) if set, else from the expense's CreatedAt.
+	Deadline time.Duration
 }
+
+// DefaultDeadline is Config.Deadline's default.
+const DefaultDeadline = 10 * time.Minute
 
 // Assessor asks an OpenAI-compatible model for advice on an expense.
 type Assessor struct {
-	client  *goopenai.Client
-	model   string
-	timeout time.Duration
-	secret  string
+	limiter  *pace.Limiter
+	client   *goopenai.Client
+	model    string
+	timeout  time.Duration
+	deadline time.Duration
+	secret   string
 }
 
 // NewAssessor returns an assessor for cfg.
 func NewAssessor(cfg Config) *Assessor {
-	client, timeout := newClient(cfg)
-	return &Assessor{client: client, model: cfg.Model, timeout: timeout, secret: cfg.APIKey}
+	client, limiter, timeout, deadline := newClient(cfg)
+	return &Assessor{limiter: limiter, client: client, model: cfg.Model, timeout: timeout, deadline: deadline, secret: cfg.APIKey}
 }
 
 // isAzure reports whether base is an Azure OpenAI endpoint, https://<resource>.openai.azure.com/:
@@ -56,9 +69,12 @@ func isAzure(base string) bool {
 	return err == nil && strings.HasSuffix(strings.ToLower(u.Hostname()), ".openai.azure.com")
 }
 
-// newClient returns a go-openai client for cfg, retrying 429 and 5xx, and the time limit of one
-// call, retries included.
-func newClient(cfg Config) (*goopenai.Client, time.Duration) {
+// Limiter returns the limiter that paces the assessor's calls, for metrics.
+func (a *Assessor) Limiter() *pace.Limiter { return a.limiter }
+
+// newClient returns a go-openai client for cfg, paced by its limiter and retrying 429 and 5xx,
+// with the time limit of one call and the deadline.
+func newClient(cfg Config) (*goopenai.Client, *pace.Limiter, time.Duration, time.Duration) {
 	var oc goopenai.ClientConfig
 	if isAzure(cfg.BaseURL) {
 		oc = goopenai.DefaultAzureConfig(cfg.APIKey, cfg.BaseURL)
@@ -68,9 +84,10 @@ func newClient(cfg Config) (*goopenai.Client, time.Duration) {
 			oc.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 		}
 	}
-	// Go's default transport keeps two idle connections per host; assessments run in parallel.
+	// Go's default transport keeps two idle connections per host; calls run in parallel, as many
+	// as the limiter allows.
 	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConnsPerHost = 32
+	base.MaxIdleConnsPerHost = 512
 	hc := &http.Client{Transport: base}
 	if cfg.Client != nil {
 		c := *cfg.Client
@@ -80,13 +97,40 @@ func newClient(cfg Config) (*goopenai.Client, time.Duration) {
 	if tries <= 0 {
 		tries = 3
 	}
-	hc.Transport = &retryTransport{next: hc.Transport, tries: tries, backoff: 250 * time.Millisecond}
-	oc.HTTPClient = hc
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	return goopenai.NewClientWithConfig(oc), timeout
+	limiter := cfg.Limiter
+	if limiter == nil {
+		limiter = pace.New(pace.Config{})
+	}
+	hc.Transport = &pacedTransport{next: hc.Transport, limiter: limiter, tries: tries, backoff: 250 * time.Millisecond, timeout: timeout}
+	oc.HTTPClient = hc
+	deadline := cfg.Deadline
+	if deadline <= 0 {
+		deadline = DefaultDeadline
+	}
+	return goopenai.NewClientWithConfig(oc), limiter, timeout, deadline
+}
+
+// deadlineCtx bounds ctx by the deadline counted from since (or from pace.SinceFrom(ctx)), and
+// carries the tokens a call is expected to use. One call's time is always left, so that work
+// resumed long after its submission is still tried once.
+func deadlineCtx(ctx context.Context, since time.Time, deadline, timeout time.Duration, tokens int) (context.Context, context.CancelFunc) {
+	if t, ok := pace.SinceFrom(ctx); ok {
+		since = t
+	}
+	now := time.Now()
+	if since.IsZero() || since.After(now) {
+		since = now
+	}
+	at := since.Add(deadline)
+	if least := now.Add(timeout); at.Before(least) {
+		at = least
+	}
+	ctx, cancel := context.WithDeadline(ctx, at)
+	return withCost(ctx, tokens), cancel
 }
 
 // instructions name the flags from [expensebot.Flags], the one list the schema and the answer
@@ -142,8 +186,13 @@ func userMessage(e expensebot.Expense) string {
 // Assess asks the model about e. It always returns an assessment: on failure it carries Error (in
 // words safe to show a reviewer), with model, prompt version and latency, and the error is
 // returned as well for the log. The policy sends such an expense to a human.
+//
+// Calls wait their turn at the limiter at the priority pace.PriorityFrom(ctx) (Interactive if
+// unset). A 429 is retried as the provider says until the expense's deadline (Config.Deadline
+// from its submission); if that passes first, the error has Throttled() true (it is a
+// *ThrottledError) and the assessment's Error says the service was rate limiting.
 func (a *Assessor) Assess(ctx context.Context, e expensebot.Expense) (*expensebot.Assessment, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	ctx, cancel := deadlineCtx(ctx, e.CreatedAt, a.deadline, a.timeout, assessTokens)
 	defer cancel()
 	start := time.Now()
 	out := &expensebot.Assessment{Model: a.model, PromptVersion: PromptVersion}
@@ -155,7 +204,7 @@ func (a *Assessor) Assess(ctx context.Context, e expensebot.Expense) (*expensebo
 	out.LatencyMS = time.Since(start).Milliseconds()
 	if err != nil {
 		out.Error = a.describe(ctx, err)
-		return out, fmt.Errorf("policy: assess expense %d: %s", e.ID, out.Error)
+		return out, &safeError{msg: fmt.Sprintf("policy: assess expense %d: %s", e.ID, out.Error), err: err}
 	}
 	if resp.Model != "" {
 		out.Model = resp.Model
@@ -201,9 +250,17 @@ func (a *Assessor) complete(ctx context.Context, e expensebot.Expense, format *g
 		},
 		ResponseFormat:      format,
 		LogProbs:            true,
-		MaxCompletionTokens: 400,
+		MaxCompletionTokens: assessCompletionTokens,
 	})
 }
+
+// assessCompletionTokens bounds the answer; assessTokens is what one assessment is expected to
+// count against a tokens-a-minute limit: the prompt (about 350 tokens of instructions and an
+// expense) and the completion allowed, which is what OpenAI counts when a request arrives.
+const (
+	assessCompletionTokens = 400
+	assessTokens           = 350 + assessCompletionTokens
+)
 
 func rejectsSchema(err error) bool {
 	var apiErr *goopenai.APIError
@@ -214,19 +271,36 @@ func rejectsSchema(err error) bool {
 	return false
 }
 
+// safeError says what went wrong in words with no key in them (the provider's message may echo
+// it), and unwraps to the error itself, so that a caller can still ask what it was.
+type safeError struct {
+	msg string
+	err error
+}
+
+func (e *safeError) Error() string { return e.msg }
+func (e *safeError) Unwrap() error { return e.err }
+
 var keyLike = regexp.MustCompile(`(sk|key)-[A-Za-z0-9_\-*]{6,}`)
 
 // describe turns an error into words for a reviewer, with no key or token in them.
 func (a *Assessor) describe(ctx context.Context, err error) string {
-	return describe(ctx, err, a.timeout, a.secret)
+	return describe(ctx, err, a.timeout, a.deadline, a.secret)
 }
 
-func describe(ctx context.Context, err error, timeout time.Duration, secret string) string {
+// describe says what went wrong. A deadline that passed while the provider set the pace is told
+// apart from a failure: the submitter is told the service was busy, not broken.
+func describe(ctx context.Context, err error, timeout, deadline time.Duration, secret string) string {
 	var apiErr *goopenai.APIError
 	var reqErr *goopenai.RequestError
+	var throttled *ThrottledError
 	var msg string
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &throttled):
+		msg = fmt.Sprintf("the AI service was rate limiting and gave no answer within %s of submission", deadline)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		msg = fmt.Sprintf("no answer from the AI service within %s of submission", deadline)
+	case errors.Is(err, context.DeadlineExceeded):
 		msg = fmt.Sprintf("timed out after %s", timeout)
 	case errors.Is(err, context.Canceled):
 		msg = "cancelled"

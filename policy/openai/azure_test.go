@@ -44,7 +44,7 @@ func TestAzureClientUsesAzureScheme(t *testing.T) {
 		got = r
 		return nil, errors.New("recorded")
 	})
-	client, _ := newClient(Config{APIKey: "az-key", BaseURL: "https://contoso.openai.azure.com/", Model: "expenses-gpt",
+	client, _, _, _ := newClient(Config{APIKey: "az-key", BaseURL: "https://contoso.openai.azure.com/", Model: "expenses-gpt",
 		Tries: 1, Client: &http.Client{Transport: record}})
 	client.CreateChatCompletion(context.Background(), goopenai.ChatCompletionRequest{Model: "expenses-gpt",
 		Messages: []goopenai.ChatCompletionMessage{{Role: "user", Content: "hi"}}})
