@@ -3,12 +3,12 @@ package bot
 import (
 	"context"
 	"log/slog"
-	"net"
 
 	"github.com/expensebot/expensebot/api"
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/handlers"
 	"github.com/expensebot/expensebot/metrics"
+	"github.com/expensebot/expensebot/web"
 )
 
 // Options is everything the program runs with, built by cmd/expensebot from the configuration and
@@ -20,9 +20,8 @@ type Options struct {
 	Assessor approval.Assessor // nil: the AI check is off
 	Log      *slog.Logger
 
-	API     api.Config       // clients, webhook secret and callback rules of the approval API
-	HTTP    net.Listener     // serves the approval API, /healthz and /metrics when set; Run shuts it down with the rest
-	Metrics *metrics.Metrics // nil: nothing is counted and /metrics is not served
+	API     api.Config       // clients, webhook secret and callback rules of the approval API (served by the caller: see [Bot.API])
+	Metrics *metrics.Metrics // nil: nothing is counted
 }
 
 // Store is what the program needs of persistence (*store.DB has it).
@@ -42,14 +41,18 @@ func Assemble(o Options) *Bot {
 	}
 	// The approval API delivers the workflow's callbacks even with no listener: notices queued
 	// while it served must still go out.
-	apiServer := newAPI(o.Store, directory{api}, o.API, o.Log)
+	apiServer := newAPI(o.Store, web.Directory{Slack: api}, o.API, o.Log)
 	o.Workflow.Callbacks = apiServer
 	// Slack is also where names and receipt files are looked up, for the exports' caches.
 	o.Workflow.Directory = msg
 	o.Workflow.Files = msg
 	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
 	b := New(o.Slack, api, handlers.New(flow, api, o.Log), o.Log)
-	b.flow, b.metrics, b.store = flow, o.Metrics, o.Store
-	b.apiServer, b.apiHandler, b.ln = apiServer, apiServer.Handler(flow), o.HTTP
+	b.flow, b.metrics = flow, o.Metrics
+	b.apiServer, b.apiHandler = apiServer, apiServer.Handler(flow)
 	return b
+}
+
+func newAPI(st api.Store, dir api.Directory, cfg api.Config, log *slog.Logger) *api.Server {
+	return api.New(st, dir, cfg, log)
 }
