@@ -150,14 +150,15 @@ type buildInfo struct {
 	GoVersion               string
 }
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3"; otherwise the module's.
-var version = ""
+// Set at build time with -ldflags "-X main.version=v1.2.3 -X main.revision=… -X main.buildTime=…"
+// where the build has no version control information (a container build without .git);
+// otherwise they come from the module and the commit the binary was built from.
+var version, revision, buildTime = "", "", ""
 
 func readBuildInfo() buildInfo {
-	var b buildInfo
+	b := buildInfo{Version: version, Revision: revision, Time: buildTime}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		b.Version = version
 		return b
 	}
 	b.Version, b.GoVersion = bi.Main.Version, bi.GoVersion
@@ -173,6 +174,12 @@ func readBuildInfo() buildInfo {
 	}
 	if version != "" {
 		b.Version = version
+	}
+	if b.Revision == "" {
+		b.Revision = revision
+	}
+	if b.Time == "" {
+		b.Time = buildTime
 	}
 	return b
 }

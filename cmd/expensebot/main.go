@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/expensebot/expensebot/store"
@@ -70,8 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// Bare expensebot runs the bot when it has the tokens to; otherwise it was typed by a
 		// person, who gets the commands rather than a list of missing variables.
 		if os.Getenv("SLACK_APP_TOKEN") == "" || os.Getenv("SLACK_BOT_TOKEN") == "" {
-			fmt.Fprint(stdout, usage)
-			fmt.Fprintln(stdout, "  (expensebot help lists the variables; to try it without Slack: expensebot sandbox)")
+			fmt.Fprint(stdout, strings.TrimSuffix(usage, "\nConfiguration comes from the environment:\n"))
+			fmt.Fprintln(stdout, "Set SLACK_APP_TOKEN and SLACK_BOT_TOKEN to run; expensebot help lists every variable; expensebot sandbox tries it without Slack.")
 			return errNoCommand
 		}
 		args = append(args, "run")
