@@ -34,7 +34,10 @@ func TestAnonymousTrafficCostsNoQuery(t *testing.T) {
 	public, internal := listen(t), listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); h.Run(ctx, web.Listener{Listener: public, Public: true}, web.Listener{Listener: internal}) }()
+	go func() {
+		defer close(done)
+		h.Run(ctx, web.Listener{Listener: public, Public: true}, web.Listener{Listener: internal})
+	}()
 	defer func() { cancel(); <-done }()
 	pub, in := "http://"+public.Addr().String(), "http://"+internal.Addr().String()
 	waitServing(t, in+"/healthz")
