@@ -52,6 +52,7 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 		defer os.RemoveAll(dir)
 		// A fresh database each run: the fake workspace starts empty too.
 		cfg.DatabaseURL = "sqlite://" + filepath.Join(dir, "sandbox.db")
+		cfg.Migrate = true // a new database is always behind
 	}
 	cfg.SlackAPIURL, cfg.SlackAppToken, cfg.SlackBotToken = ws.APIURL(), fakeslack.AppToken, fakeslack.BotToken
 	cfg.ApprovalsChannel, cfg.Reviewers = sandbox.Approvals, sandbox.Reviewers
