@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"sync"
@@ -82,14 +81,12 @@ type Bot struct {
 	commitsWG sync.WaitGroup
 	flow      interface{ Run(context.Context) error } // the workflow Run also owns; nil in New's bots
 
-	// The approval API, served on ln when set (assembled bots only).
+	// The approval API, served by the caller's HTTP host (assembled bots only).
 	apiServer  *api.Server
 	apiHandler http.Handler
 	metrics    *metrics.Metrics // may be nil
-	store      interface{ Ping(context.Context) error }
-	connected  atomic.Bool // Socket Mode is connected, for /healthz
+	connected  atomic.Bool      // Socket Mode is connected, for /readyz
 	connects   atomic.Int64
-	ln         net.Listener
 
 	// Ack latencies, for the benchmark and the log.
 	mu      sync.Mutex
@@ -140,23 +137,27 @@ func New(cfg Config, api *slack.Client, h Handler, log *slog.Logger) *Bot {
 // with it.
 type Parts struct {
 	Workflow   interface{ Run(context.Context) error } // stopped after the connection has drained
-	APIServer  *api.Server                             // the approval API, served on HTTP when set
+	APIServer  *api.Server                             // the approval API, for the caller's HTTP host (see [Bot.API])
 	APIHandler http.Handler
-	Metrics    *metrics.Metrics                         // may be nil: nothing is counted and /metrics is not served
-	Store      interface{ Ping(context.Context) error } // for /healthz
-	HTTP       net.Listener                             // serves the approval API, /healthz and /metrics when set
+	Metrics    *metrics.Metrics // may be nil: nothing is counted
 }
 
 // With gives b the parts it runs besides the connection; call it before Run.
 func (b *Bot) With(p Parts) *Bot {
-	b.flow, b.apiServer, b.apiHandler, b.metrics, b.store, b.ln = p.Workflow, p.APIServer, p.APIHandler, p.Metrics, p.Store, p.HTTP
+	b.flow, b.apiServer, b.apiHandler, b.metrics = p.Workflow, p.APIServer, p.APIHandler, p.Metrics
 	return b
 }
 
-// NewAPIServer returns the approval API over st, finding people and messages through the Web
-// API client sl.
-func NewAPIServer(st api.Store, sl *slack.Client, cfg api.Config, log *slog.Logger) *api.Server {
-	return newAPI(st, directory{sl}, cfg, log)
+// Connected reports whether Socket Mode is connected now, for a readiness check.
+func (b *Bot) Connected() bool { return b.connected.Load() }
+
+// API returns the approval API of an assembled bot, for the caller's HTTP host to serve, and the
+// function that ends its long polls when that host shuts down.
+func (b *Bot) API() (h http.Handler, drain func()) {
+	if b.apiServer == nil {
+		return nil, func() {}
+	}
+	return b.apiHandler, b.apiServer.Drain
 }
 
 // ErrFatal marks errors that reconnecting will not cure (bad tokens, Socket Mode off).
@@ -164,14 +165,10 @@ var ErrFatal = errors.New("fatal")
 
 // Run connects and works until ctx ends, then drains: it stops reading envelopes, lets the
 // workers finish what they hold for up to Config.DrainTimeout, cancels what is left, and (for an
-// assembled bot) then stops the workflow the same way. The approval API, when it has a listener,
-// is served from the connection until the same stop, and drained alongside the workers. It returns
+// assembled bot) then stops the workflow the same way. It returns
 // once every goroutine it started has returned, with an error wrapping ErrFatal when Slack refuses
 // the tokens.
 func (b *Bot) Run(ctx context.Context) error {
-	if b.ln != nil {
-		defer b.ln.Close() // if Run ends before serving on it
-	}
 	auth, err := b.api.AuthTestContext(ctx)
 	if err != nil {
 		var se slack.SlackErrorResponse
@@ -190,10 +187,6 @@ func (b *Bot) Run(ctx context.Context) error {
 		go func() { defer close(flowDone); b.flow.Run(flowCtx) }()
 		defer func() { stopFlow(); <-flowDone }()
 	}
-	// The approval API stops with the Slack connection and before the workflow: a request in
-	// flight may still submit.
-	defer b.serveHTTP(ctx)()
-
 	// Work already acked is finished even during shutdown, so it runs on a context that outlives
 	// ctx until the drain timeout.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))

@@ -18,6 +18,7 @@ import (
 	"github.com/expensebot/expensebot/api"
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
+	"github.com/expensebot/expensebot/cmd/expensebot/wire"
 	"github.com/expensebot/expensebot/internal/fakeopenai"
 	"github.com/expensebot/expensebot/internal/fakeslack"
 	"github.com/expensebot/expensebot/metrics"
@@ -25,6 +26,7 @@ import (
 	"github.com/expensebot/expensebot/policy/openai"
 	"github.com/expensebot/expensebot/store"
 	"github.com/expensebot/expensebot/store/storetest"
+	"github.com/expensebot/expensebot/web"
 )
 
 // The people of the test workspace.
@@ -92,10 +94,11 @@ func (c *testClock) advance(d time.Duration) {
 }
 
 type instance struct {
-	bot    *bot.Bot
-	cancel context.CancelFunc
-	done   chan error
-	apiURL string // the approval API's base URL, when the harness serves it
+	bot         *bot.Bot
+	cancel      context.CancelFunc
+	done        chan error
+	apiURL      string // the approval API's base URL, when the harness serves it
+	internalURL string // the health checks' and metrics' base URL, beside the API
 }
 
 type syncBuffer struct {
@@ -174,29 +177,48 @@ func (h *harness) start() *instance {
 		reader = nil
 	}
 	var apiCfg api.Config
-	var ln net.Listener
+	var ln, internal net.Listener
 	if h.api != nil {
 		apiCfg = *h.api
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			h.t.Fatal(err)
 		}
+		if internal, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			h.t.Fatal(err)
+		}
 	}
+	m := metrics.New(nil)
 	// The same assembly as `expensebot run`, with the test workspace's settings.
-	b := assemble(options{
+	b := wire.Assemble(wire.Options{
 		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
 		Workflow: h.workflow(reader), PostInterval: h.postInterval,
 		Store: db, Assessor: assessor, Log: log,
-		API: apiCfg, HTTP: ln, Metrics: metrics.New(nil),
+		API: apiCfg, Metrics: m,
 	})
 	connectsBefore := h.slack.Connects()
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{bot: b, cancel: cancel, done: make(chan error, 1)}
+	// The HTTP host as `expensebot run` wires it: the API's listener, and an internal port for
+	// the health checks and the metrics.
+	served := make(chan struct{})
 	if ln != nil {
 		in.apiURL = "http://" + ln.Addr().String()
+		in.internalURL = "http://" + internal.Addr().String()
+		handler, drain := b.API()
+		host := web.New(web.Options{Log: log, Connected: b.Connected, DB: db, Metrics: m, API: handler, Drain: drain,
+			Clients: apiCfg.Clients, ProbeEvery: 100 * time.Millisecond, DrainTimeout: 5 * time.Second})
+		go func() {
+			defer close(served)
+			host.Run(ctx, web.Listener{Listener: ln, Public: true}, web.Listener{Listener: internal})
+		}()
+	} else {
+		close(served)
 	}
 	go func() {
 		err := b.Run(ctx)
-		db.Close() // safe: Run has returned, and with it every goroutine it started
+		cancel() // a Run that failed takes the HTTP host down with it
+		<-served
+		db.Close() // safe: Run and the HTTP host have returned, and with them every goroutine they started
 		in.done <- err
 	}()
 	h.runs = append(h.runs, in)

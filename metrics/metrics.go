@@ -21,7 +21,7 @@ type Backlog struct {
 	Oldest  time.Duration // age of the oldest
 }
 
-// BacklogFunc reads the outbox backlog when Prometheus scrapes.
+// BacklogFunc reads the outbox backlog, for [Metrics.Refresh].
 type BacklogFunc func(ctx context.Context) ([]Backlog, error)
 
 // Metrics holds one instance's metrics. Its methods are safe for concurrent use; a nil *Metrics
@@ -35,10 +35,16 @@ type Metrics struct {
 	tokens      *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
 	reconnects  prometheus.Counter
+
+	// Read from the database by Refresh, off the request path: a scrape costs no query.
+	backlog      BacklogFunc
+	backlogCount *prometheus.GaugeVec
+	backlogAge   *prometheus.GaugeVec
+	backlogUp    prometheus.Gauge
 }
 
 // New returns metrics registered in a registry of their own, with Go's runtime and process
-// metrics, and the outbox backlog read through backlog (nil: not reported).
+// metrics, and the outbox backlog read through backlog by [Metrics.Refresh] (nil: not reported).
 func New(backlog BacklogFunc) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
@@ -61,9 +67,39 @@ func New(backlog BacklogFunc) *Metrics {
 	m.reg.MustRegister(m.outcomes, m.ack, m.assess, m.assessErrs, m.tokens, m.rateLimited, m.reconnects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if backlog != nil {
-		m.reg.MustRegister(backlogCollector{fn: backlog})
+		m.backlog = backlog
+		m.backlogCount = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "expensebot_outbox_backlog",
+			Help: "Notices not yet delivered, by channel (\"\" for DMs and callbacks), as of the last refresh."}, []string{"channel"})
+		m.backlogAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "expensebot_outbox_oldest_seconds",
+			Help: "Age of the oldest undelivered notice, by channel, as of the last refresh."}, []string{"channel"})
+		m.backlogUp = prometheus.NewGauge(prometheus.GaugeOpts{Name: "expensebot_outbox_backlog_up",
+			Help: "1 when the last refresh could read the backlog from the database."})
+		m.reg.MustRegister(m.backlogCount, m.backlogAge, m.backlogUp)
 	}
 	return m
+}
+
+// Refresh reads what the gauges show from the database: the outbox backlog, which is the
+// database's, shared by every instance, not one instance's guess. It is called on a ticker, so
+// that a scrape only reads memory however often it comes.
+func (m *Metrics) Refresh(ctx context.Context) {
+	if m == nil || m.backlog == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	list, err := m.backlog(ctx)
+	if err != nil {
+		m.backlogUp.Set(0)
+		return
+	}
+	m.backlogUp.Set(1)
+	m.backlogCount.Reset()
+	m.backlogAge.Reset()
+	for _, b := range list {
+		m.backlogCount.WithLabelValues(b.Channel).Set(float64(b.Count))
+		m.backlogAge.WithLabelValues(b.Channel).Set(b.Oldest.Seconds())
+	}
 }
 
 // Handler serves the metrics in Prometheus's text format.
@@ -109,36 +145,5 @@ func (m *Metrics) RateLimited(method string) {
 func (m *Metrics) Reconnected() {
 	if m != nil {
 		m.reconnects.Inc()
-	}
-}
-
-var (
-	backlogCount = prometheus.NewDesc("expensebot_outbox_backlog", "Notices not yet delivered, by channel (\"\" for DMs and callbacks).", []string{"channel"}, nil)
-	backlogAge   = prometheus.NewDesc("expensebot_outbox_oldest_seconds", "Age of the oldest undelivered notice, by channel.", []string{"channel"}, nil)
-	backlogUp    = prometheus.NewDesc("expensebot_outbox_backlog_up", "1 when the backlog could be read from the database.", nil, nil)
-)
-
-// backlogCollector reads the outbox when scraped, so the numbers are the database's, shared by
-// every instance, not one instance's guess.
-type backlogCollector struct{ fn BacklogFunc }
-
-func (c backlogCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- backlogCount
-	ch <- backlogAge
-	ch <- backlogUp
-}
-
-func (c backlogCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	list, err := c.fn(ctx)
-	if err != nil {
-		ch <- prometheus.MustNewConstMetric(backlogUp, prometheus.GaugeValue, 0)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(backlogUp, prometheus.GaugeValue, 1)
-	for _, b := range list {
-		ch <- prometheus.MustNewConstMetric(backlogCount, prometheus.GaugeValue, float64(b.Count), b.Channel)
-		ch <- prometheus.MustNewConstMetric(backlogAge, prometheus.GaugeValue, b.Oldest.Seconds(), b.Channel)
 	}
 }

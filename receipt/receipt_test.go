@@ -10,7 +10,7 @@ import (
 
 func eur(minor int64) expensebot.Money { return expensebot.Money{Minor: minor, Currency: "EUR"} }
 
-// TestCompare guards the tolerances README "Receipts" promises, at their edges. Add a case with
+// TestCompare guards the tolerances docs/policy.md "Receipts" promises, at their edges. Add a case with
 // the claim, what the model read and the outcome a reviewer should see.
 func TestCompare(t *testing.T) {
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/expensebot/expensebot/api"
+	"github.com/expensebot/expensebot/web"
 )
 
 // This file is the approval API's part of the program: its variables' decoders and checks, and
@@ -46,11 +47,17 @@ func (h *hosts) Decode(s string) error {
 
 // validateAPI checks what the API's variables need of each other.
 func (e *environment) validateAPI() {
+	// Without tokens, EXPENSEBOT_HTTP_ADDR serves only the health checks and the metrics.
 	if addr := e.HTTPAddr.raw; addr != "" {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			e.HTTPAddr.fail("must be host:port, e.g. 127.0.0.1:8080")
-		} else if len(e.APITokens.list) == 0 && e.APITokens.err == nil {
-			e.HTTPAddr.fail("set EXPENSEBOT_API_TOKENS too (name=token, comma-separated): no client could call the approval API")
+		}
+	}
+	if addr := e.MetricsAddr.raw; addr != "" {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			e.MetricsAddr.fail("must be host:port, e.g. 127.0.0.1:9090")
+		} else if _, port, _ := net.SplitHostPort(addr); addr == e.HTTPAddr.raw && port != "0" {
+			e.MetricsAddr.fail("must differ from EXPENSEBOT_HTTP_ADDR (unset it to serve the metrics there)")
 		}
 	}
 	if s := e.WebhookSecret.raw; s != "" && len(s) < api.MinTokenLength {
@@ -63,21 +70,33 @@ func apiConfig(cfg Config) api.Config {
 	return api.Config{Clients: cfg.APIClients, WebhookSecret: api.Secret(cfg.WebhookSecret), CallbackAllow: cfg.CallbackAllow}
 }
 
-// listenAPI opens the approval API's listener, or returns nil when EXPENSEBOT_HTTP_ADDR is unset.
-// Opening it before connecting to Slack makes a port in use fail the start, not a later request.
-func listenAPI(cfg Config, logger *slog.Logger) (net.Listener, error) {
-	if cfg.HTTPAddr == "" {
-		if len(cfg.APIClients) > 0 {
-			logger.Warn("EXPENSEBOT_API_TOKENS is set but EXPENSEBOT_HTTP_ADDR is not: the approval API is not served")
+// listen opens the HTTP listeners: EXPENSEBOT_HTTP_ADDR's (the approval API when there are
+// clients, else an internal port) and EXPENSEBOT_METRICS_ADDR's. Opening them before connecting
+// to Slack makes a port in use fail the start, not a later request.
+func listen(cfg Config, logger *slog.Logger) ([]web.Listener, error) {
+	var out []web.Listener
+	if cfg.HTTPAddr == "" && len(cfg.APIClients) > 0 {
+		logger.Warn("EXPENSEBOT_API_TOKENS is set but EXPENSEBOT_HTTP_ADDR is not: the approval API is not served")
+	}
+	if cfg.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("EXPENSEBOT_HTTP_ADDR=%q: %w", cfg.HTTPAddr, err)
 		}
-		return nil, nil
+		out = append(out, web.Listener{Listener: ln, Public: len(cfg.APIClients) > 0})
+		if len(cfg.APIClients) > 0 && cfg.WebhookSecret == "" {
+			logger.Warn("EXPENSEBOT_WEBHOOK_SECRET is not set: the approval API refuses callback_url; clients can poll with ?wait")
+		}
 	}
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return nil, fmt.Errorf("EXPENSEBOT_HTTP_ADDR=%q: %w", cfg.HTTPAddr, err)
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			for _, l := range out {
+				l.Close()
+			}
+			return nil, fmt.Errorf("EXPENSEBOT_METRICS_ADDR=%q: %w", cfg.MetricsAddr, err)
+		}
+		out = append(out, web.Listener{Listener: ln})
 	}
-	if cfg.WebhookSecret == "" {
-		logger.Warn("EXPENSEBOT_WEBHOOK_SECRET is not set: the approval API refuses callback_url; clients can poll with ?wait")
-	}
-	return ln, nil
+	return out, nil
 }

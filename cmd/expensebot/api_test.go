@@ -24,7 +24,8 @@ func TestAPIConfigErrorsNameTheVariable(t *testing.T) {
 	}{
 		{"not name=token", []string{"EXPENSEBOT_API_TOKENS", "billing:tok-hunter2-0123456789"}, "EXPENSEBOT_API_TOKENS: entry 1 is not name=token"},
 		{"short token", []string{"EXPENSEBOT_API_TOKENS", "ci=tok-x, billing=hunter2"}, "EXPENSEBOT_API_TOKENS: entry 1 (ci): the token is shorter than 16 characters"},
-		{"listener without clients", []string{"EXPENSEBOT_HTTP_ADDR", "127.0.0.1:0"}, `EXPENSEBOT_HTTP_ADDR="127.0.0.1:0": set EXPENSEBOT_API_TOKENS too (name=token, comma-separated): no client could call the approval API`},
+		{"metrics on the API's address", []string{"EXPENSEBOT_HTTP_ADDR", "127.0.0.1:8080", "EXPENSEBOT_METRICS_ADDR", "127.0.0.1:8080"}, `EXPENSEBOT_METRICS_ADDR="127.0.0.1:8080": must differ from EXPENSEBOT_HTTP_ADDR (unset it to serve the metrics there)`},
+		{"metrics port only", []string{"EXPENSEBOT_METRICS_ADDR", "9090"}, `EXPENSEBOT_METRICS_ADDR="9090": must be host:port, e.g. 127.0.0.1:9090`},
 		{"port only", []string{"EXPENSEBOT_HTTP_ADDR", "8080", "EXPENSEBOT_API_TOKENS", "ci=tok-hunter2-0123456789"}, `EXPENSEBOT_HTTP_ADDR="8080": must be host:port, e.g. 127.0.0.1:8080`},
 		{"allow with scheme", []string{"EXPENSEBOT_CALLBACK_ALLOW", "hooks.intranet, http://hooks.intranet"}, `EXPENSEBOT_CALLBACK_ALLOW="hooks.intranet, http://hooks.intranet": "http://hooks.intranet" is not a host name or IP address (no scheme, port or path)`},
 		{"short secret", []string{"EXPENSEBOT_WEBHOOK_SECRET", "hunter2"}, "EXPENSEBOT_WEBHOOK_SECRET: shorter than 16 characters; use a long random one (openssl rand -hex 32)"},

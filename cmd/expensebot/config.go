@@ -55,7 +55,10 @@ type Config struct {
 	Finance             []string
 	Workers             int
 	LogFormat           string
-	HTTPAddr            string       // approval API; "" for none
+	HTTPAddr            string       // approval API and health; "" for none
+	MetricsAddr         string       // health and metrics on a listener of their own; "" for none
+	DataDir             string       // where the default SQLite database lives
+	Migrate             bool         // run applies pending migrations; false: it refuses a database that is behind
 	APIClients          []api.Client // who may call it
 	WebhookSecret       string       // signs its callbacks; "" for none
 	CallbackAllow       []string     // hosts its callbacks may reach over http:// or at private addresses
@@ -71,7 +74,9 @@ type environment struct {
 	SlackAppToken       secret   `envconfig:"SLACK_APP_TOKEN" desc:"app-level token (xapp-…, scope connections:write) for Socket Mode"`
 	SlackBotToken       secret   `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-…) for the Web API"`
 	SlackAPIURL         text     `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL, ending in /"`
-	DatabaseURL         secret   `envconfig:"DATABASE_URL" desc:"postgres://… for PostgreSQL; unset for the SQLite file expensebot.db; sqlite://PATH or file:PATH"`
+	DatabaseURL         secret   `envconfig:"DATABASE_URL" desc:"postgres://… for PostgreSQL; unset for the SQLite file expensebot.db in EXPENSEBOT_DATA_DIR; sqlite://PATH or file:PATH"`
+	DataDir             text     `envconfig:"EXPENSEBOT_DATA_DIR" desc:"directory of the default SQLite database; unset: $STATE_DIRECTORY under systemd, else $XDG_STATE_HOME/expensebot or ~/.local/state/expensebot"`
+	Migrate             boolean  `envconfig:"EXPENSEBOT_MIGRATE" default:"true" desc:"true: run applies pending database migrations at start; false: run refuses a database that is behind (apply them with expensebot migrate)"`
 	OpenAIAPIKey        secret   `envconfig:"OPENAI_API_KEY" desc:"API key for the AI check; unset turns the AI check off"`
 	OpenAIBaseURL       text     `envconfig:"OPENAI_BASE_URL" desc:"OpenAI-compatible API base URL (Ollama, vLLM, Azure); unset for OpenAI"`
 	OpenAIModel         text     `envconfig:"OPENAI_MODEL" default:"gpt-4o-mini" desc:"model for the AI check"`
@@ -89,20 +94,21 @@ type environment struct {
 	MinConfidence       number   `envconfig:"EXPENSEBOT_MIN_CONFIDENCE" default:"0.95" desc:"least AI confidence (0..1) for auto-approval"`
 	ReceiptRequiredOver amount   `envconfig:"EXPENSEBOT_RECEIPT_REQUIRED_OVER" default:"75" desc:"above this amount an expense without receipt goes to a reviewer"`
 	PolicyFile          text     `envconfig:"EXPENSEBOT_POLICY_FILE" desc:"optional YAML file with per-category rules"`
-	RemindAfter         duration `envconfig:"EXPENSEBOT_REMIND_AFTER" default:"24h" desc:"remind the reviewers of an expense waiting this long, and again every this long; 0 turns reminders off"`
+	RemindAfter         duration `envconfig:"EXPENSEBOT_REMIND_AFTER" default:"1d" desc:"remind the reviewers of an expense waiting this long, and again every this long; 0 turns reminders off"`
 	EscalateAfter       duration `envconfig:"EXPENSEBOT_ESCALATE_AFTER" default:"0" desc:"an expense waiting this long may also be decided by EXPENSEBOT_ESCALATE_TO; 0 turns escalation off"`
 	EscalateTo          idList   `envconfig:"EXPENSEBOT_ESCALATE_TO" desc:"comma-separated user ids (U…) and/or user-group ids (S…) who may decide an escalated expense"`
-	ExpireAfter         duration `envconfig:"EXPENSEBOT_EXPIRE_AFTER" default:"336h" desc:"an expense waiting this long expires (an outcome of its own, not a rejection); 0: never"`
+	ExpireAfter         duration `envconfig:"EXPENSEBOT_EXPIRE_AFTER" default:"14d" desc:"an expense waiting this long expires (an outcome of its own, not a rejection); 0: never"`
 	RatesFile           text     `envconfig:"EXPENSEBOT_RATES_FILE" desc:"optional CSV or YAML file of exchange rates to the home currency"`
 	RatesURL            text     `envconfig:"EXPENSEBOT_RATES_URL" desc:"optional URL of the ECB's reference rates (eurofxref-daily.xml), fetched at start and daily"`
-	RatesMaxAge         duration `envconfig:"EXPENSEBOT_RATES_MAX_AGE" default:"168h" desc:"an exchange rate quoted longer ago than this is not used"`
-	SplitWindow         duration `envconfig:"EXPENSEBOT_SPLIT_WINDOW" default:"72h" desc:"one person's expenses, in any category, incurred this close together count as one purchase against the auto-approve and two-approver limits; 0 turns the check off"`
-	MaxAge              duration `envconfig:"EXPENSEBOT_MAX_AGE" default:"2160h" desc:"an expense submitted longer than this after it was incurred goes to a person; 0 turns the check off"`
+	RatesMaxAge         duration `envconfig:"EXPENSEBOT_RATES_MAX_AGE" default:"7d" desc:"an exchange rate quoted longer ago than this is not used"`
+	SplitWindow         duration `envconfig:"EXPENSEBOT_SPLIT_WINDOW" default:"3d" desc:"one person's expenses, in any category, incurred this close together count as one purchase against the auto-approve and two-approver limits; 0 turns the check off"`
+	MaxAge              duration `envconfig:"EXPENSEBOT_MAX_AGE" default:"90d" desc:"an expense submitted longer than this after it was incurred goes to a person; 0 turns the check off"`
 	SpotCheckRate       number   `envconfig:"EXPENSEBOT_SPOT_CHECK_RATE" default:"0.05" desc:"share (0..1) of automatic approvals drawn at random for a reviewer to spot-check; 0 turns spot checks off"`
 	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged"`
 	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests, and how many AI assessments, are worked on at once (each)"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
-	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for the approval API, e.g. 127.0.0.1:8080 (put TLS in front); unset: no listener"`
+	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for /healthz, /readyz, /metrics and, with EXPENSEBOT_API_TOKENS, the approval API (then /metrics needs a token), e.g. 127.0.0.1:8080; unset: no listener"`
+	MetricsAddr         text     `envconfig:"EXPENSEBOT_METRICS_ADDR" desc:"address of a listener of their own for /healthz, /readyz and /metrics (no token), e.g. 127.0.0.1:9090; unset: none"`
 	APITokens           clients  `envconfig:"EXPENSEBOT_API_TOKENS" desc:"approval API clients as name=token, comma-separated; name*=token may read every expense"`
 	WebhookSecret       secret   `envconfig:"EXPENSEBOT_WEBHOOK_SECRET" desc:"key that signs the approval API's callbacks (HMAC-SHA256); unset: no callbacks"`
 	CallbackAllow       hosts    `envconfig:"EXPENSEBOT_CALLBACK_ALLOW" desc:"hosts callbacks may reach over http:// or at private addresses, comma-separated"`
@@ -181,7 +187,7 @@ func (e *environment) validate() {
 	}
 	e.validateTimers()
 	if e.RatesMaxAge.d <= 0 {
-		e.RatesMaxAge.fail("must be positive, e.g. 168h for a week")
+		e.RatesMaxAge.fail("must be positive, e.g. 7d for a week")
 	}
 	if n := e.Workers.n; n < 1 || n > 256 {
 		e.Workers.fail("must be between 1 and 256")
@@ -283,6 +289,9 @@ func (e *environment) config() Config {
 		Workers:             e.Workers.n,
 		LogFormat:           e.LogFormat.raw,
 		HTTPAddr:            e.HTTPAddr.raw,
+		MetricsAddr:         e.MetricsAddr.raw,
+		DataDir:             e.DataDir.raw,
+		Migrate:             e.Migrate.v,
 		APIClients:          e.APITokens.list,
 		WebhookSecret:       e.WebhookSecret.raw,
 		CallbackAllow:       e.CallbackAllow.list,
@@ -369,7 +378,7 @@ func (s secret) String() string { return "REDACTED" }
 
 func (s secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }
 
-// duration is a Go duration such as 10s or 1m.
+// duration is a duration such as 10s, 90m or 14d: Go's units and d for days (see [Duration]).
 type duration struct {
 	field
 	d time.Duration
@@ -377,9 +386,9 @@ type duration struct {
 
 func (d *duration) Decode(s string) error {
 	d.raw = strings.TrimSpace(s)
-	v, err := time.ParseDuration(d.raw)
+	v, err := parseDuration(d.raw)
 	if err != nil {
-		d.fail("not a duration such as 10s or 1m")
+		d.fail("not a duration such as 10s, 90m, 1d12h or 14d")
 	}
 	d.d = v
 	return nil
@@ -398,6 +407,25 @@ func (n *number) Decode(s string) error {
 		n.fail("not a number")
 	}
 	n.v = v
+	return nil
+}
+
+// boolean is true or false (also 1/0, yes/no, on/off).
+type boolean struct {
+	field
+	v bool
+}
+
+func (b *boolean) Decode(s string) error {
+	b.raw = strings.TrimSpace(s)
+	switch strings.ToLower(b.raw) {
+	case "true", "1", "yes", "on":
+		b.v = true
+	case "false", "0", "no", "off":
+		b.v = false
+	default:
+		b.fail("must be true or false")
+	}
 	return nil
 }
 

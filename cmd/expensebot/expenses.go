@@ -31,7 +31,6 @@ var statusSets = map[string][]expensebot.Status{
 // runs skip it.
 func exportExpenses(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("expenses", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	since := fs.String("since", "", "decided on or after: a date (YYYY-MM-DD) or an age such as 30d")
 	untilFlag := fs.String("until", "", "decided on or before this date (YYYY-MM-DD)")
 	status := fs.String("status", "approved", "approved (by a person or the policy), auto_approved, rejected or decided")
@@ -39,8 +38,8 @@ func exportExpenses(ctx context.Context, cfg Config, args []string, stdout, stde
 	dates := fs.String("dates", "", "iso (2026-01-31), dmy (31/01/2026) or mdy (01/31/2026); default: the format's")
 	mark := fs.Bool("mark-exported", false, "record this batch in the audit trail; later runs skip its expenses")
 	again := fs.Bool("include-exported", false, "include expenses a marked run exported already")
-	if err := fs.Parse(args); err != nil {
-		return usageError{"expenses: " + err.Error()}
+	if err := parseFlags(fs, args, stdout, "expenses [flags]"); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("expenses: unexpected %q", strings.Join(fs.Args(), " "))}

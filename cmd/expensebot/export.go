@@ -19,11 +19,10 @@ import (
 // export writes the audit trail, one row per event joined with its expense, for finance.
 func export(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	since := fs.String("since", "", "only events on or after this date (YYYY-MM-DD)")
 	format := fs.String("format", "csv", "csv or jsonl")
-	if err := fs.Parse(args); err != nil {
-		return usageError{"export: " + err.Error()}
+	if err := parseFlags(fs, args, stdout, "export [--since YYYY-MM-DD] [--format csv|jsonl]"); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("export: unexpected %q", strings.Join(fs.Args(), " "))}

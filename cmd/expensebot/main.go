@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -21,6 +20,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, errNoCommand) {
+			os.Exit(2)
+		}
 		fmt.Fprintln(os.Stderr, "expensebot:", err)
 		var u usageError
 		if errors.As(err, &u) {
@@ -35,13 +37,11 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg + " (see 'expensebot help')" }
 
-// version is set at build time with -ldflags "-X main.version=…"; otherwise the module version.
-var version = ""
-
 const usage = `expensebot: human-in-the-loop expense approval for Slack.
 
 Usage:
-  expensebot [run]        connect to Slack over Socket Mode and work (the default)
+  expensebot run          connect to Slack over Socket Mode and work; bare expensebot does
+                          this too when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set
   expensebot sandbox [--demo] [--addr HOST:PORT] [-v]
                           the whole app on this machine, in a Slack-like web page
   expensebot migrate      apply database migrations and exit
@@ -55,8 +55,11 @@ Usage:
   expensebot policy       print the routing rules in effect and their version
   expensebot policy simulate FILE [--since 90d]
                           replay stored expenses through the policy file FILE: which routes change
-  expensebot version      print the version
+  expensebot healthcheck [--url URL]
+                          ask a running expensebot's /healthz (for a container's HEALTHCHECK)
+  expensebot version      print the version, commit and build date
   expensebot help         this text
+Every command takes --help. Durations are Go's (90m, 10s) or days: 14d, 1d12h.
 
 Configuration comes from the environment:
 `
@@ -64,37 +67,67 @@ Configuration comes from the environment:
 // run is the whole program: main only supplies the process's arguments and streams. Configuration
 // comes from the process environment, which envconfig reads itself; tests set it with t.Setenv.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd, rest := "run", []string(nil)
-	if len(args) > 1 {
-		cmd, rest = args[1], args[2:]
+	if len(args) < 2 {
+		// Bare expensebot runs the bot when it has the tokens to; otherwise it was typed by a
+		// person, who gets the commands rather than a list of missing variables.
+		if os.Getenv("SLACK_APP_TOKEN") == "" || os.Getenv("SLACK_BOT_TOKEN") == "" {
+			fmt.Fprint(stdout, strings.TrimSuffix(usage, "\nConfiguration comes from the environment:\n"))
+			fmt.Fprintln(stdout, "Set SLACK_APP_TOKEN and SLACK_BOT_TOKEN to run; expensebot help lists every variable; expensebot sandbox tries it without Slack.")
+			return errNoCommand
+		}
+		args = append(args, "run")
 	}
+	cmd, rest := args[1], args[2:]
+	err := dispatch(ctx, cmd, rest, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+// errNoCommand is bare expensebot without Slack tokens: the commands were printed, nothing run.
+// main exits 2 on it without another word.
+var errNoCommand = errors.New("no command")
+
+func dispatch(ctx context.Context, cmd string, rest []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return printConfigHelp(stdout)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "expensebot", buildVersion())
+		if err := noArgs("version", rest, stdout, "version"); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, readBuildInfo())
 		return nil
+	case "healthcheck":
+		return healthcheck(ctx, rest, stdout)
 	}
+	// Help is printed whatever the environment holds: a mistake in it must not hide the flags.
+	help := wantsHelp(rest)
 	cfg, err := loadConfig()
-	if err != nil {
+	if err != nil && !help {
 		return err
+	}
+	if cmd != "sandbox" && !help {
+		// The sandbox's own default is a throwaway database; every other command uses the data
+		// directory's.
+		if cfg.DatabaseURL, err = cfg.databaseURL(); err != nil {
+			return err
+		}
 	}
 	logger := newLogger(cfg, stderr)
 	switch cmd {
 	case "run":
-		if len(rest) > 0 {
-			return usageError{fmt.Sprintf("run takes no arguments, got %q", strings.Join(rest, " "))}
+		if err := noArgs("run", rest, stdout, "run"); err != nil {
+			return err
 		}
 		return runBot(ctx, cfg, logger, stdout)
 	case "migrate":
-		db, err := store.Open(ctx, cfg.DatabaseURL)
-		if err != nil {
+		if err := noArgs("migrate", rest, stdout, "migrate"); err != nil {
 			return err
 		}
-		defer db.Close()
-		fmt.Fprintf(stdout, "%s database is up to date\n", db.Dialect())
-		return nil
+		return migrate(ctx, cfg, logger, stdout)
 	case "export":
 		return export(ctx, cfg, rest, stdout)
 	case "sandbox":
@@ -109,19 +142,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
 
+// migrate applies the migrations this binary has and the database lacks, then exits.
+func migrate(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
+	if err := makeDataDir(cfg.DatabaseURL); err != nil {
+		return err
+	}
+	logger.Info("migrating", "database", describeDatabase(cfg.DatabaseURL))
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintf(stdout, "%s database is up to date\n", db.Dialect())
+	return nil
+}
+
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }

@@ -18,8 +18,8 @@ func printPolicy(ctx context.Context, cfg Config, args []string, stdout io.Write
 	if len(args) > 0 && args[0] == "simulate" {
 		return simulate(ctx, cfg, args[1:], stdout)
 	}
-	if len(args) > 0 {
-		return usageError{fmt.Sprintf("policy: unexpected %q", strings.Join(args, " "))}
+	if err := noArgs("policy", args, stdout, "policy | policy simulate FILE [--since 90d]"); err != nil {
+		return err
 	}
 	r, err := rules(cfg)
 	if err != nil {

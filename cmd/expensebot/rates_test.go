@@ -13,10 +13,10 @@ import (
 // TestRatesConfigErrors: a rates setting that cannot work stops the start, naming the variable;
 // the two that need no file are reported with every other problem by loadConfig.
 func TestRatesConfigErrors(t *testing.T) {
-	setenv(t, "EXPENSEBOT_RATES_URL", "ftp://ecb.example/rates.xml", "EXPENSEBOT_RATES_MAX_AGE", "7d")
+	setenv(t, "EXPENSEBOT_RATES_URL", "ftp://ecb.example/rates.xml", "EXPENSEBOT_RATES_MAX_AGE", "7 days")
 	_, err := loadConfig()
 	want := "configuration:\n  " + `EXPENSEBOT_RATES_URL="ftp://ecb.example/rates.xml": must be an http(s) URL` +
-		"\n  " + `EXPENSEBOT_RATES_MAX_AGE="7d": not a duration such as 10s or 1m`
+		"\n  " + `EXPENSEBOT_RATES_MAX_AGE="7 days": not a duration such as 10s, 90m, 1d12h or 14d`
 	if err == nil || err.Error() != want {
 		t.Errorf("got:\n%v\nwant:\n%s", err, want)
 	}

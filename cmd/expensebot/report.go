@@ -43,12 +43,11 @@ func loadPeriod(ctx context.Context, cfg Config, from, until time.Time) (*store.
 // printReport writes how the workflow and the AI's advice did over a period, per category.
 func printReport(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	since := fs.String("since", "90d", "the period's start: a date (YYYY-MM-DD) or an age such as 90d")
 	untilFlag := fs.String("until", "", "the period's last day (YYYY-MM-DD); default: now")
 	format := fs.String("format", "text", "text or json")
-	if err := fs.Parse(args); err != nil {
-		return usageError{"report: " + err.Error()}
+	if err := parseFlags(fs, args, stdout, "report [--since 90d] [--until YYYY-MM-DD] [--format text|json]"); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("report: unexpected %q", strings.Join(fs.Args(), " "))}

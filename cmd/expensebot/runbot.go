@@ -12,12 +12,14 @@ import (
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
+	"github.com/expensebot/expensebot/cmd/expensebot/wire"
 	"github.com/expensebot/expensebot/metrics"
 	"github.com/expensebot/expensebot/pace"
 	"github.com/expensebot/expensebot/policy"
 	"github.com/expensebot/expensebot/policy/openai"
 	"github.com/expensebot/expensebot/rates"
 	"github.com/expensebot/expensebot/store"
+	"github.com/expensebot/expensebot/web"
 )
 
 // runBot connects to Slack and works until ctx ends.
@@ -91,7 +93,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -99,17 +101,21 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	if assessor == nil {
 		logger.Warn("OPENAI_API_KEY is not set: the AI check is off and every expense goes to a reviewer")
 	}
-	logger.Info("database ready", "dialect", db.Dialect())
 	// Reads the file and the cached rates now; the URL is fetched by the workflow's Run, so that
 	// start-up never waits for the network.
 	book, err := rates.Open(ctx, rates.Config{Home: cfg.Currency, File: cfg.RatesFile, URL: cfg.RatesURL, MaxAge: cfg.RatesMaxAge, Band: r.Controls.Band()}, db, logger)
 	if err != nil {
 		return fmt.Errorf("EXPENSEBOT_RATES_FILE: %w", err)
 	}
-	ln, err := listenAPI(cfg, logger)
+	listeners, err := listen(cfg, logger)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		for _, ln := range listeners {
+			ln.Close() // if the start fails before they are served
+		}
+	}()
 	// An assessment holds its expense for as long as it may take, so that a crashed instance's
 	// expenses are taken over soon after, and a live one's never.
 	lease := 5 * time.Second
@@ -119,14 +125,58 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	if reader != nil {
 		lease += 3 * cfg.AITimeout // the form's receipts are read before the assessment
 	}
-	return Assemble(Options{
+	m := watchAI(metrics.New(backlog(db)), assessor)
+	b := wire.Assemble(wire.Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
 			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
 			Timing: expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
 		Store: db, Assessor: assessor, Log: logger,
-		API: apiConfig(cfg), HTTP: ln, Metrics: watchAI(metrics.New(backlog(db)), assessor),
-	}).Run(ctx)
+		API: apiConfig(cfg), Metrics: m,
+	})
+	return runWithHTTP(ctx, cfg, logger, b, db, m, listeners)
+}
+
+// runWithHTTP runs the bot and, beside it, the HTTP host on the listeners, until ctx ends or the
+// bot stops; it returns once both have.
+func runWithHTTP(ctx context.Context, cfg Config, logger *slog.Logger, b *bot.Bot, db *store.DB, m *metrics.Metrics, listeners []web.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	o := web.Options{Log: logger, Connected: b.Connected, DB: db, Metrics: m, Clients: cfg.APIClients}
+	if len(cfg.APIClients) > 0 {
+		o.API, o.Drain = b.API()
+	}
+	host := web.New(o)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		host.Run(ctx, listeners...)
+	}()
+	err := b.Run(ctx)
+	cancel() // a bot that stopped on its own takes the HTTP host down with it
+	<-served
+	return err
+}
+
+// openDatabase opens the database for run: it applies pending migrations, unless
+// EXPENSEBOT_MIGRATE=false, when a database that is behind is refused rather than changed.
+func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*store.DB, error) {
+	where := describeDatabase(cfg.DatabaseURL)
+	if !cfg.Migrate {
+		check, err := store.OpenExisting(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("EXPENSEBOT_MIGRATE=false, and the database is not ready: %w\n(apply the migrations with: expensebot migrate)", err)
+		}
+		check.Close()
+	} else if err := makeDataDir(cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("database ready", "dialect", db.Dialect(), "database", where, "migrate_at_start", cfg.Migrate)
+	return db, nil
 }
 
 // backlog reads the outbox backlog for /metrics.

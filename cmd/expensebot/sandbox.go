@@ -27,12 +27,11 @@ const defaultSandboxAddr = "127.0.0.1:8765"
 // it over Socket Mode, the SQLite store and an assessor, and the web page. It prints one URL.
 func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", defaultSandboxAddr, "address for the web page")
 	demo := fs.Bool("demo", false, "fill the workspace with expenses in every state")
 	verbose := fs.Bool("v", false, "log what the bot does to stderr")
-	if err := fs.Parse(args); err != nil {
-		return usageError{"sandbox: " + err.Error()}
+	if err := parseFlags(fs, args, stdout, "sandbox [--demo] [--addr HOST:PORT] [-v]"); err != nil {
+		return err
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -53,6 +52,7 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 		defer os.RemoveAll(dir)
 		// A fresh database each run: the fake workspace starts empty too.
 		cfg.DatabaseURL = "sqlite://" + filepath.Join(dir, "sandbox.db")
+		cfg.Migrate = true // a new database is always behind
 	}
 	cfg.SlackAPIURL, cfg.SlackAppToken, cfg.SlackBotToken = ws.APIURL(), fakeslack.AppToken, fakeslack.BotToken
 	cfg.ApprovalsChannel, cfg.Reviewers = sandbox.Approvals, sandbox.Reviewers
@@ -83,7 +83,7 @@ func runSandbox(ctx context.Context, cfg Config, args []string, stdout, stderr i
 		return fmt.Errorf("sandbox: listen on %s: %w", *addr, err)
 	}
 	ui := sandbox.NewUI(ws, sandbox.People)
-	ui.Ops = "http://" + cfg.HTTPAddr
+	ui.Ops = "http://" + cfg.MetricsAddr
 	page := &http.Server{Handler: ui, ReadHeaderTimeout: 5 * time.Second}
 	go page.Serve(ln)
 	defer page.Close()

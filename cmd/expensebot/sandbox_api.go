@@ -28,6 +28,16 @@ func sandboxAPI(cfg *Config) (string, error) {
 			return "", fmt.Errorf("sandbox: no free port for the approval API: %w", err)
 		}
 	}
+	// The page links the health checks and the metrics, which the API's listener keeps for
+	// clients: they get an internal port of their own.
+	if cfg.MetricsAddr == "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", fmt.Errorf("sandbox: no free port for the health checks: %w", err)
+		}
+		cfg.MetricsAddr = ln.Addr().String()
+		ln.Close()
+	}
 	token, secret := "(one of EXPENSEBOT_API_TOKENS)", "(EXPENSEBOT_WEBHOOK_SECRET)"
 	if len(cfg.APIClients) == 0 {
 		token = "sandbox-" + rand.Text()

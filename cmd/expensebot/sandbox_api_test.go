@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// TestSandboxServesTheAPI: the README's curl example, offline: the sandbox prints a token, and an
+// TestSandboxServesTheAPI: the curl example of docs/api.md, offline: the sandbox prints a token, and an
 // expense submitted with it shows up as a card in the sandbox's approvals channel.
 func TestSandboxServesTheAPI(t *testing.T) {
 	page, line := startSandboxAPI(t)

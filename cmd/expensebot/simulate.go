@@ -20,15 +20,14 @@ import (
 // prints how many routes would change, and which. Nothing is written.
 func simulate(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("policy simulate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	since := fs.String("since", "90d", "replay expenses submitted since: a date (YYYY-MM-DD) or an age such as 90d")
 	// FILE may come before or after the flags.
 	var file string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		file, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageError{"policy simulate: " + err.Error()}
+	if err := parseFlags(fs, args, stdout, "policy simulate FILE [--since 90d]"); err != nil {
+		return err
 	}
 	rest := fs.Args()
 	if file == "" && len(rest) > 0 {

@@ -1,9 +1,12 @@
-package main
+// Package wire assembles the program from its parts: the Web API client, the Slack edge, the
+// approval workflow and the rooms beside it, and the approval API. It is the one place that knows
+// them all; `expensebot run` and the end-to-end tests of package bot assemble the same program
+// through it.
+package wire
 
 import (
 	"context"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/expensebot/expensebot/api"
@@ -15,6 +18,7 @@ import (
 	"github.com/expensebot/expensebot/lookup"
 	"github.com/expensebot/expensebot/metrics"
 	"github.com/expensebot/expensebot/slackpace"
+	"github.com/expensebot/expensebot/web"
 )
 
 // Options is everything the program runs with, built from the configuration.
@@ -28,9 +32,8 @@ type Options struct {
 	Assessor     approval.Assessor // nil: the AI check is off
 	Log          *slog.Logger
 
-	API     api.Config       // clients, webhook secret and callback rules of the approval API
-	HTTP    net.Listener     // serves the approval API, /healthz and /metrics when set; Run shuts it down with the rest
-	Metrics *metrics.Metrics // nil: nothing is counted and /metrics is not served
+	API     api.Config       // clients, webhook secret and callback rules of the approval API (served by the caller's HTTP host: see [bot.Bot.API])
+	Metrics *metrics.Metrics // nil: nothing is counted
 }
 
 // Store is what the program needs of persistence (*store.DB has it): the sum of what each part
@@ -55,7 +58,7 @@ func Assemble(o Options) *bot.Bot {
 	}
 	// The approval API delivers the workflow's callbacks even with no listener: notices queued
 	// while it served must still go out.
-	apiServer := bot.NewAPIServer(o.Store, sl, o.API, o.Log)
+	apiServer := api.New(o.Store, web.Directory{Slack: sl}, o.API, o.Log)
 	o.Workflow.Callbacks = apiServer
 	o.Workflow.Files = msg
 	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
@@ -69,6 +72,6 @@ func Assemble(o Options) *bot.Bot {
 	})
 	return bot.New(o.Slack, sl, handlers.New(flow, sl, o.Log), o.Log).With(bot.Parts{
 		Workflow: flow, APIServer: apiServer, APIHandler: apiServer.Handler(flow),
-		Metrics: o.Metrics, Store: o.Store, HTTP: o.HTTP,
+		Metrics: o.Metrics,
 	})
 }
