@@ -28,7 +28,7 @@ func checkSlack(ctx context.Context, s Setup) []Finding {
 		out = append(out, checkAppToken(ctx, s, api))
 	}
 	if auth == nil {
-		return append(out, Finding{Check: "scopes, approvals channels and reviewers", Status: Problem,
+		return append(out, Finding{Check: "scopes, approvals channels and reviewers", Status: Info,
 			Detail: "not checked: they need a bot token that Slack accepts", Fix: "fix SLACK_BOT_TOKEN first (above)"})
 	}
 	out = append(out, checkScopes(s, auth.Header.Get("X-OAuth-Scopes"))...)

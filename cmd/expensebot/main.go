@@ -45,6 +45,7 @@ Usage:
   expensebot sandbox [--demo] [--addr HOST:PORT] [-v]
                           the whole app on this machine, in a Slack-like web page
   expensebot migrate      apply database migrations and exit
+  expensebot doctor       check the setup (Slack, channels, reviewers, database, model, rates)
   expensebot export [--since YYYY-MM-DD] [--format csv|jsonl]
                           write the audit trail, one row per event, to stdout
   expensebot expenses [--since D] [--until D] [--status approved] [--format csv|xero|qbo]
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "version", "--version":
 		fmt.Fprintln(stdout, "expensebot", buildVersion())
 		return nil
+	case "doctor":
+		return runDoctor(ctx, rest, stdout)
 	}
 	cfg, err := loadConfig()
 	if err != nil {
