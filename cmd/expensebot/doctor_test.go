@@ -112,6 +112,29 @@ func TestDoctorHelpAndBadConfig(t *testing.T) {
 	}
 }
 
+// TestDoctorChecksThePolicyFile: the channels and reviewers of the policy file's routes are
+// checked like those of the environment, each line saying where the id is configured; a policy
+// file that cannot be read is a problem of its own.
+func TestDoctorChecksThePolicyFile(t *testing.T) {
+	sl, ai := runWorkspace(t)
+	sl.AddChannel("CTRAVEL", "travel-approvals", fakeslack.BotUser)
+	policy := t.TempDir() + "/policy.yaml"
+	if err := os.WriteFile(policy, []byte("categories:\n  travel:\n    routes:\n      - over: 3000\n        channel: CTRAVEL\n        reviewers: [SLEADS]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doctorEnv(t, sl, ai.URL(), "EXPENSEBOT_POLICY_FILE", policy)
+	out, err := runCmd(t, "doctor")
+	if err == nil || !strings.Contains(out, "✓ approvals channel CTRAVEL (the policy file, category travel): #travel-approvals") ||
+		!strings.Contains(out, "✗ user group SLEADS (the policy file, category travel): no such user group") {
+		t.Errorf("doctor: %v\n%s", err, out)
+	}
+	doctorEnv(t, sl, ai.URL(), "EXPENSEBOT_POLICY_FILE", t.TempDir()+"/missing.yaml")
+	out, err = runCmd(t, "doctor")
+	if err == nil || !strings.Contains(out, "✗ policy file (EXPENSEBOT_POLICY_FILE)") || !strings.Contains(out, "✓ approvals channel CAPP") {
+		t.Errorf("doctor with a missing policy file: %v\n%s", err, out)
+	}
+}
+
 // TestRunWarnsOfSetupProblems: the same checks run at start; a problem is logged with its fix,
 // and the bot works regardless.
 func TestRunWarnsOfSetupProblems(t *testing.T) {
