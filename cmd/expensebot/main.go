@@ -45,6 +45,7 @@ Usage:
   expensebot sandbox [--demo] [--addr HOST:PORT] [-v]
                           the whole app on this machine, in a Slack-like web page
   expensebot migrate      apply database migrations and exit
+  expensebot doctor       check the setup (Slack, channels, reviewers, database, model, rates)
   expensebot export [--since YYYY-MM-DD] [--format csv|jsonl]
                           write the audit trail, one row per event, to stdout
   expensebot expenses [--since D] [--until D] [--status approved] [--format csv|xero|qbo]
@@ -102,6 +103,8 @@ func dispatch(ctx context.Context, cmd string, rest []string, stdout, stderr io.
 		return nil
 	case "healthcheck":
 		return healthcheck(ctx, rest, stdout)
+	case "doctor":
+		return runDoctor(ctx, rest, stdout)
 	}
 	// Help is printed whatever the environment holds: a mistake in it must not hide the flags.
 	help := wantsHelp(rest)

@@ -107,6 +107,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	if err != nil {
 		return fmt.Errorf("EXPENSEBOT_RATES_FILE: %w", err)
 	}
+	defer checkAtStart(ctx, cfg, logger)()
 	listeners, err := listen(cfg, logger)
 	if err != nil {
 		return err

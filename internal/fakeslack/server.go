@@ -127,6 +127,7 @@ type Server struct {
 	channelLimit map[string]int              // channel → chat.postMessage per second
 	channelSent  map[string][]time.Time      // channel → posts in the last second
 	files        map[string]*File
+	scopes       []string // the bot token's scopes, sent as X-OAuth-Scopes
 }
 
 type failure struct {
@@ -153,6 +154,7 @@ func New(users ...User) (*Server, error) {
 		homes: map[string]string{}, modals: map[string][]string{}, triggers: map[string]*trigger{},
 		responses: map[string]responseTarget{}, tickets: map[string]bool{}, failures: map[string][]failure{},
 		conns: map[*conn]bool{}, acks: map[string]chan Ack{}, subs: map[chan struct{}]bool{}, files: map[string]*File{},
+		scopes: append([]string(nil), Scopes...),
 	}
 	for _, u := range users {
 		u := u
@@ -241,6 +243,28 @@ func (s *Server) overChannelLimit(channel string) bool {
 	}
 	s.channelSent[channel] = append(recent, now)
 	return false
+}
+
+// Scopes are the bot token's scopes unless [Server.SetScopes] says otherwise: every scope the
+// app's manifest asks for.
+var Scopes = []string{"commands", "chat:write", "im:write", "usergroups:read", "files:read", "files:write",
+	"channels:history", "groups:history", "im:history", "channels:read", "groups:read", "users:read", "users:read.email"}
+
+// SetScopes sets the scopes the bot token was granted, as the X-OAuth-Scopes header of every
+// answer to a bot-token call lists them (as a reinstall that changed them would).
+func (s *Server) SetScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = append([]string(nil), scopes...)
+}
+
+// Archive archives channel: posting to it fails with is_archived, and conversations.info says so.
+func (s *Server) Archive(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.channels[channel]; c != nil {
+		c.Archived = true
+	}
 }
 
 // AddUserGroup defines a user group (S…) and its members.

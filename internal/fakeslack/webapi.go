@@ -114,11 +114,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "ratelimited"})
 		return
 	}
+	scopes := strings.Join(s.scopes, ",")
 	s.mu.Unlock()
 
 	want := BotToken
 	if method == "apps.connections.open" {
 		want = AppToken
+	} else if token == BotToken {
+		// Slack lists a token's scopes on every answer to a call made with it.
+		w.Header().Set("X-OAuth-Scopes", scopes)
 	}
 	var res map[string]any
 	var aerr *apiError

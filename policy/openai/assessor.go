@@ -62,9 +62,9 @@ func NewAssessor(cfg Config) *Assessor {
 	return &Assessor{limiter: limiter, client: client, model: cfg.Model, timeout: timeout, deadline: deadline, secret: cfg.APIKey}
 }
 
-// isAzure reports whether base is an Azure OpenAI endpoint, https://<resource>.openai.azure.com/:
+// IsAzure reports whether base is an Azure OpenAI endpoint, https://<resource>.openai.azure.com/:
 // its host, not any part of the URL, ends in .openai.azure.com.
-func isAzure(base string) bool {
+func IsAzure(base string) bool {
 	u, err := url.Parse(strings.TrimSpace(base))
 	return err == nil && strings.HasSuffix(strings.ToLower(u.Hostname()), ".openai.azure.com")
 }
@@ -76,7 +76,7 @@ func (a *Assessor) Limiter() *pace.Limiter { return a.limiter }
 // with the time limit of one call and the deadline.
 func newClient(cfg Config) (*goopenai.Client, *pace.Limiter, time.Duration, time.Duration) {
 	var oc goopenai.ClientConfig
-	if isAzure(cfg.BaseURL) {
+	if IsAzure(cfg.BaseURL) {
 		oc = goopenai.DefaultAzureConfig(cfg.APIKey, cfg.BaseURL)
 	} else {
 		oc = goopenai.DefaultConfig(cfg.APIKey)

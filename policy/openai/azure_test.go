@@ -30,8 +30,8 @@ func TestAzureDetection(t *testing.T) {
 		{"https://x.openai.azure.com@proxy.example/", false},
 	}
 	for _, tt := range tests {
-		if got := isAzure(tt.base); got != tt.azure {
-			t.Errorf("isAzure(%q) = %v, want %v", tt.base, got, tt.azure)
+		if got := IsAzure(tt.base); got != tt.azure {
+			t.Errorf("IsAzure(%q) = %v, want %v", tt.base, got, tt.azure)
 		}
 	}
 }
