@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/api"
@@ -136,6 +137,19 @@ func (e *env) call(method, path, token, body string, headers ...string) response
 func (e *env) submit(token, body string, headers ...string) response {
 	e.t.Helper()
 	return e.call("POST", "/v1/expenses", token, body, headers...)
+}
+
+// waiting returns once n requests are waiting for a decision: a known point, so that a test
+// acts while they wait instead of sleeping and hoping they have begun.
+func (e *env) waiting(n int) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.srv.Waiting() != n {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d requests waiting, want %d", e.srv.Waiting(), n)
+		}
+		time.Sleep(time.Millisecond) // polls for a state to be reached; proves nothing by itself
+	}
 }
 
 func id(t *testing.T, r response) int64 {

@@ -5,11 +5,12 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
-	"math"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Secret is a token or key. It prints and logs as a redaction, so that a Config or a Client can
@@ -21,22 +22,94 @@ func (Secret) LogValue() slog.Value           { return slog.StringValue("REDACTE
 func (Secret) GoString() string               { return `"REDACTED"` }
 func (s Secret) MarshalText() ([]byte, error) { return []byte("REDACTED"), nil }
 
+// Role is something a client may do; a client holds a set of them (Role values or-ed together).
+type Role uint8
+
+// Roles, as named in EXPENSEBOT_API_TOKENS.
+const (
+	RoleSubmit  Role = 1 << iota // submit: POST /v1/expenses
+	RoleRead                     // read: GET the expenses it submitted itself
+	RoleReadAll                  // read-all: GET every expense (and whatever RoleRead allows)
+)
+
+// roleNames are the roles' names in EXPENSEBOT_API_TOKENS, in the order they are listed.
+var roleNames = []struct {
+	name string
+	role Role
+}{{"submit", RoleSubmit}, {"read", RoleRead}, {"read-all", RoleReadAll}}
+
+// String lists the roles in r by name, joined with "+" as in EXPENSEBOT_API_TOKENS ("none" for
+// none).
+func (r Role) String() string {
+	var names []string
+	for _, rn := range roleNames {
+		if r&rn.role != 0 {
+			names = append(names, rn.name)
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, "+")
+}
+
+// doing is what role allows, for a message: "may not <doing>".
+func (r Role) doing() string {
+	switch r {
+	case RoleSubmit:
+		return "submit expenses"
+	case RoleRead:
+		return "read expenses"
+	case RoleReadAll:
+		return "read every expense"
+	}
+	return "do this (" + r.String() + ")"
+}
+
 // Client is a system allowed to call the API. Its name is its audit actor, api:<name>.
 type Client struct {
-	Name    string
-	Token   Secret
-	ReadAll bool // may read every expense, not only those it submitted
+	Name  string
+	Token Secret
+	// Roles is what the client may do; zero means submit and read, what a plain name=token
+	// entry has always granted.
+	Roles Role
+	// ReadAll adds RoleReadAll: a name*=token entry, kept as it was for existing configurations.
+	ReadAll bool
 }
+
+// roles returns what c may do, its defaults applied.
+func (c Client) roles() Role {
+	r := c.Roles
+	if r == 0 {
+		r = RoleSubmit | RoleRead
+	}
+	if c.ReadAll {
+		r |= RoleReadAll
+	}
+	if r&RoleReadAll != 0 {
+		r |= RoleRead // reading everything includes reading one's own
+	}
+	return r
+}
+
+// Can reports whether c holds role.
+func (c Client) Can(role Role) bool { return c.roles()&role == role }
 
 var clientName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,39}$`)
 
 // MinTokenLength is the shortest token accepted: shorter ones can be guessed.
 const MinTokenLength = 16
 
-// ParseClients reads the entries of EXPENSEBOT_API_TOKENS: name=token, or name*=token for a
-// client that may read every expense. Names are lower-case letters, digits, '.', '_' and '-';
-// tokens are at least MinTokenLength characters. Its errors name the entry by position and name,
-// never by its token.
+// ParseClients reads the entries of EXPENSEBOT_API_TOKENS. Each is one client:
+//
+//	name=token                submit and read (its own expenses)
+//	name*=token               submit and read-all, as before roles were named
+//	name:roles=token          exactly the roles listed, joined with "+": submit, read, read-all
+//	                          e.g. reports:read-all=…, importer:submit=…, desk:submit+read=…
+//
+// Roles are joined with "+" because the entries themselves are separated by commas. Names are
+// lower-case letters, digits, '.', '_' and '-'; tokens are at least MinTokenLength characters.
+// Its errors name the entry by position and name, never by its token.
 func ParseClients(entries []string) ([]Client, error) {
 	var out []Client
 	names, tokens := map[string]bool{}, map[string]bool{}
@@ -49,10 +122,22 @@ func ParseClients(entries []string) ([]Client, error) {
 			return nil, fmt.Errorf("entry %d is not name=token", i+1)
 		}
 		name, token = strings.TrimSpace(name), strings.TrimSpace(token)
+		name, roleList, hasRoles := strings.Cut(name, ":")
+		name = strings.TrimSpace(name)
 		c := Client{Name: strings.TrimSuffix(name, "*"), Token: Secret(token), ReadAll: strings.HasSuffix(name, "*")}
+		if hasRoles {
+			roles, err := parseRoles(roleList)
+			switch {
+			case c.ReadAll:
+				return nil, fmt.Errorf("entry %d: client %q has both * and roles; write %s:read-all+… instead of *", i+1, c.Name, c.Name)
+			case err != nil:
+				return nil, fmt.Errorf("entry %d (%s): %v", i+1, c.Name, err)
+			}
+			c.Roles, c.ReadAll = roles, roles&RoleReadAll != 0
+		}
 		switch {
 		case !clientName.MatchString(c.Name):
-			return nil, fmt.Errorf("entry %d: client name %q must be lower-case letters, digits, '.', '_' or '-' (at most 40), optionally followed by * for read-all", i+1, name)
+			return nil, fmt.Errorf("entry %d: client name %q must be lower-case letters, digits, '.', '_' or '-' (at most 40), optionally followed by * for read-all or :roles", i+1, name)
 		case names[c.Name]:
 			return nil, fmt.Errorf("entry %d: client %q is listed twice", i+1, c.Name)
 		case len(token) < MinTokenLength:
@@ -66,13 +151,30 @@ func ParseClients(entries []string) ([]Client, error) {
 	return out, nil
 }
 
+// parseRoles reads "submit+read" into a set of roles; it must name at least one.
+func parseRoles(list string) (Role, error) {
+	var roles Role
+	for _, word := range strings.Split(list, "+") {
+		word = strings.TrimSpace(word)
+		var role Role
+		for _, rn := range roleNames {
+			if rn.name == word {
+				role = rn.role
+			}
+		}
+		if role == 0 {
+			return 0, fmt.Errorf("%q is not a role; the roles are submit, read and read-all, joined with +", word)
+		}
+		roles |= role
+	}
+	return roles, nil
+}
+
 // clients authenticates requests and limits each client's rate, and how many of its requests
 // wait at once: a long poll costs a database read every second, which the rate alone does not
 // bound.
 type clients struct {
 	list     []*client
-	rate     float64
-	burst    float64
 	maxWaits int
 }
 
@@ -80,17 +182,17 @@ type client struct {
 	Client
 	actor string
 	hash  [sha256.Size]byte
+	lim   *rate.Limiter // the client's request rate: a token bucket of burst, refilled at rate a second
 
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
-	waits  int
+	mu    sync.Mutex
+	waits int
 }
 
-func newClients(list []Client, rate float64, burst, maxWaits int) *clients {
-	cs := &clients{rate: rate, burst: float64(burst), maxWaits: maxWaits}
+func newClients(list []Client, perSecond float64, burst, maxWaits int) *clients {
+	cs := &clients{maxWaits: maxWaits}
 	for _, c := range list {
-		cs.list = append(cs.list, &client{Client: c, actor: "api:" + c.Name, hash: sha256.Sum256([]byte(c.Token)), tokens: float64(burst)})
+		cs.list = append(cs.list, &client{Client: c, actor: "api:" + c.Name, hash: sha256.Sum256([]byte(c.Token)),
+			lim: rate.NewLimiter(rate.Limit(perSecond), burst)})
 	}
 	return cs
 }
@@ -109,19 +211,18 @@ func (cs *clients) find(presented string) *client {
 	return found
 }
 
-// take spends one request of c's token bucket, or says how long until one is available.
+// take spends one request of c's rate, or says how long until one is available; a refused
+// request spends nothing.
 func (cs *clients) take(c *client, now time.Time) (ok bool, wait time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.last.IsZero() {
-		c.tokens = math.Min(cs.burst, c.tokens+now.Sub(c.last).Seconds()*cs.rate)
+	r := c.lim.ReserveN(now, 1)
+	if !r.OK() {
+		return false, time.Second // a burst below one: never, but never wait for nothing either
 	}
-	c.last = now
-	if c.tokens >= 1 {
-		c.tokens--
-		return true, 0
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
 	}
-	return false, time.Duration((1 - c.tokens) / cs.rate * float64(time.Second))
+	return true, 0
 }
 
 // startWait admits one more waiting request of c, or says it has as many as it may.

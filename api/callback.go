@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -79,11 +81,22 @@ func newHookClient(allow allowList, timeout time.Duration) *hookClient {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
+// retries is how often a failed callback is tried.
+type retries int
+
+const (
+	retryLong  retries = iota // transient: Config.CallbackAttempts tries, about a day
+	retryFew                  // three tries: it may be mended soon (a redirect, an address refused)
+	retryNever                // permanent: trying again cannot help, so the delivery ends now
+)
+
 // Callback POSTs outcome n of e to e.CallbackURL, signed, and returns the audit event recording
 // the delivery. A failed try is recorded in the audit trail at once, and answered for the outbox:
 // 5xx, 408, 429, timeouts and connection errors are retried with exponential backoff (honouring
-// Retry-After) for Config.CallbackAttempts tries; a redirect, another 4xx or a refused address
-// is tried three times. It implements [approval.Callbacks].
+// Retry-After) for Config.CallbackAttempts tries; a redirect or a refused address is tried three
+// times; another 4xx, or a TLS handshake or certificate error (https:// to a plain-HTTP
+// receiver, an untrusted certificate), ends the delivery at once with an
+// [*approval.PermanentError]. It implements [approval.Callbacks].
 func (s *Server) Callback(ctx context.Context, e expensebot.Expense, n expensebot.Notice) (expensebot.AuditEvent, error) {
 	attempt := n.Attempts + 1
 	id := strconv.FormatInt(e.ID, 10) + ":" + n.Event
@@ -92,18 +105,18 @@ func (s *Server) Callback(ctx context.Context, e expensebot.Expense, n expensebo
 		host = u.Host
 	}
 	// failed records a failed try and tells the outbox when to try again, if ever.
-	failed := func(status int, cause error, transient bool, retryAfter time.Duration) (expensebot.AuditEvent, error) {
+	failed := func(status int, cause error, tries retries, retryAfter time.Duration) (expensebot.AuditEvent, error) {
 		cause = fmt.Errorf("callback to %s: %w", host, cause)
-		limit := 3
-		if transient {
-			limit = s.cfg.CallbackAttempts
-		}
+		limit := map[retries]int{retryLong: s.cfg.CallbackAttempts, retryFew: 3, retryNever: 1}[tries]
 		wait := min(s.cfg.CallbackBackoff<<min(attempt-1, 30), s.cfg.CallbackMaxBackoff)
 		wait = max(wait, min(retryAfter, s.cfg.CallbackMaxBackoff))
 		gaveUp := attempt >= limit
 		detail := map[string]any{"delivery": id, "host": host, "attempt": attempt, "error": cause.Error(), "gave_up": gaveUp}
 		if status != 0 {
 			detail["status"] = status
+		}
+		if tries == retryNever {
+			detail["permanent"] = true // why it gave up at the first try
 		}
 		if !gaveUp {
 			detail["retry_in_ms"] = wait.Milliseconds()
@@ -120,11 +133,11 @@ func (s *Server) Callback(ctx context.Context, e expensebot.Expense, n expensebo
 	}
 
 	if s.cfg.WebhookSecret == "" {
-		return failed(0, errors.New("EXPENSEBOT_WEBHOOK_SECRET is not set, so the callback cannot be signed"), true, s.cfg.CallbackMaxBackoff)
+		return failed(0, errors.New("EXPENSEBOT_WEBHOOK_SECRET is not set, so the callback cannot be signed"), retryLong, s.cfg.CallbackMaxBackoff)
 	}
 	u, err := s.allow.check(e.CallbackURL)
 	if err != nil {
-		return failed(0, errors.New(expensebot.ErrorMessage(err)), false, 0)
+		return failed(0, errors.New(expensebot.ErrorMessage(err)), retryFew, 0)
 	}
 	body, err := json.Marshal(callbackBody{ID: id, Event: n.Event, OccurredAt: e.DecidedAt, Expense: s.view(ctx, e, true)})
 	if err != nil {
@@ -133,7 +146,7 @@ func (s *Server) Callback(ctx context.Context, e expensebot.Expense, n expensebo
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return failed(0, errors.New("the URL cannot be requested"), false, 0)
+		return failed(0, errors.New("the URL cannot be requested"), retryFew, 0)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "expensebot-callbacks/1")
@@ -149,7 +162,13 @@ func (s *Server) Callback(ctx context.Context, e expensebot.Expense, n expensebo
 		if errors.As(err, &ue) {
 			err = ue.Err // its message repeats the URL, which may carry a secret
 		}
-		return failed(0, err, !errors.As(err, &refused), 0)
+		switch {
+		case errors.As(err, &refused):
+			return failed(0, err, retryFew, 0)
+		case tlsPermanent(err):
+			return failed(0, fmt.Errorf("TLS handshake failed, which trying again cannot mend (is the receiver plain http, or its certificate not trusted?): %w", err), retryNever, 0)
+		}
+		return failed(0, err, retryLong, 0)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -157,17 +176,30 @@ func (s *Server) Callback(ctx context.Context, e expensebot.Expense, n expensebo
 	switch {
 	case status >= 200 && status < 300:
 	case status >= 300 && status < 400:
-		return failed(status, fmt.Errorf("answered %d; redirects are not followed", status), false, 0)
+		return failed(status, fmt.Errorf("answered %d; redirects are not followed", status), retryFew, 0)
 	case status >= 500, status == http.StatusRequestTimeout, status == http.StatusTooManyRequests:
-		return failed(status, fmt.Errorf("answered %d", status), true, retryAfter(resp.Header.Get("Retry-After")))
+		return failed(status, fmt.Errorf("answered %d", status), retryLong, retryAfter(resp.Header.Get("Retry-After")))
 	default:
-		return failed(status, fmt.Errorf("answered %d", status), false, 0)
+		return failed(status, fmt.Errorf("answered %d, which trying again cannot mend", status), retryNever, 0)
 	}
 	latency := time.Since(start)
 	s.log.InfoContext(ctx, "callback delivered", "expense_id", e.ID, "event", n.Event, "status", status, "attempt", attempt, "latency_ms", latency.Milliseconds())
 	return expensebot.NewEvent(e.ID, expensebot.EventCallbackDelivered, expensebot.ActorSystem, map[string]any{
 		"delivery": id, "host": host, "status": status, "attempt": attempt, "latency_ms": latency.Milliseconds(),
 	}), nil
+}
+
+// tlsPermanent reports whether err is a TLS failure that the same request will meet again: the
+// receiver does not speak TLS (https:// to a plain-HTTP server), or shows a certificate that does
+// not verify. An alert the receiver sends is not among them: it may be passing.
+func tlsPermanent(err error) bool {
+	var record tls.RecordHeaderError
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &record) || errors.As(err, &verify) ||
+		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
 }
 
 // retryAfter reads a Retry-After header given in seconds (0 when absent or a date).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -157,7 +158,10 @@ func TestCallbackFailures(t *testing.T) {
 		{"timeout is retried", slow, 0, false, time.Second},
 		{"transient gives up in the end", status(500), 4, true, 0},
 		{"redirect is not followed", status(302, "Location", elsewhere.URL), 0, false, time.Second},
-		{"4xx is tried three times", status(404), 2, true, 0},
+		{"4xx gives up at once", status(404), 0, true, 0},
+		{"410 gives up at once", status(410), 0, true, 0},
+		{"401 gives up at once", status(401), 0, true, 0},
+		{"408 is retried", status(408), 0, false, time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,6 +204,43 @@ func TestCallbackRefusesInternalAddresses(t *testing.T) {
 	}
 	if got, _ := rc.received(); len(got) != 0 {
 		t.Errorf("the receiver was reached")
+	}
+}
+
+// TestCallbackTLSErrorsArePermanent: a TLS error that the same request will meet again (https://
+// to a plain-HTTP receiver; a certificate that does not verify) ends the delivery at the first
+// try, with the reason in the audit trail, instead of being retried for a day.
+func TestCallbackTLSErrorsArePermanent(t *testing.T) {
+	e := newEnv(t)
+	plain := newReceiver(t)
+	selfSigned := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	selfSigned.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is logged by the server
+	selfSigned.StartTLS()
+	t.Cleanup(selfSigned.Close)
+	tests := []struct{ name, url, want string }{
+		{"https to a plain-HTTP receiver", strings.Replace(plain.URL, "http:", "https:", 1) + "/hook", "gave HTTP response to HTTPS client"},
+		{"untrusted certificate", selfSigned.URL + "/hook", "certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex := e.approved(tt.url)
+			_, err := e.srv.Callback(context.Background(), ex, notice(0))
+			var perm *approval.PermanentError
+			if !errors.As(err, &perm) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want a permanent error saying %q", err, tt.want)
+			}
+			evs, _ := e.db.Events(context.Background(), ex.ID)
+			last := evs[len(evs)-1]
+			var detail map[string]any
+			json.Unmarshal(last.Detail, &detail)
+			if last.Kind != expensebot.EventCallbackFailed || detail["gave_up"] != true || detail["permanent"] != true || detail["attempt"] != 1.0 ||
+				!strings.Contains(detail["error"].(string), tt.want) {
+				t.Errorf("audit = %s %s", last.Kind, last.Detail)
+			}
+		})
+	}
+	if got, _ := plain.received(); len(got) != 0 {
+		t.Errorf("the plain receiver got %d requests", len(got))
 	}
 }
 

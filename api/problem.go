@@ -33,6 +33,7 @@ type fieldProblem struct {
 const (
 	codeInvalid      = "invalid"            // a field, the body or a parameter is wrong
 	codeUnauthorized = "unauthorized"       // no token, or not a valid one
+	codeForbidden    = "forbidden"          // the client's roles do not allow it
 	codeNotFound     = "not_found"          // no such expense (for this client) or route
 	codeMethod       = "method_not_allowed" // the route exists for other methods
 	codeConflict     = "conflict"           // the Idempotency-Key was used with another body
@@ -43,8 +44,14 @@ const (
 	codeInternal     = "internal"     // ours; logged
 )
 
+// writeProblem answers with p. A detail may quote what the client sent, and integrators show
+// details to people: direction controls in it are neutralised, as in Slack.
 func writeProblem(w http.ResponseWriter, p problem) {
 	p.Type, p.Title = "about:blank", http.StatusText(p.Status)
+	p.Detail = expensebot.NeutralizeBidi(p.Detail)
+	for i := range p.Errors {
+		p.Errors[i].Detail = expensebot.NeutralizeBidi(p.Errors[i].Detail)
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
@@ -96,7 +103,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case expensebot.ECONFLICT:
 		p.Status, p.Code = http.StatusConflict, codeConflict
 	case expensebot.EFORBIDDEN:
-		p.Status, p.Code = http.StatusForbidden, "forbidden"
+		p.Status, p.Code = http.StatusForbidden, codeForbidden
 	default:
 		p.Status, p.Code = http.StatusInternalServerError, codeInternal
 		p.Detail = "Something went wrong on our side; it has been logged. Please try again."

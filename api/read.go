@@ -19,7 +19,9 @@ const (
 )
 
 // visible reports whether client c may see e: its own submissions, or everything with read-all.
-func (c *client) visible(e expensebot.Expense) bool { return c.ReadAll || e.SubmittedBy == c.actor }
+func (c *client) visible(e expensebot.Expense) bool {
+	return c.Can(RoleReadAll) || e.SubmittedBy == c.actor
+}
 
 // get is GET /v1/expenses/{id}[?wait=30s]: the expense, once it is final or the wait is over.
 // Another client's expense is a 404, as if it did not exist.
@@ -132,7 +134,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, c *client) {
 		}
 	}
 	who := c.actor
-	if c.ReadAll {
+	if c.Can(RoleReadAll) {
 		who = ""
 	}
 	page, err := h.store.Changed(r.Context(), who, since, after, afterID, limit)

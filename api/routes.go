@@ -35,9 +35,9 @@ func (s *Server) Handler(flow Workflow) http.Handler {
 func (h *handler) table() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
 		"GET /v1/openapi.json":  h.openapi,
-		"POST /v1/expenses":     h.authed(h.submit),
-		"GET /v1/expenses":      h.authed(h.list),
-		"GET /v1/expenses/{id}": h.authed(h.get),
+		"POST /v1/expenses":     h.authed(RoleSubmit, h.submit),
+		"GET /v1/expenses":      h.authed(RoleRead, h.list),
+		"GET /v1/expenses/{id}": h.authed(RoleRead, h.get),
 	}
 }
 
@@ -96,30 +96,70 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(rec, r)
 }
 
-// authed admits a request that carries a client's token, within that client's rate.
-func (h *handler) authed(fn func(http.ResponseWriter, *http.Request, *client)) http.HandlerFunc {
+// authed admits a request that carries the token of a client holding role, within that
+// client's rate.
+func (h *handler) authed(role Role, fn func(http.ResponseWriter, *http.Request, *client)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="expensebot"`)
-			fail(w, http.StatusUnauthorized, codeUnauthorized, "Send the client's token as Authorization: Bearer <token>.")
-			return
-		}
-		c := h.clients.find(strings.TrimSpace(token))
+		c := h.admit(w, r, role)
 		if c == nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="expensebot", error="invalid_token"`)
-			fail(w, http.StatusUnauthorized, codeUnauthorized, "The token is not one of EXPENSEBOT_API_TOKENS.")
-			return
-		}
-		if rec, ok := w.(*recorder); ok {
-			rec.client = c.Name
-		}
-		if ok, wait := h.clients.take(c, time.Now()); !ok {
-			rateLimited(w, wait)
 			return
 		}
 		fn(w, r, c)
 	}
+}
+
+// admit returns the client whose token r carries, if it holds role and is within its rate.
+// Otherwise it answers (401 without a valid token, 429 over the rate, 403 without the role) and
+// returns nil.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, role Role) *client {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="expensebot"`)
+		fail(w, http.StatusUnauthorized, codeUnauthorized, "Send the client's token as Authorization: Bearer <token>.")
+		return nil
+	}
+	c := s.clients.find(strings.TrimSpace(token))
+	if c == nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="expensebot", error="invalid_token"`)
+		fail(w, http.StatusUnauthorized, codeUnauthorized, "The token is not one of EXPENSEBOT_API_TOKENS.")
+		return nil
+	}
+	if rec, ok := w.(*recorder); ok {
+		rec.client = c.Name
+	}
+	if ok, wait := s.clients.take(c, time.Now()); !ok {
+		rateLimited(w, wait)
+		return nil
+	}
+	if !c.Can(role) {
+		fail(w, http.StatusForbidden, codeForbidden, fmt.Sprintf("The client %q may not %s: its roles in EXPENSEBOT_API_TOKENS are %s (an operator grants more as %s:%s=<token>).",
+			c.Name, role.doing(), c.roles(), c.Name, c.roles()|role))
+		return nil
+	}
+	return c
+}
+
+// HasRole reports whether r carries the bearer token of a client that holds role, for a host
+// that serves more than the API on the same listener (such as /metrics, with [RoleRead]). It
+// answers nothing and spends none of the client's rate; [Server.RequireRole] does both.
+func (s *Server) HasRole(r *http.Request, role Role) bool {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return false
+	}
+	c := s.clients.find(strings.TrimSpace(token))
+	return c != nil && c.Can(role)
+}
+
+// RequireRole returns next guarded as the API's own routes are: a request without the token of
+// a client holding role is answered 401 or 403, one over the client's rate 429 (each an RFC
+// 9457 problem, like the API's), and only the rest reach next.
+func (s *Server) RequireRole(role Role, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.admit(w, r, role) != nil {
+			next.ServeHTTP(w, r)
+		}
+	})
 }
 
 func (h *handler) openapi(w http.ResponseWriter, r *http.Request) {

@@ -8,12 +8,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/expensebot/expensebot"
 )
@@ -83,9 +86,14 @@ var (
 	idempotencyKey = regexp.MustCompile(`^[\x21-\x7e]{1,200}$`) // visible ASCII
 )
 
-// parseAmount reads the amount as /expense reads what people type, in currency (the home
-// currency when ""). A JSON number is refused: it is a float to most JSON libraries, and money
-// is never a float.
+// decimal is the one form of amount the API reads: digits, and optionally "." and more digits.
+var decimal = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
+// parseAmount reads the amount strictly, as a decimal string in currency: "2500.00" or "2500".
+// The friendly reading /expense gives what people type ("2,500", "1.234,56 EUR", "$40") is not
+// for programs: "2,500" means 2500 to some and 2.5 to others, so the API refuses it rather than
+// guess. A JSON number is refused too: it is a float to most JSON libraries, and money is never
+// a float.
 func parseAmount(raw json.RawMessage, currency string) (expensebot.Money, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -98,14 +106,56 @@ func parseAmount(raw json.RawMessage, currency string) (expensebot.Money, error)
 		}
 		return expensebot.Money{}, fieldError("amount", `amount must be a JSON string such as "2500.00".`)
 	}
+	if err := expensebot.CheckText("amount", text, false); err != nil {
+		return expensebot.Money{}, err
+	}
+	if !decimal.MatchString(text) {
+		return expensebot.Money{}, fieldError("amount", `%q is not an amount in the API's form: send a positive decimal with "." before the cents and nothing else, such as "2500.00" or "2500" (no grouping, sign, spaces or currency; the currency goes in currency).`, text)
+	}
+	// Only digits and one ".": ParseMoney reads it one way, and checks the currency's decimals,
+	// zero and the largest amount.
 	m, err := expensebot.ParseMoney(text, currency)
 	if err != nil {
 		return m, fieldError("amount", "%s", expensebot.ErrorMessage(err))
 	}
-	if m.Currency != currency {
-		return m, fieldError("amount", "amount is in %s but currency says %s.", m.Currency, currency)
-	}
 	return m, nil
+}
+
+// textFields are the submission's members that hold text, and whether each may have lines.
+func (r submitRequest) textFields() []struct {
+	name, value string
+	multiline   bool
+} {
+	return []struct {
+		name, value string
+		multiline   bool
+	}{
+		{"submitter", r.Submitter, false}, {"submitter_email", r.SubmitterEmail, false},
+		{"currency", r.Currency, false}, {"description", r.Description, true}, {"category", r.Category, false},
+		{"incurred_on", r.IncurredOn, false}, {"callback_url", r.CallbackURL, false},
+	}
+}
+
+// invalidUTF8 names the member of body whose value is not valid UTF-8, as a problem, or returns
+// nil when body is valid UTF-8. Go's JSON decoder would quietly replace such bytes with U+FFFD:
+// the client would never learn that its text was changed.
+func invalidUTF8(body []byte) error {
+	if utf8.Valid(body) {
+		return nil
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(body, &members) == nil {
+		for _, name := range slices.Sorted(maps.Keys(members)) {
+			raw := members[name]
+			if !utf8.Valid(raw) {
+				if len(raw) >= 2 && raw[0] == '"' {
+					raw = raw[1 : len(raw)-1]
+				}
+				return expensebot.CheckText(name, string(raw), true)
+			}
+		}
+	}
+	return fieldError("", "The body is not valid UTF-8; send JSON encoded as UTF-8.")
 }
 
 // expense turns a well-formed submission into the expense to submit for c, resolving the
@@ -115,11 +165,17 @@ func parseAmount(raw json.RawMessage, currency string) (expensebot.Money, error)
 func (h *handler) expense(r *http.Request, req submitRequest, c *client) (expensebot.Expense, []*expensebot.Error, error) {
 	now := h.flow.Now()
 	var probs []*expensebot.Error
+	told := map[string]bool{} // members with a problem already: one problem each
 	add := func(err error) {
 		var e *expensebot.Error
-		if errors.As(err, &e) {
+		if errors.As(err, &e) && !told[e.Field] {
+			told[e.Field] = true
 			probs = append(probs, e)
 		}
+	}
+	// Text that cannot be stored is refused first, naming its member, whatever else is wrong.
+	for _, f := range req.textFields() {
+		add(expensebot.CheckText(f.name, f.value, f.multiline))
 	}
 	e := expensebot.Expense{Description: req.Description, Category: strings.ToLower(strings.TrimSpace(req.Category)),
 		SubmittedBy: c.actor, CallbackURL: req.CallbackURL}
@@ -167,7 +223,8 @@ func (h *handler) expense(r *http.Request, req submitRequest, c *client) (expens
 		if p.Field == expensebot.FieldAmount && e.Amount.Minor == 0 || p.Field == expensebot.FieldCurrency {
 			continue // said above, in the API's words
 		}
-		probs = append(probs, p)
+		p.Field = jsonField(p.Field)
+		add(p)
 	}
 	if len(probs) > 0 {
 		return e, probs, nil
@@ -214,6 +271,10 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request, c *client) {
 		return
 	case err != nil:
 		invalid(w, "", "The body could not be read.")
+		return
+	}
+	if err := invalidUTF8(body); err != nil {
+		writeError(w, err)
 		return
 	}
 	req, err := decodeSubmit(body)

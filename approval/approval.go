@@ -1,9 +1,11 @@
 // Package approval is the expense workflow: everything that happens to an expense after an edge
-// (Slack, and later the HTTP API) hands it over. It submits, assesses and routes expenses, decides
-// who may approve them, records decisions, delivers the notices each state change queued, and
-// keeps people's App Home current. It knows no Slack, SQL or model API: the store, the AI
-// assessor and the messenger that talks to people are small interfaces declared here, and
-// [Service.Run] owns every goroutine it starts.
+// (Slack, or the approval API) hands it over. It submits, assesses and routes expenses, decides
+// who may approve them, records decisions and their timers, and says what each state change must
+// tell to whom: notices in the outbox, which its [Outbox] delivers, and whose App Home is out of
+// date, which its [Homes] refresh. How fast a platform may be told anything is none of its
+// business. It knows no Slack, SQL or model API: the store, the AI assessor, the messenger that
+// talks to people and the rooms beside it are small interfaces declared here, and [Service.Run]
+// owns every goroutine it starts.
 package approval
 
 import (
@@ -17,6 +19,14 @@ import (
 	"github.com/expensebot/expensebot/policy"
 )
 
+// Histories reads a submitter's other expenses, and anyone's read receipts, for the finance
+// controls.
+type Histories interface {
+	Related(ctx context.Context, submitter string, exclude int64, from, to time.Time) ([]expensebot.Expense, error)
+	RelatedAll(ctx context.Context, submitters []string, from, to time.Time) (list []expensebot.Expense, complete bool, err error)
+	Receipted(ctx context.Context, from, to time.Time) ([]expensebot.Expense, error)
+}
+
 // Store is what the workflow needs of persistence (*store.DB has it).
 type Store interface {
 	SubmitAll(ctx context.Context, subs []expensebot.Submission, hold time.Duration) error
@@ -28,31 +38,18 @@ type Store interface {
 	AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error
 	SetReviewMessage(ctx context.Context, id int64, channel, ts string) error
 	BySubmitter(ctx context.Context, user string, beforeID int64, limit int) ([]expensebot.Expense, error)
-	Pending(ctx context.Context, limit int) ([]expensebot.Expense, error)
-	Totals(ctx context.Context, submitter string) ([]expensebot.Total, error)
 	Unfinished(ctx context.Context) ([]expensebot.Expense, error)
-	ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]expensebot.Notice, error)
-	RenewNotices(ctx context.Context, ids []int64, lease time.Duration) error
 	ReleaseNotices(ctx context.Context, ids []int64) error
-	NoticesDone(ctx context.Context, done []expensebot.Delivered) error
-	NoticeRetry(ctx context.Context, id int64, after time.Duration, reason string) error
-	NoticeFailed(ctx context.Context, id int64, reason string) error
-	NoticeBlocked(ctx context.Context, n expensebot.Notice, channel, reason string, retry time.Duration, tell bool) error
 	ReleaseBlocked(ctx context.Context, channel string) (int, error)
-	FirstSeen(ctx context.Context, key string) (bool, error)
 
-	// The finance controls and outputs.
-	Related(ctx context.Context, submitter string, exclude int64, from, to time.Time) ([]expensebot.Expense, error)
-	Receipted(ctx context.Context, from, to time.Time) ([]expensebot.Expense, error)
+	Histories
+	// The audit trail: a re-route reads whether a reviewer has asked or commented.
 	Events(ctx context.Context, expenseID int64) ([]expensebot.AuditEvent, error)
-	RelatedAll(ctx context.Context, submitters []string, from, to time.Time) (list []expensebot.Expense, complete bool, err error)
+
+	// The spot checks.
 	SpotCheck(ctx context.Context, id int64) (expensebot.SpotCheck, error)
 	SetSpotMessage(ctx context.Context, id int64, channel, ts string) error
 	ResolveSpotCheck(ctx context.Context, id int64, user string, flag bool, finding string) (expensebot.SpotCheck, error)
-	SavePeople(ctx context.Context, ps []expensebot.Person) error
-	SaveReceiptFile(ctx context.Context, f expensebot.ReceiptFile) error
-	ExpensesSince(ctx context.Context, from time.Time) ([]expensebot.Expense, error)
-	SpotChecks(ctx context.Context, since time.Time) ([]expensebot.SpotCheck, error)
 
 	// Receipts.
 	Receipts(ctx context.Context, id int64) ([]expensebot.Receipt, error)
@@ -71,9 +68,6 @@ type Store interface {
 	Delegations(ctx context.Context) ([]expensebot.Delegation, error)
 	Delegate(ctx context.Context, d expensebot.Delegation) error
 	EndDelegation(ctx context.Context, reviewer string) error
-	History(ctx context.Context, user string, status expensebot.Status, offset, limit int) ([]expensebot.Expense, int, error)
-	Questions(ctx context.Context, user string) ([]expensebot.Expense, error)
-	MonthlyTotals(ctx context.Context, user string, since time.Time) ([]expensebot.Total, error)
 }
 
 // Assessor gives the AI's advice on an expense. It always returns an assessment; on failure the
@@ -99,8 +93,6 @@ type Messenger interface {
 	PostComment(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error
 	// PostThread replies under the card: the submitter's answer, a reminder, an escalation.
 	PostThread(ctx context.Context, e expensebot.Expense, n expensebot.Notice) error
-	// PublishHome shows user their App Home.
-	PublishHome(ctx context.Context, user string, h Home) error
 	// CheckChannel reports why cards cannot be posted to channel, in words for an operator, or
 	// nil when they can.
 	CheckChannel(ctx context.Context, channel string) error
@@ -114,13 +106,70 @@ type Messenger interface {
 	TellFinance(ctx context.Context, e expensebot.Expense, sc expensebot.SpotCheck, n expensebot.Notice, finance []string) error
 }
 
-// Directory describes people and receipt files as the platform knows them, for the caches that
-// let the exports name people and link receipts without it.
-type Directory interface {
-	Person(ctx context.Context, id string) (expensebot.Person, error)
-	// ReceiptFile returns a file's link and the SHA-256 of its content.
-	ReceiptFile(ctx context.Context, id string) (expensebot.ReceiptFile, error)
+// Outbox delivers the notices the workflow queued (*delivery.Deliverer is one).
+type Outbox interface {
+	// Run delivers until ctx ends, finishing on work what is in flight then.
+	Run(ctx, work context.Context)
+	// Kick says that notices were committed.
+	Kick()
+	// Claim is the lease to claim notices with as they are queued, to hand them straight to
+	// Carry; 0: leave them in the outbox.
+	Claim() time.Duration
+	// Carry hands over notices claimed as they were queued, with the expenses they tell of as
+	// routed, by expense id; false: not taken, the caller hands them back.
+	Carry(ns []expensebot.Notice, routed map[int64]expensebot.Expense) bool
 }
+
+// Homes keeps App Homes current (*home.Refresher is one).
+type Homes interface {
+	Run(ctx, work context.Context)
+	// Mark says that user's App Home is out of date.
+	Mark(user string)
+	// MarkReviewers says that every reviewer's App Home is out of date.
+	MarkReviewers()
+	// Opened shows user their App Home; eventID (may be "") makes a redelivered event a no-op.
+	Opened(ctx context.Context, eventID, user string)
+	// Page shows user a page of their history, narrowed to one status ("" for all).
+	Page(ctx context.Context, user string, filter expensebot.Status, page int)
+}
+
+// Lookups fills the exports' caches of names and receipt files (*lookup.Lookups is one).
+type Lookups interface {
+	Run(ctx, work context.Context)
+	// Person asks for user's name to be looked up.
+	Person(user string)
+	// Receipts asks for receipt files to be looked up.
+	Receipts(ids ...string)
+}
+
+// Rooms are what works beside the workflow: each is told of the changes that concern it, and runs
+// while [Service.Run] runs. Any may be nil: the workflow then only records.
+type Rooms struct {
+	Outbox  Outbox
+	Homes   Homes
+	Lookups Lookups
+}
+
+type noOutbox struct{}
+
+func (noOutbox) Run(context.Context, context.Context)                         {}
+func (noOutbox) Kick()                                                        {}
+func (noOutbox) Claim() time.Duration                                         { return 0 }
+func (noOutbox) Carry([]expensebot.Notice, map[int64]expensebot.Expense) bool { return false }
+
+type noHomes struct{}
+
+func (noHomes) Run(context.Context, context.Context)                 {}
+func (noHomes) Mark(string)                                          {}
+func (noHomes) MarkReviewers()                                       {}
+func (noHomes) Opened(context.Context, string, string)               {}
+func (noHomes) Page(context.Context, string, expensebot.Status, int) {}
+
+type noLookups struct{}
+
+func (noLookups) Run(context.Context, context.Context) {}
+func (noLookups) Person(string)                        {}
+func (noLookups) Receipts(...string)                   {}
 
 // Rates expresses amounts in the home currency (*rates.Book is one). Convert reports false when
 // it knows no usable rate; the Rate it returns then describes the newest rate it had, if that was
@@ -162,7 +211,6 @@ type Config struct {
 	Workers          int               // assessments at once (default 4)
 	DrainTimeout     time.Duration     // how long Run lets work in flight finish after ctx ends (default 25s)
 	GroupTTL         time.Duration     // how old a user group's member list may be (default 2m)
-	NoticeLease      time.Duration     // how long a claimed notice is another instance's, renewed while it is worked on (default 10s)
 	AssessLease      time.Duration     // how long one assessment holds its expense: more than the AI timeout (default 1m)
 	Callbacks        Callbacks         // delivers API callbacks; nil: they wait until one is configured
 	Files            ReceiptFiles      // fetches and shares receipts; nil: receipt ids are taken as they are, unchecked
@@ -171,8 +219,7 @@ type Config struct {
 	EscalateTo       []string          // user and group ids who may also decide an expense once it is escalated
 	TimerEvery       time.Duration     // how often due timers are looked for (default 15s)
 	Now              func() time.Time
-	Observer         Observer      // nil: nothing is counted
-	PostInterval     time.Duration // pacing of posts to one conversation (default 1s, a burst of 3; negative: none)
+	Observer         Observer // nil: nothing is counted
 
 	// SpotCheckRate is the share (0..1) of automatic approvals drawn for a spot check.
 	SpotCheckRate float64
@@ -180,31 +227,27 @@ type Config struct {
 	Draw func() float64
 	// Finance are the user and user-group ids told in the thread when a spot check is flagged.
 	Finance []string
-	// Directory looks up names and receipt files for the exports; nil leaves them unknown.
-	Directory Directory
 }
 
 // Service runs the approval workflow. Its methods are safe for concurrent use.
 type Service struct {
 	store     Store
-	assessor  Assessor // nil: the AI check is off
+	related   Histories // the store, for the finance controls
+	assessor  Assessor  // nil: the AI check is off
 	msg       Messenger
 	cfg       Config
 	log       *slog.Logger
 	reviewers *reviewerSet
-	homes     *homes
-	homePace  *bucket // App Home publishes, within views.publish's tier
-	lookups   *lookups
-	insight   insight
+	out       Outbox
+	homes     Homes
+	lookups   Lookups
 	version   string // of the rules in effect
 
-	wake       chan struct{} // kicks the notice deliverer after a commit
-	queue      chan queued   // expenses to assess
+	queue      chan queued // expenses to assess
 	submits    chan *submission
 	routes     chan *routing
-	disp       atomic.Pointer[dispatcher] // the notice lanes, while Run runs
-	committing atomic.Bool                // the committer runs: Submit hands over, else it commits itself
-	inflight   sync.Map                   // expense id → queued or being assessed
+	committing atomic.Bool // the committer runs: Submit hands over, else it commits itself
+	inflight   sync.Map    // expense id → queued or being assessed
 	sweepEvery time.Duration
 }
 
@@ -222,15 +265,6 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	if cfg.AssessLease <= 0 {
 		cfg.AssessLease = time.Minute
 	}
-	if cfg.NoticeLease <= 0 {
-		cfg.NoticeLease = 10 * time.Second
-	}
-	switch {
-	case cfg.PostInterval == 0:
-		cfg.PostInterval = paceInterval
-	case cfg.PostInterval < 0:
-		cfg.PostInterval = 0
-	}
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
 	}
@@ -240,14 +274,11 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{store: st, assessor: assessor, msg: m, cfg: cfg, log: log,
-		wake: make(chan struct{}, 1), queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup),
+	s := &Service{store: st, related: st, assessor: assessor, msg: m, cfg: cfg, log: log,
+		out: noOutbox{}, homes: noHomes{}, lookups: noLookups{}, queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup),
 		routes: make(chan *routing, maxGroup), sweepEvery: 5 * time.Second}
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
 	s.version = policy.Version(cfg.Rules, cfg.ApprovalsChannel, cfg.Reviewers)
-	s.homes = newHomes(cfg.Now)
-	s.homePace = newBucket(publishesPerMinute, tierBurst)
-	s.lookups = newLookups(cfg.Now)
 	if s.cfg.Draw == nil {
 		s.cfg.Draw = cryptoDraw
 	}
@@ -269,12 +300,51 @@ func (s *Service) ReceiptLimits() (expensebot.Money, map[string]expensebot.Money
 // Now is the workflow's clock.
 func (s *Service) Now() time.Time { return s.cfg.Now().UTC() }
 
-// kick wakes the notice deliverer.
-func (s *Service) kick() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+// Attach gives the workflow the rooms beside it, before Run; nil ones stay as they were.
+func (s *Service) Attach(r Rooms) {
+	if r.Outbox != nil {
+		s.out = r.Outbox
 	}
+	if r.Homes != nil {
+		s.homes = r.Homes
+	}
+	if r.Lookups != nil {
+		s.lookups = r.Lookups
+	}
+}
+
+// kick wakes the notice deliverer.
+func (s *Service) kick() { s.out.Kick() }
+
+// HomeOpened shows user their App Home; eventID (may be "") makes a redelivered event a no-op.
+func (s *Service) HomeOpened(ctx context.Context, eventID, user string) {
+	s.homes.Opened(ctx, eventID, user)
+}
+
+// HomePage shows user a page of their history in their App Home, narrowed to one status
+// (filter "" for all); pages count from 0.
+func (s *Service) HomePage(ctx context.Context, user string, filter expensebot.Status, page int) {
+	s.homes.Page(ctx, user, filter, page)
+}
+
+// Rights are the workflow's rules of who may decide what, for the App Home's queue
+// (home.Rights).
+type Rights struct{ s *Service }
+
+// Rights returns who may decide what, by the workflow's rules.
+func (s *Service) Rights() Rights { return Rights{s} }
+
+// Reviewer reports whether user is one of the configured reviewers, directly or through a group.
+func (r Rights) Reviewer(ctx context.Context, user string) bool {
+	ok, _ := r.s.reviewers.allowed(ctx, user, nil)
+	return ok
+}
+
+// MayDecide reports whether user may decide e, in their own right (forWhom "") or for an away
+// reviewer.
+func (r Rights) MayDecide(ctx context.Context, user string, e expensebot.Expense, delegations []expensebot.Delegation) (forWhom string, ok bool) {
+	forWhom, ok, _ = r.s.mayDecide(ctx, user, e, delegations)
+	return forWhom, ok
 }
 
 // decide converts the amount to the home currency and applies the policy to it and the

@@ -17,7 +17,7 @@ import (
 // like the rest.
 func (s *Service) history(ctx context.Context, e expensebot.Expense) (policy.History, error) {
 	from, to := policy.Span(e, s.cfg.Rules)
-	list, err := s.store.Related(ctx, e.SubmitterID, e.ID, from, to)
+	list, err := s.related.Related(ctx, e.SubmitterID, e.ID, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (s *Service) histories(ctx context.Context, es []expensebot.Expense) ([]pol
 			submitters = append(submitters, e.SubmitterID)
 		}
 	}
-	all, complete, err := s.store.RelatedAll(ctx, submitters, from, to)
+	all, complete, err := s.related.RelatedAll(ctx, submitters, from, to)
 	for i, e := range es {
 		switch {
 		case err != nil, !complete:

@@ -106,10 +106,10 @@ func (s *Service) Decide(ctx context.Context, d expensebot.Decision) (expensebot
 	if e.Status.Final() {
 		s.cfg.Observer.Outcome(string(e.Status))
 	}
-	s.lookups.person(d.Reviewer)
+	s.lookups.Person(d.Reviewer)
 	s.kick()
-	s.homes.mark(e.SubmitterID)
-	s.homes.markReviewers()
+	s.homes.Mark(e.SubmitterID)
+	s.homes.MarkReviewers()
 	return e, nil
 }
 

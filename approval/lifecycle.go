@@ -23,8 +23,8 @@ func internal(err error, format string, args ...any) error {
 // changed schedules the App Homes an expense's change shows in, and wakes the notice deliverer.
 func (s *Service) changed(e expensebot.Expense) {
 	s.kick()
-	s.homes.mark(e.SubmitterID)
-	s.homes.markReviewers()
+	s.homes.Mark(e.SubmitterID)
+	s.homes.MarkReviewers()
 }
 
 // AskInfo records a reviewer's question to the submitter of a pending expense: it waits, as
@@ -108,8 +108,8 @@ func (s *Service) Delegate(ctx context.Context, reviewer, delegate string, until
 		return internal(err, "delegate for %s", reviewer)
 	}
 	s.log.Info("delegation set", "user_id", reviewer, "delegate_id", delegate, "until", until)
-	s.homes.mark(reviewer)
-	s.homes.mark(delegate)
+	s.homes.Mark(reviewer)
+	s.homes.Mark(delegate)
 	return nil
 }
 
@@ -119,7 +119,7 @@ func (s *Service) EndDelegation(ctx context.Context, reviewer string) error {
 		return internal(err, "end delegation of %s", reviewer)
 	}
 	s.log.Info("delegation ended", "user_id", reviewer)
-	s.homes.markReviewers()
+	s.homes.MarkReviewers()
 	return nil
 }
 

@@ -76,7 +76,7 @@ func (s *Service) AttachReceipts(ctx context.Context, user string, id int64, fil
 		return e, err
 	}
 	s.log.Info("receipts attached", "expense_id", id, "user_id", user, "files", len(got))
-	s.homes.mark(e.SubmitterID)
+	s.homes.Mark(e.SubmitterID)
 	s.kick()
 	return s.reroute(ctx, e)
 }
@@ -188,8 +188,8 @@ func (s *Service) reroute(ctx context.Context, e expensebot.Expense) (expensebot
 		s.log.Info("expense re-routed after a receipt", "expense_id", e.ID, "status", routed.Status)
 		s.cfg.Observer.Outcome(string(routed.Status))
 		s.kick()
-		s.homes.mark(routed.SubmitterID)
-		s.homes.markReviewers()
+		s.homes.Mark(routed.SubmitterID)
+		s.homes.MarkReviewers()
 	}
 	return routed, nil
 }

@@ -7,19 +7,24 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // reviewerSet answers "may this person decide?", expanding user groups (S…) and caching their
 // members for at most ttl: a list older than that is never used, so someone removed from a group
 // loses the right within ttl, and while the list cannot be refreshed nobody decides through it.
+// Concurrent lookups of one group share one call: a burst of clicks as a list expires asks Slack
+// once.
 type reviewerSet struct {
 	ids    []string
 	groups Groups
 	ttl    time.Duration
 	now    func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]groupMembers
+	mu     sync.Mutex
+	cache  map[string]groupMembers
+	flight singleflight.Group
 }
 
 type groupMembers struct {
@@ -75,12 +80,24 @@ func (r *reviewerSet) members(ctx context.Context, group string) ([]string, erro
 	if r.groups == nil {
 		return nil, fmt.Errorf("expand reviewer group %s: no directory", group)
 	}
-	users, err := r.groups.GroupMembers(ctx, group)
-	if err != nil {
-		return nil, fmt.Errorf("expand reviewer group %s: %w", group, err)
+	// The shared call outlives a caller that gives up: the others still wait for it.
+	ch := r.flight.DoChan(group, func() (any, error) {
+		users, err := r.groups.GroupMembers(context.WithoutCancel(ctx), group)
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		r.cache[group] = groupMembers{users: users, at: r.now()}
+		r.mu.Unlock()
+		return users, nil
+	})
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("expand reviewer group %s: %w", group, ctx.Err())
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, fmt.Errorf("expand reviewer group %s: %w", group, res.Err)
+		}
+		return res.Val.([]string), nil
 	}
-	r.mu.Lock()
-	r.cache[group] = groupMembers{users: users, at: r.now()}
-	r.mu.Unlock()
-	return users, nil
 }

@@ -3,7 +3,9 @@ package approval
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -57,4 +59,46 @@ func TestGroupMembershipFailsClosed(t *testing.T) {
 	if ok, err := allowed("URITA"); !ok || err != nil {
 		t.Errorf("a reviewer named by id does not need the directory: %v %v", ok, err)
 	}
+}
+
+// slowGroups is a user-group directory that answers only when released, counting its calls.
+type slowGroups struct {
+	release chan struct{}
+	calls   atomic.Int32
+}
+
+func (g *slowGroups) GroupMembers(context.Context, string) ([]string, error) {
+	g.calls.Add(1)
+	<-g.release
+	return []string{"URAVI"}, nil
+}
+
+// TestGroupLookupsShareOneCall: when a group's list has expired and many clicks need it at once
+// (month end), Slack is asked once, and every click gets its answer.
+func TestGroupLookupsShareOneCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := &slowGroups{release: make(chan struct{})}
+		r := newReviewerSet([]string{"S1"}, g, 2*time.Minute, time.Now)
+		const clicks = 20
+		results := make(chan bool, clicks)
+		for range clicks {
+			go func() {
+				ok, _ := r.allowed(context.Background(), "URAVI", nil)
+				results <- ok
+			}()
+		}
+		synctest.Wait() // every click waits for the one lookup
+		if n := g.calls.Load(); n != 1 {
+			t.Fatalf("%d lookups of one group at once, want 1", n)
+		}
+		close(g.release)
+		for range clicks {
+			if !<-results {
+				t.Error("a click waiting on the shared lookup was refused")
+			}
+		}
+		if n := g.calls.Load(); n != 1 {
+			t.Errorf("%d lookups in all, want 1", n)
+		}
+	})
 }

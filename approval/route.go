@@ -13,7 +13,7 @@ import (
 // commit). A worker hands its expense over and goes on to the next assessment; the router decides
 // the group's routes (the finance controls' histories read for the whole group at once), records
 // them, and tells what came of each. The DMs and callbacks a group queues are claimed for this
-// instance in the same transaction and handed straight to the lanes, with the expense as routed:
+// instance in the same transaction and handed straight to the Outbox, with the expense as routed:
 // a DM saying "approved automatically" costs no claim and no read of the expense it tells of.
 
 // routing is one assessed expense waiting for its route and transaction.
@@ -61,9 +61,9 @@ func (s *Service) routed(ctx context.Context, g *routing) {
 		e := g.Routed
 		s.log.Info("expense routed", "expense_id", e.ID, "status", e.Status, "approvals_required", e.ApprovalsRequired)
 		s.cfg.Observer.Outcome(string(e.Status))
-		s.homes.mark(e.SubmitterID)
+		s.homes.Mark(e.SubmitterID)
 		if e.Status == expensebot.StatusPendingReview {
-			s.homes.markReviewers()
+			s.homes.MarkReviewers()
 		}
 	}
 	s.inflight.Delete(g.ID)
@@ -89,13 +89,9 @@ func (s *Service) reassess(ctx context.Context, g *routing) bool {
 	}
 }
 
-// recordGroup records a group of routes in one transaction and hands their notices to the lanes.
+// recordGroup records a group of routes in one transaction and hands their notices to the Outbox.
 func (s *Service) recordGroup(ctx context.Context, group []*routing) {
-	d := s.disp.Load()
-	var claim time.Duration
-	if d != nil && d.room() > 0 {
-		claim = s.cfg.NoticeLease
-	}
+	claim := s.out.Claim()
 	es := make([]expensebot.Expense, len(group))
 	for i, g := range group {
 		es[i] = g.e
@@ -138,8 +134,8 @@ func (s *Service) recordGroup(ctx context.Context, group []*routing) {
 	if claim == 0 {
 		return
 	}
-	if len(carried) > 0 && !d.carry(carried, snapshots) {
-		// The lanes are stopping: the notices go back to the outbox for any instance to take.
+	if len(carried) > 0 && !s.out.Carry(carried, snapshots) {
+		// The Outbox is stopping: the notices go back to the outbox for any instance to take.
 		ids := make([]int64, len(carried))
 		for i, n := range carried {
 			ids[i] = n.ID

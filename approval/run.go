@@ -8,8 +8,9 @@ import (
 	"github.com/expensebot/expensebot"
 )
 
-// Run resumes unfinished work, then assesses submitted expenses, delivers notices, fires due
-// reminders, escalations and expiries, and refreshes App Homes until ctx ends. Then it stops taking work, lets what is in flight finish for up to
+// Run resumes unfinished work, then assesses submitted expenses, fires due reminders, escalations
+// and expiries, and runs the rooms attached (delivering notices, refreshing App Homes, looking up
+// names) until ctx ends. Then it stops taking work, lets what is in flight finish for up to
 // Config.DrainTimeout, cancels what is left and returns once every goroutine it started has
 // returned: only then may the caller close the store. Expenses and notices left waiting stay in
 // the database and are resumed by the next start.
@@ -38,9 +39,9 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { workers.Wait(); close(workersDone) })
 	wg.Go(func() { s.routeLoop(work, workersDone) })
 	wg.Go(func() { s.commitLoop(ctx, work) })
-	wg.Go(func() { s.deliverLoop(ctx, work) })
-	wg.Go(func() { s.homeLoop(ctx, work) })
-	wg.Go(func() { s.lookupLoop(ctx, work) })
+	wg.Go(func() { s.out.Run(ctx, work) })
+	wg.Go(func() { s.homes.Run(ctx, work) })
+	wg.Go(func() { s.lookups.Run(ctx, work) })
 	wg.Go(func() { s.sweepLoop(ctx) })
 	wg.Go(func() { s.channelLoop(ctx) })
 	if s.cfg.Rates != nil {

@@ -61,7 +61,7 @@ func (s *Service) ResolveSpotCheck(ctx context.Context, user string, id int64, f
 		return sc, err
 	}
 	s.log.Info("spot check resolved", "expense_id", id, "user_id", user, "status", sc.Status)
-	s.lookups.person(user)
+	s.lookups.Person(user)
 	s.kick()
 	return sc, nil
 }
@@ -72,7 +72,7 @@ func (s *Service) deliverSpot(ctx context.Context, e expensebot.Expense, n expen
 	sc, err := s.store.SpotCheck(ctx, e.ID)
 	if err != nil {
 		if expensebot.ErrorCode(err) == expensebot.ENOTFOUND {
-			return &PermanentError{err}
+			return &PermanentError{Err: err}
 		}
 		return err
 	}

@@ -143,13 +143,13 @@ func (s *Service) commit(ctx context.Context, group []*submission) {
 		default:
 			s.log.Info("expense submitted", "expense_id", g.Saved.ID, "user_id", g.Saved.SubmitterID, "amount", g.Saved.Amount.String())
 			s.cfg.Observer.Outcome(string(expensebot.StatusSubmitted))
-			s.homes.mark(g.Saved.SubmitterID)
-			s.lookups.person(g.Saved.SubmitterID)
-			s.lookups.receipts(g.Saved.ReceiptFileIDs...)
+			s.homes.Mark(g.Saved.SubmitterID)
+			s.lookups.Person(g.Saved.SubmitterID)
+			s.lookups.Receipts(g.Saved.ReceiptFileIDs...)
 			s.enqueue(g.Saved.ID, held, g.Saved)
 			if g.Saved.ResubmitOf != 0 {
 				s.kick() // the card of the expense it replaces says so
-				s.homes.markReviewers()
+				s.homes.MarkReviewers()
 			}
 		}
 	}

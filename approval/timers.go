@@ -56,7 +56,7 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 		case ok:
 			fired++
 			s.log.Info(what, "expense_id", e.ID)
-			s.homes.mark(e.SubmitterID)
+			s.homes.Mark(e.SubmitterID)
 		}
 	}
 	now := s.Now()
@@ -82,7 +82,7 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 	}
 	if fired > 0 {
 		s.kick()
-		s.homes.markReviewers()
+		s.homes.MarkReviewers()
 	}
 	return fired, nil
 }

@@ -1,10 +1,10 @@
-// Package bot is expensebot's connection to Slack and the owner of the running program: a Socket
-// Mode client that acks every envelope the moment it arrives (with the handler's response
-// payload), hands the slow work to a bounded pool of workers, reconnects when Slack asks, and
-// recovers from a bad payload without stopping. [Assemble] wires the whole program (Slack edge,
-// approval workflow, store) and [Bot.Run] owns every goroutine: on shutdown it stops taking
-// envelopes, lets work in flight finish for a bounded time, cancels the rest, then stops the
-// workflow the same way, and returns only when all of it has returned.
+// Package bot is expensebot's connection to Slack: a Socket Mode client that acks every envelope
+// the moment it arrives (with the handler's response payload), hands the slow work to a bounded
+// pool of workers, reconnects when Slack asks, and recovers from a bad payload without stopping.
+// The program is wired in cmd/expensebot, which gives the bot the [Parts] it runs besides the
+// connection; [Bot.Run] owns every goroutine: on shutdown it stops taking envelopes, lets work in
+// flight finish for a bounded time, cancels the rest, then stops the workflow the same way, and
+// returns only when all of it has returned.
 package bot
 
 import (
@@ -134,6 +134,29 @@ func New(cfg Config, api *slack.Client, h Handler, log *slog.Logger) *Bot {
 	}
 	return &Bot{cfg: cfg, api: api, client: socketmode.New(api, opts...), h: h, log: log,
 		work: make(chan job, cfg.Queue), commits: make(chan commitJob, cfg.Queue)}
+}
+
+// Parts are what a bot runs besides the Socket Mode connection; [Bot.Run] starts and stops them
+// with it.
+type Parts struct {
+	Workflow   interface{ Run(context.Context) error } // stopped after the connection has drained
+	APIServer  *api.Server                             // the approval API, served on HTTP when set
+	APIHandler http.Handler
+	Metrics    *metrics.Metrics                         // may be nil: nothing is counted and /metrics is not served
+	Store      interface{ Ping(context.Context) error } // for /healthz
+	HTTP       net.Listener                             // serves the approval API, /healthz and /metrics when set
+}
+
+// With gives b the parts it runs besides the connection; call it before Run.
+func (b *Bot) With(p Parts) *Bot {
+	b.flow, b.apiServer, b.apiHandler, b.metrics, b.store, b.ln = p.Workflow, p.APIServer, p.APIHandler, p.Metrics, p.Store, p.HTTP
+	return b
+}
+
+// NewAPIServer returns the approval API over st, finding people and messages through the Web
+// API client sl.
+func NewAPIServer(st api.Store, sl *slack.Client, cfg api.Config, log *slog.Logger) *api.Server {
+	return newAPI(st, directory{sl}, cfg, log)
 }
 
 // ErrFatal marks errors that reconnecting will not cure (bad tokens, Socket Mode off).

@@ -58,7 +58,7 @@ type harness struct {
 	api        *api.Config   // start instances serving the approval API so configured, on 127.0.0.1:0
 
 	rates approval.Rates // exchange rates of instances started from now on; nil for none
-	// postInterval paces posts to one conversation (approval.Config.PostInterval): 0 for the
+	// postInterval paces posts to one conversation (Options.PostInterval): 0 for the
 	// product's default, negative for none.
 	postInterval time.Duration
 
@@ -182,10 +182,10 @@ func (h *harness) start() *instance {
 		}
 	}
 	// The same assembly as `expensebot run`, with the test workspace's settings.
-	b := bot.Assemble(bot.Options{
+	b := assemble(options{
 		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
-		Workflow: h.workflow(reader),
-		Store:    db, Assessor: assessor, Log: log,
+		Workflow: h.workflow(reader), PostInterval: h.postInterval,
+		Store: db, Assessor: assessor, Log: log,
 		API: apiCfg, HTTP: ln, Metrics: metrics.New(nil),
 	})
 	connectsBefore := h.slack.Connects()
@@ -210,7 +210,7 @@ func (h *harness) start() *instance {
 // 50 ms, so that a test that moves the clock sees them fire at once.
 func (h *harness) workflow(reader approval.ReceiptReader) approval.Config {
 	return approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8,
-		DrainTimeout: 5 * time.Second, PostInterval: h.postInterval, Timing: h.timing, EscalateTo: h.escalateTo, TimerEvery: cmp.Or(h.timerEvery, 50*time.Millisecond),
+		DrainTimeout: 5 * time.Second, Timing: h.timing, EscalateTo: h.escalateTo, TimerEvery: cmp.Or(h.timerEvery, 50*time.Millisecond),
 		Now: h.clock.Now, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader}
 }
 

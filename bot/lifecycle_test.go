@@ -50,7 +50,7 @@ func TestBadTokensStopWithAClearError(t *testing.T) {
 		{"app token refused", "xapp-revoked", fakeslack.BotToken, "check SLACK_APP_TOKEN"},
 	}
 	for _, tt := range tests {
-		b := bot.Assemble(bot.Options{Slack: bot.Config{AppToken: tt.app, BotToken: tt.bot, APIURL: sl.APIURL()},
+		b := assemble(options{Slack: bot.Config{AppToken: tt.app, BotToken: tt.bot, APIURL: sl.APIURL()},
 			Workflow: approval.Config{Rules: testRules}, Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := b.Run(ctx)
@@ -68,7 +68,7 @@ func TestBadTokensStopWithAClearError(t *testing.T) {
 // send the operator to regenerate a token that is fine.
 func TestSlackUnreachableIsNotABadToken(t *testing.T) {
 	db := newHarness(t, "sqlite").db
-	b := bot.Assemble(bot.Options{Slack: bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: "http://127.0.0.1:1/api/"},
+	b := assemble(options{Slack: bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: "http://127.0.0.1:1/api/"},
 		Workflow: approval.Config{Rules: testRules}, Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -30,6 +30,9 @@ func (a *App) expenseCommand(cmd slack.SlashCommand) (ack any, work Work) {
 			a.tell(ctx, w, historyMessage(list))
 		}
 	}
+	if err := expensebot.CheckText("text", text, true); err != nil {
+		return ephemeral(":warning: " + expensebot.ErrorMessage(err) + " Nothing was submitted."), nil
+	}
 	e, err := parseQuick(text, a.flow.Currency(), a.flow.Now())
 	if err != nil {
 		// The message quotes what was typed, so it is escaped; it already shows how to write it.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/home"
+	"github.com/expensebot/expensebot/lookup"
 	"github.com/slack-go/slack"
 )
 
@@ -104,7 +106,8 @@ func NewMessenger(sl Slack, log *slog.Logger, observe interface{ RateLimited(met
 var (
 	_ approval.Messenger    = (*Messenger)(nil)
 	_ approval.Groups       = (*Messenger)(nil)
-	_ approval.Directory    = (*Messenger)(nil)
+	_ lookup.Directory      = (*Messenger)(nil)
+	_ home.Publisher        = (*Messenger)(nil)
 	_ approval.ReceiptFiles = (*Messenger)(nil)
 	_ workflow              = (*approval.Service)(nil)
 )

@@ -19,7 +19,12 @@ type viewAck struct {
 	View           *slack.ModalViewRequest `json:"view,omitempty"`
 }
 
+// fieldErrors shows each message beside its input. Slack shows them as plain text; a message
+// may quote what was typed, so direction controls in it are neutralised.
 func fieldErrors(errs map[string]string) viewAck {
+	for k, msg := range errs {
+		errs[k] = expensebot.NeutralizeBidi(msg)
+	}
 	return viewAck{ResponseAction: "errors", Errors: errs}
 }
 
@@ -116,6 +121,10 @@ func reasonText(cb slack.InteractionCallback, field string) (text string, meta d
 	if cb.View.State != nil {
 		text = strings.TrimSpace(cb.View.State.Values[field][field].Value)
 	}
+	if err := expensebot.CheckText(field, text, true); err != nil {
+		ack := fieldErrors(map[string]string{field: expensebot.ErrorMessage(err)})
+		return "", meta, &ack
+	}
 	switch {
 	case !expensebot.Visible(text):
 		ack := fieldErrors(map[string]string{field: "Please write something: the submitter will read it."})
@@ -162,7 +171,15 @@ func parseExpenseModal(v map[string]map[string]slack.BlockAction, currency strin
 		cur = currency
 	}
 	e := expensebot.Expense{Category: get(inCategory).SelectedOption.Value, Description: strings.TrimSpace(get(inDescription).Value), IncurredOn: now}
-	m, err := expensebot.ParseMoney(strings.TrimSpace(get(inAmount).Value), cur)
+	// Text that cannot be stored is refused beside its input, before anything else reads it.
+	if err := expensebot.CheckText(inDescription, e.Description, true); err != nil {
+		errs[inDescription] = expensebot.ErrorMessage(err)
+	}
+	amount := strings.TrimSpace(get(inAmount).Value)
+	m, err := expensebot.ParseMoney(amount, cur)
+	if cerr := expensebot.CheckText(inAmount, amount, false); cerr != nil {
+		err = cerr
+	}
 	switch {
 	case err != nil:
 		errs[inAmount] = expensebot.ErrorMessage(err)

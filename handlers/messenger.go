@@ -10,6 +10,7 @@ import (
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/home"
 	"github.com/slack-go/slack"
 )
 
@@ -191,7 +192,7 @@ func (m *Messenger) PostThread(ctx context.Context, e expensebot.Expense, n expe
 }
 
 // PublishHome publishes user's App Home.
-func (m *Messenger) PublishHome(ctx context.Context, user string, h approval.Home) error {
+func (m *Messenger) PublishHome(ctx context.Context, user string, h home.View) error {
 	_, err := m.slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: homeView(h)})
 	return m.classify("views.publish", err)
 }

@@ -16,29 +16,33 @@ import (
 )
 
 // escape makes user text safe in mrkdwn and text: a description cannot ping @channel or disguise
-// a link. Slack asks for exactly these three.
+// a link (Slack asks for exactly &, < and >), and cannot reorder what is around it: direction
+// controls are shown as a visible placeholder (see [expensebot.NeutralizeBidi]), so
+// "…\u202E00.09" never displays as "…90.00".
 func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return escaper.Replace(expensebot.NeutralizeBidi(s))
 }
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // inert makes user text harmless inside a line of mrkdwn: escaped, so it cannot mention or link;
 // on one line, so it cannot start a line of its own; and with *, _, ~ and ` replaced by look-alikes
 // that Slack does not read as bold, italic, strike or code. A description cannot pose as
-// ":white_check_mark: *Approved* by Rita".
+// ":white_check_mark: *Approved* by Rita". [inline] also neutralises direction controls.
 var inert = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;",
 	"*", "∗", "_", "ˍ", "~", "∼", "`", "ˋ", "\r\n", " ", "\n", " ", "\r", " ")
 
 // inline is user text for a line of mrkdwn, at most n characters (cut before it is escaped, so a
 // cut never splits an entity).
 func inline(s string, n int) string {
-	return inert.Replace(expensebot.Truncate(strings.TrimSpace(s), n))
+	return inert.Replace(expensebot.NeutralizeBidi(expensebot.Truncate(strings.TrimSpace(s), n)))
 }
 
 // userText shows text a person typed as a block of its own in plain text, which Slack does not
 // parse at all: its lines and characters appear as typed, and none of it formats, mentions or
-// links.
+// links; direction controls are shown as a placeholder, so it displays in the order typed.
 func userText(s string) *slack.SectionBlock {
-	s = strings.TrimSpace(s)
+	s = expensebot.NeutralizeBidi(strings.TrimSpace(s))
 	if s == "" {
 		s = "(empty)"
 	}
@@ -111,8 +115,10 @@ func (m Message) options() []slack.MsgOption {
 
 func blocks(bs ...slack.Block) slack.Blocks { return slack.Blocks{BlockSet: bs} }
 
-// ephemeral is a short private answer to whoever acted.
+// ephemeral is a short private answer to whoever acted. Its text may carry an error message
+// that quotes what was typed, so direction controls in it are neutralised too.
 func ephemeral(text string) Message {
+	text = expensebot.NeutralizeBidi(text)
 	return Message{ResponseType: slack.ResponseTypeEphemeral, Text: text, Blocks: blocks(section(text))}
 }
 

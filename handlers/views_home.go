@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
-	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/home"
 	"github.com/slack-go/slack"
 )
 
@@ -19,7 +19,7 @@ import (
 // a page of their expenses with a status filter, and their totals by month; and for reviewers who
 // decides for them while they are away, and the queue, oldest first, with each expense's age,
 // reasons and flags and the same buttons as the approvals channel.
-func homeView(h approval.Home) slack.HomeTabViewRequest {
+func homeView(h home.View) slack.HomeTabViewRequest {
 	bs := []slack.Block{
 		slack.NewHeaderBlock(plain("Expenses")),
 		slack.NewActionBlock("home-actions", button(ActionNewExpense, "New expense", "new", slack.StylePrimary)),
@@ -28,7 +28,7 @@ func homeView(h approval.Home) slack.HomeTabViewRequest {
 	if len(h.Questions) > 0 {
 		bs = append(bs, slack.NewDividerBlock(), section(fmt.Sprintf("*Questions waiting for your answer (%d)*", len(h.Questions))))
 		for i, e := range h.Questions {
-			if i == approval.HomeQuestions {
+			if i == home.Questions {
 				bs = append(bs, contextBlock(fmt.Sprintf("…and %d more.", len(h.Questions)-i)))
 				break
 			}
@@ -56,7 +56,7 @@ func homeView(h approval.Home) slack.HomeTabViewRequest {
 			bs = append(bs, slack.NewActionBlock(fmt.Sprintf("home-attach-%d", e.ID), attachButton(e).ButtonElement))
 		}
 	}
-	if pages := (h.MineTotal + approval.HomeMine - 1) / approval.HomeMine; pages > 1 {
+	if pages := (h.MineTotal + home.Mine - 1) / home.Mine; pages > 1 {
 		value := func(page int) string { return string(h.Filter) + "|" + strconv.Itoa(page) }
 		var els []slack.BlockElement
 		if h.Page > 0 {

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/expensebot/expensebot"
-	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/home"
 	"github.com/expensebot/expensebot/report"
 	"github.com/slack-go/slack"
 )
@@ -20,7 +20,7 @@ func insightBlocks(s *report.Summary) []slack.Block {
 	if s == nil {
 		return nil
 	}
-	title := fmt.Sprintf("*How it went, last %d days*", approval.InsightDays)
+	title := fmt.Sprintf("*How it went, last %d days*", home.InsightDays)
 	if s.All.Routed == 0 {
 		return []slack.Block{slack.NewDividerBlock(), section(title), contextBlock("No expense was routed in this period.")}
 	}

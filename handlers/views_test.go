@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
-	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/home"
 	"github.com/expensebot/expensebot/report"
 	"github.com/slack-go/slack"
 )
@@ -108,6 +108,7 @@ func TestViewsGolden(t *testing.T) {
 			e.ReviewReasons = []string{"no exchange rate from EUR to USD is known: the amount counts as over 10,000.00 USD, so it is never approved automatically and two different reviewers must approve"}
 		}), links, nil),
 		"received":            receivedMessage(base, true),
+		"received_rlo":        receivedMessage(with(func(e *expensebot.Expense) { e.Description = "Team lunch \u202e00.09\u202c" }), true),
 		"help":                helpMessage("USD"),
 		"history":             historyMessage([]expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.Status = 41, expensebot.StatusAutoApproved })}),
 		"history_empty":       historyMessage(nil),
@@ -122,9 +123,9 @@ func TestViewsGolden(t *testing.T) {
 		"modal_received":      receivedModal(base),
 		"modal_reject":        rejectModal(base, "CAPPROVALS"),
 		"modal_comment":       commentModal(base, "CAPPROVALS"),
-		"home_employee":       homeView(approval.Home{Mine: []expensebot.Expense{base}, Totals: []expensebot.Total{{Status: expensebot.StatusPendingReview, Count: 1, Sum: base.Amount}}}),
-		"home_reviewer":       homeView(approval.Home{Reviewer: true, Queue: []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, QueueTotal: 25}),
-		"home_reviewer_empty": homeView(approval.Home{Reviewer: true}),
+		"home_employee":       homeView(home.View{Mine: []expensebot.Expense{base}, Totals: []expensebot.Total{{Status: expensebot.StatusPendingReview, Count: 1, Sum: base.Amount}}}),
+		"home_reviewer":       homeView(home.View{Reviewer: true, Queue: []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, QueueTotal: 25}),
+		"home_reviewer_empty": homeView(home.View{Reviewer: true}),
 		"approval_findings": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Amount = expensebot.Money{Minor: 34000, Currency: "USD"}
 			a := *e.Assessment // base's assessment is shared: change a copy
@@ -158,7 +159,7 @@ func TestViewsGolden(t *testing.T) {
 			expensebot.SpotCheck{ExpenseID: 42, Rate: 0.125, Draw: 0.1, Status: expensebot.SpotCheckConfirmed, CheckedBy: "UREV2", CheckedAt: decided}, nil),
 		"spot_finance":    financeMessage(base, expensebot.Notice{Actor: "UREV1", Text: "Receipt is for <another> date"}, []string{"UFIN", "S0FINANCE"}),
 		"modal_spot_flag": spotFlagModal(base, "CAPPROVALS"),
-		"home_reviewer_insight": homeView(approval.Home{Reviewer: true, Insight: &report.Summary{
+		"home_reviewer_insight": homeView(home.View{Reviewer: true, Insight: &report.Summary{
 			Categories: []report.Line{{Category: "meals", Routed: 40, AutoApproved: 30, ToPeople: 10, Approved: 8, Rejected: 1, Pending: 1, AdvisedApprove: 8, AgreedApprove: 7, MedianDecision: 3*time.Hour + 12*time.Minute}},
 			All:        report.Line{Routed: 40, AutoApproved: 30, ToPeople: 10, Approved: 8, Rejected: 1, Pending: 1, AdvisedApprove: 8, AgreedApprove: 7, MedianDecision: 3*time.Hour + 12*time.Minute},
 			Bands:      []report.Band{{Low: 0.9, High: 0.95, Advised: 4, Approved: 3}, {Low: 0.95, High: 0.99, Advised: 0}, {Low: 0.99, High: 1, Advised: 4, Approved: 4}},
@@ -166,7 +167,7 @@ func TestViewsGolden(t *testing.T) {
 			Flags:      []report.FlagCount{{Flag: "personal", Count: 2}, {Flag: expensebot.FlagPossibleSplit, Count: 1}},
 			SpotChecks: report.SpotCheckLine{Drawn: 3, Confirmed: 1, Flagged: 1},
 		}}),
-		"home_reviewer_insight_empty": homeView(approval.Home{Reviewer: true, Insight: &report.Summary{}}),
+		"home_reviewer_insight_empty": homeView(home.View{Reviewer: true, Insight: &report.Summary{}}),
 		"modal_receipt":               receiptModal(42, "D123"),
 		"modal_receipt_done":          receiptResultModal(42, receiptOutcome(withReceipt(expensebot.ReceiptMatch, false)), ""),
 		"approval_receipt_match":      approvalMessage(withReceipt(expensebot.ReceiptMatch, false), links, nil),
@@ -204,7 +205,7 @@ func TestViewsGolden(t *testing.T) {
 		"modal_resubmit": resubmitModal("USD", decided, testReceiptRule, with(func(e *expensebot.Expense) {
 			e.Status, e.Amount, e.DecisionReason = expensebot.StatusRejected, expensebot.Money{Minor: 12050, Currency: "EUR"}, "No receipt"
 		})),
-		"home_lifecycle": homeView(approval.Home{Now: decided,
+		"home_lifecycle": homeView(home.View{Now: decided,
 			Questions: []expensebot.Expense{questioned},
 			Mine: []expensebot.Expense{questioned, with(func(e *expensebot.Expense) { e.ID, e.Status = 40, expensebot.StatusExpired }),
 				with(func(e *expensebot.Expense) { e.ID, e.Status = 39, expensebot.StatusRejected })},
@@ -233,7 +234,7 @@ func TestHomeFitsBlockKit(t *testing.T) {
 		many = append(many, with(func(e *expensebot.Expense) { e.ID = int64(i + 1) }))
 	}
 	var months []expensebot.Total
-	for m := range approval.HomeMonths {
+	for m := range home.Months {
 		for _, st := range expensebot.Statuses {
 			months = append(months, expensebot.Total{Month: decided.AddDate(0, -m, 0), Status: st, Count: 1, Sum: base.Amount})
 		}
@@ -243,9 +244,9 @@ func TestHomeFitsBlockKit(t *testing.T) {
 		insight.Categories = append(insight.Categories, report.Line{Category: c, Routed: 50, MedianDecision: time.Hour})
 	}
 	d := expensebot.Delegation{Reviewer: "UREV2", Delegate: "UEMP", Until: decided}
-	v := homeView(approval.Home{Questions: many, Mine: many[:approval.HomeMine], Page: 3, MineTotal: 500, Months: months,
+	v := homeView(home.View{Questions: many, Mine: many[:home.Mine], Page: 3, MineTotal: 500, Months: months,
 		Totals: []expensebot.Total{{Status: expensebot.StatusApproved, Count: 500, Sum: base.Amount}}, Reviewer: true, Away: &d,
-		StandingIn: []expensebot.Delegation{d, d, d}, Queue: many[:approval.HomeQueue], QueueTotal: 500, Insight: insight})
+		StandingIn: []expensebot.Delegation{d, d, d}, Queue: many[:home.Queue], QueueTotal: 500, Insight: insight})
 	if n := len(v.Blocks.BlockSet); n > 100 {
 		t.Errorf("home has %d blocks", n)
 	}
@@ -278,6 +279,14 @@ func TestParseDelegation(t *testing.T) {
 func TestEscape(t *testing.T) {
 	if got := escape("<!channel> & <@U1> <https://x|y>"); got != "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://x|y&gt;" {
 		t.Errorf("escape = %q", got)
+	}
+	// The review's example: with the override, "…00.09" displays as "…90.00". The placeholder
+	// keeps the typed order and shows that something was hidden there.
+	if got, want := escape("Lunch \u202e00.09\u202c"), "Lunch \ufffd00.09\ufffd"; got != want {
+		t.Errorf("escape = %q, want %q", got, want)
+	}
+	if got, want := inline("Lunch \u202e00.09\u202c", 80), "Lunch \ufffd00.09\ufffd"; got != want {
+		t.Errorf("inline = %q, want %q", got, want)
 	}
 }
 
@@ -361,9 +370,11 @@ func TestFitNeverSplitsMarkup(t *testing.T) {
 // TestUserTextIsInert guards every surface against a description, reason or comment that tries to
 // pose as the bot: it may not ping, link, start a line of its own, or turn bold, italic, strike or
 // code in any mrkdwn text. User text may appear whole only in plain_text, which Slack does not
-// parse. Add a view here when it shows user text.
+// parse. Nor may it reorder what is shown: a right-to-left override (U+202E) would make
+// "00.09" display as "90.00", so no text of any type carries a direction control. Add a view
+// here when it shows user text.
 func TestUserTextIsInert(t *testing.T) {
-	const spoof = "Lunch\n:white_check_mark: *Approved* by _Rita_ ~now~ `ok` <!channel> <https://evil|click>"
+	const spoof = "Lunch\n:white_check_mark: *Approved* by _Rita_ ~now~ `ok` <!channel> <https://evil|click> \u202e00.09\u202c \u2067x\u2069\u200f"
 	e := with(func(e *expensebot.Expense) {
 		e.Description, e.DecisionReason = spoof, spoof
 		e.Assessment = &expensebot.Assessment{Decision: "review", Reasons: []string{spoof}, Model: "m"}
@@ -387,11 +398,11 @@ func TestUserTextIsInert(t *testing.T) {
 		"expired":  submitterNotice(e, expensebot.Notice{Event: expensebot.EventExpired}),
 		"reply":    replyModal(asked, "D1"),
 		"resubmit": resubmitModal("USD", decided, testReceiptRule, rejected),
-		"lifecycle home": homeView(approval.Home{Questions: []expensebot.Expense{asked}, Mine: []expensebot.Expense{asked, rejected},
+		"lifecycle home": homeView(home.View{Questions: []expensebot.Expense{asked}, Mine: []expensebot.Expense{asked, rejected},
 			Months: []expensebot.Total{{Month: decided, Status: expensebot.StatusApproved, Count: 1, Sum: e.Amount}}}),
 		"received": receivedMessage(e, true),
 		"history":  historyMessage([]expensebot.Expense{e}),
-		"home":     homeView(approval.Home{Mine: []expensebot.Expense{e}, Reviewer: true, Queue: []expensebot.Expense{e}, QueueTotal: 1}),
+		"home":     homeView(home.View{Mine: []expensebot.Expense{e}, Reviewer: true, Queue: []expensebot.Expense{e}, QueueTotal: 1}),
 		"modal":    rejectModal(e, "C1"),
 	}
 	for name, v := range views {
@@ -425,6 +436,9 @@ func TestUserTextIsInert(t *testing.T) {
 		json.Unmarshal(b, &doc)
 		walk(doc)
 		for _, tx := range texts {
+			if strings.ContainsFunc(tx.text, expensebot.IsBidiControl) {
+				t.Errorf("%s: %s %q carries a direction control", name, tx.typ, tx.text)
+			}
 			if tx.typ == "plain_text" {
 				continue
 			}

@@ -94,7 +94,16 @@ func after(now time.Time, d time.Duration) time.Time {
 	return now.Add(d)
 }
 
-func (r expenseRow) expense() expensebot.Expense {
+// unreadable is the error for a stored value of expense id that cannot be decoded. It fails
+// closed: the expense is not read at all, so that, say, a damaged route_reviewers is never taken
+// for "no route stored" (which means the configured reviewers) and nobody decides it by mistake.
+// Its code is EINTERNAL; the edges log it with this chain.
+func unreadable(id int64, column, raw string, err error) error {
+	return fmt.Errorf("store: expense %d: stored %s %q cannot be decoded: %v: %w", id, column, expensebot.Truncate(raw, 80), err,
+		expensebot.Errorf(expensebot.EINTERNAL, "Expense #%d has stored data that cannot be read, so it stays as it is until an administrator repairs it.", id))
+}
+
+func (r expenseRow) expense() (expensebot.Expense, error) {
 	e := expensebot.Expense{
 		ID: r.ID, TeamID: r.TeamID, SubmitterID: r.SubmitterID,
 		Amount:   expensebot.Money{Minor: r.AmountMinor, Currency: r.Currency},
@@ -109,23 +118,31 @@ func (r expenseRow) expense() expensebot.Expense {
 		RemindAt: timeOf(r.RemindAt), EscalateAt: timeOf(r.EscalateAt), ExpiresAt: timeOf(r.ExpiresAt),
 		FirstApproverFor: r.FirstApproverFor, DecidedFor: r.DecidedFor,
 	}
-	_ = json.Unmarshal([]byte(r.EscalatedTo), &e.EscalatedTo)
-	_ = json.Unmarshal([]byte(r.ReceiptFileIDs), &e.ReceiptFileIDs)
-	_ = json.Unmarshal([]byte(r.RouteReviewers), &e.Reviewers)
-	_ = json.Unmarshal([]byte(r.ReviewReasons), &e.ReviewReasons)
-	_ = json.Unmarshal([]byte(r.Findings), &e.Findings)
+	for _, c := range []struct {
+		column, raw string
+		into        any
+	}{
+		{"route_reviewers", r.RouteReviewers, &e.Reviewers}, {"escalated_to", r.EscalatedTo, &e.EscalatedTo},
+		{"receipt_file_ids", r.ReceiptFileIDs, &e.ReceiptFileIDs}, {"review_reasons", r.ReviewReasons, &e.ReviewReasons},
+		{"findings", r.Findings, &e.Findings},
+	} {
+		if err := json.Unmarshal([]byte(c.raw), c.into); err != nil {
+			return expensebot.Expense{}, unreadable(r.ID, c.column, c.raw, err)
+		}
+	}
 	if r.Assessment.Valid {
 		var a expensebot.Assessment
-		if json.Unmarshal([]byte(r.Assessment.String), &a) == nil {
-			e.Assessment = &a
+		if err := json.Unmarshal([]byte(r.Assessment.String), &a); err != nil {
+			return expensebot.Expense{}, unreadable(r.ID, "assessment", r.Assessment.String, err)
 		}
+		e.Assessment = &a
 	}
 	e.FirstApprovedAt, e.DecidedAt = timeOf(r.FirstApprovedAt), timeOf(r.DecidedAt)
 	e.HomeAmount = expensebot.Money{Minor: r.HomeAmountMinor.Int64, Currency: r.HomeCurrency}
 	if r.Rate != "" {
 		e.Rate = expensebot.Rate{From: r.Currency, To: r.HomeCurrency, Value: r.Rate, Source: r.RateSource, Date: r.RateDate.Time.UTC()}
 	}
-	return e
+	return e, nil
 }
 
 func jsonText(v any) string {
@@ -141,7 +158,7 @@ func getExpense(ctx context.Context, q sqlx.QueryerContext, query string, args .
 	if err := sqlx.GetContext(ctx, q, &r, query, args...); err != nil {
 		return expensebot.Expense{}, err
 	}
-	return r.expense(), nil
+	return r.expense()
 }
 
 // getExpensePrepared is getExpense for a statement of fixed text, not yet rebound, run prepared.
@@ -150,7 +167,7 @@ func (s *DB) getExpensePrepared(ctx context.Context, q sqlx.QueryerContext, quer
 	if err := s.getPrepared(ctx, q, &r, query, args...); err != nil {
 		return expensebot.Expense{}, err
 	}
-	return r.expense(), nil
+	return r.expense()
 }
 
 // byID loads one expense through q (the database or a transaction).
@@ -236,6 +253,16 @@ func (s *DB) AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error {
 	return nil
 }
 
+// unlockedID matches the expense id given as its parameter; on PostgreSQL, only when no other
+// transaction holds the row (SKIP LOCKED), so that a claim another instance is making this moment
+// is not waited for: it is that instance's, and this claim finds nothing.
+func (s *DB) unlockedID() string {
+	if s.dialect == Postgres {
+		return "(SELECT x.id FROM expenses x WHERE x.id = ?" + s.skipLocked("x") + ")"
+	}
+	return "?"
+}
+
 // StartAssessment moves a submitted expense to assessing and holds it for lease: the time one
 // assessment may take. An expense already assessing is taken over only when its holder's lease
 // ran out (the holder crashed or stopped); until then this returns ECONFLICT, as it does for any
@@ -247,7 +274,7 @@ func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration)
 		now := s.now()
 		var err error
 		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessing_until = ?, updated_at = ?
-			WHERE id = ? AND status IN (?, ?) AND (assessing_until IS NULL OR assessing_until < ?) RETURNING `+expenseColumns),
+			WHERE id = `+s.unlockedID()+` AND status IN (?, ?) AND (assessing_until IS NULL OR assessing_until < ?) RETURNING `+expenseColumns),
 			expensebot.StatusAssessing, now.Add(lease), now, id, expensebot.StatusSubmitted, expensebot.StatusAssessing, now)
 		if isNoRows(err) {
 			e, err = s.byID(ctx, tx, id) // held by another instance, or long past it
@@ -460,7 +487,7 @@ const (
 	remind_at = ?, escalate_at = ?, expires_at = ?, timed = TRUE
 	WHERE id = ? AND status IN (?, ?)`
 	routeQuery           = routeSet + " RETURNING " + expenseColumns
-	routeIfReceiptsQuery = routeSet + " AND receipt_file_ids = ? AND (SELECT count(*) FROM receipts WHERE expense_id = ?) = ? RETURNING " + expenseColumns
+	routeIfReceiptsQuery = routeSet + " AND receipt_file_ids = ? AND (SELECT count(*) FROM receipts WHERE expense_id = ? AND checked) = ? RETURNING " + expenseColumns
 )
 
 // conversion returns the columns of a route's home amount and rate date: NULL when no usable

@@ -46,7 +46,9 @@ func (s *DB) RelatedAll(ctx context.Context, submitters []string, from, to time.
 		if err = s.db.SelectContext(ctx, &rows, s.q("SELECT "+expenseColumns+" FROM expenses "+q), args...); err == nil {
 			list = make([]expensebot.Expense, len(rows))
 			for i, r := range rows {
-				list[i] = r.expense()
+				if list[i], err = r.expense(); err != nil {
+					break
+				}
 			}
 		} else {
 			err = fmt.Errorf("store: list expenses related to a group: %w", err)
@@ -82,9 +84,15 @@ func (s *DB) Receipted(ctx context.Context, from, to time.Time) ([]expensebot.Ex
 		at[e.ID] = i
 	}
 	for _, r := range rows {
-		if i, ok := at[r.ExpenseID]; ok {
-			list[i].Receipts = append(list[i].Receipts, r.receipt())
+		i, ok := at[r.ExpenseID]
+		if !ok {
+			continue
 		}
+		rc, err := r.receipt()
+		if err != nil {
+			return nil, err // a reading that cannot be decoded fails closed: a person decides
+		}
+		list[i].Receipts = append(list[i].Receipts, rc)
 	}
 	return list, nil
 }
@@ -240,31 +248,101 @@ func (s *DB) People(ctx context.Context) (map[string]expensebot.Person, error) {
 	return out, nil
 }
 
-// SaveReceiptFile remembers how Slack describes a receipt file, replacing what was known.
+// describedFor is how long after an expense last changed SaveReceiptFile still finds it by one of
+// its files: the lookup that describes a receipt runs right after the submission.
+const describedFor = 24 * time.Hour
+
+// DescribeReceipt keeps how Slack describes a receipt file of expense id (its permalink, and the
+// SHA-256 of its content if the caller hashed it), for the accounting export. The receipts table
+// is the one place a receipt is kept: a receipt the workflow checked already has its hash, which
+// a description never replaces, so there is no need to download the file again to hash it. A file
+// the workflow has not checked (yet) gets a row marked unchecked, which the workflow does not read
+// and AddReceipts turns into the checked receipt. A hash that is not 64 hex digits is ignored.
+func (s *DB) DescribeReceipt(ctx context.Context, id int64, f expensebot.ReceiptFile) error {
+	now, sum := s.now(), describedHash(f.SHA256)
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO receipts (expense_id, file_id, size, sha256, added_by, added_at, checked, permalink, described_at)
+		VALUES (?, ?, 0, ?, '', ?, FALSE, ?, ?) ON CONFLICT (expense_id, file_id) DO UPDATE SET permalink = excluded.permalink,
+		described_at = excluded.described_at,
+		sha256 = CASE WHEN receipts.checked OR excluded.sha256 = '' THEN receipts.sha256 ELSE excluded.sha256 END`),
+		id, f.FileID, sum, now, f.Permalink, now)
+	if err != nil {
+		return fmt.Errorf("store: describe receipt %s of expense %d: %w", f.FileID, id, err)
+	}
+	return nil
+}
+
+// SaveReceiptFile keeps how Slack describes a receipt file, for the accounting export, on every
+// receipt row of that file (see [DB.DescribeReceipt], which it is a thin wrapper of, kept for the
+// callers that do not pass the expense). A file no row has yet is described on the expenses that
+// list it and changed in the last day; a file described later than that with no row is not kept.
 func (s *DB) SaveReceiptFile(ctx context.Context, f expensebot.ReceiptFile) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO receipt_files (file_id, permalink, sha256, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (file_id) DO UPDATE SET permalink = excluded.permalink, sha256 = excluded.sha256, updated_at = excluded.updated_at`),
-		f.FileID, f.Permalink, f.SHA256, s.now())
+	now, sum := s.now(), describedHash(f.SHA256)
+	contains := "instr(receipt_file_ids, ?) > 0"
+	if s.dialect == Postgres {
+		contains = "strpos(receipt_file_ids, ?) > 0"
+	}
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE receipts SET permalink = ?, described_at = ?,
+			sha256 = CASE WHEN checked OR ? = '' THEN sha256 ELSE ? END WHERE file_id = ?`), f.Permalink, now, sum, sum, f.FileID); err != nil {
+			return err
+		}
+		// The file's id as the JSON list of receipt_file_ids holds it, quotes included.
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO receipts (expense_id, file_id, size, sha256, added_by, added_at, checked, permalink, described_at)
+			SELECT id, ?, 0, ?, '', ?, FALSE, ?, ? FROM expenses WHERE updated_at >= ? AND `+contains+`
+			AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.expense_id = expenses.id AND r.file_id = ?)
+			ON CONFLICT (expense_id, file_id) DO NOTHING`),
+			f.FileID, sum, now, f.Permalink, now, now.Add(-describedFor), jsonText(f.FileID), f.FileID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: save receipt file %s: %w", f.FileID, err)
 	}
 	return nil
 }
 
-// ReceiptFiles returns every receipt file the bot has described, by file id.
+// describedHash is a hash from a description as the receipts table keeps it: "" unless it is a
+// SHA-256 in hex.
+func describedHash(sum string) string {
+	if len(sum) != 64 {
+		return ""
+	}
+	for _, c := range sum {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return ""
+		}
+	}
+	return sum
+}
+
+// ReceiptFiles returns every receipt file the store keeps, checked or only described, by file
+// id: its permalink, the SHA-256 of its content ("" when unknown) and when it was last described
+// (or checked, when it was never described).
 func (s *DB) ReceiptFiles(ctx context.Context) (map[string]expensebot.ReceiptFile, error) {
 	var rows []struct {
-		ID        string    `db:"file_id"`
-		Permalink string    `db:"permalink"`
-		SHA256    string    `db:"sha256"`
-		UpdatedAt time.Time `db:"updated_at"`
+		ID          string       `db:"file_id"`
+		Permalink   string       `db:"permalink"`
+		SHA256      string       `db:"sha256"`
+		DescribedAt sql.NullTime `db:"described_at"`
+		AddedAt     time.Time    `db:"added_at"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, "SELECT file_id, permalink, sha256, updated_at FROM receipt_files"); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, "SELECT file_id, permalink, sha256, described_at, added_at FROM receipts"); err != nil {
 		return nil, fmt.Errorf("store: receipt files: %w", err)
 	}
+	// A file on several expenses (a duplicate receipt) has one content and one link: what any of
+	// its rows knows.
 	out := make(map[string]expensebot.ReceiptFile, len(rows))
 	for _, r := range rows {
-		out[r.ID] = expensebot.ReceiptFile{FileID: r.ID, Permalink: r.Permalink, SHA256: r.SHA256, UpdatedAt: r.UpdatedAt.UTC()}
+		f := out[r.ID]
+		f.FileID = r.ID
+		f.Permalink, f.SHA256 = max(f.Permalink, r.Permalink), max(f.SHA256, r.SHA256)
+		at := r.AddedAt
+		if r.DescribedAt.Valid {
+			at = r.DescribedAt.Time
+		}
+		if at = at.UTC(); at.After(f.UpdatedAt) {
+			f.UpdatedAt = at
+		}
+		out[r.ID] = f
 	}
 	return out, nil
 }

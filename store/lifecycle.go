@@ -53,6 +53,9 @@ func checkText(text, what string) (string, error) {
 	if !expensebot.Visible(text) {
 		return "", expensebot.Errorf(expensebot.EINVALID, "Please write the %s.", what)
 	}
+	if err := validText("text", what, text); err != nil {
+		return "", err
+	}
 	if n := len([]rune(text)); n > expensebot.MaxQuestion {
 		return "", expensebot.Errorf(expensebot.EINVALID, "The %s is too long (%d characters, at most %d).", what, n, expensebot.MaxQuestion)
 	}

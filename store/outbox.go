@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -72,6 +73,33 @@ func lane(alias string) string {
 	return "(CASE " + alias + ".kind WHEN '" + expensebot.NoticeTellSubmitter + "' THEN 1 WHEN '" + expensebot.NoticeCallback + "' THEN 2 ELSE 0 END)"
 }
 
+// skipLocked ends a claim's SELECT on PostgreSQL: rows another instance is claiming this moment
+// are passed over rather than waited for, so a second instance neither waits nor gets a short
+// batch. SQLite has one writer at a time and no row locks.
+func (s *DB) skipLocked(alias string) string {
+	if s.dialect == Postgres {
+		return " FOR UPDATE OF " + alias + " SKIP LOCKED"
+	}
+	return ""
+}
+
+// inClaim and inClaimEnd surround a claim's locking subquery. On PostgreSQL the subquery must run
+// once: as the right side of IN it may be run again for a later row, and with SKIP LOCKED each run
+// can pick other rows, so a claim of 1 could take 2. An ARRAY(…) is computed once.
+func (s *DB) inClaim() string {
+	if s.dialect == Postgres {
+		return "= ANY(ARRAY"
+	}
+	return "IN"
+}
+
+func (s *DB) inClaimEnd() string {
+	if s.dialect == Postgres {
+		return ")"
+	}
+	return ""
+}
+
 // ClaimNotices leases up to limit notices that are due, oldest first, for lease. Each expense has
 // three queues: its card's (post, update, comment; its spot check's too), its submitter's DMs, and its API callbacks. A
 // notice waits while an older one in its queue is undelivered, so a card is posted before it is
@@ -90,11 +118,11 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 		Attempts  int    `db:"attempts"`
 	}
 	err := s.db.SelectContext(ctx, &rows, s.q(`UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM outbox o
+		WHERE id `+s.inClaim()+` (SELECT id FROM outbox o
 			WHERE done_at IS NULL AND next_attempt <= ? AND (claimed_until IS NULL OR claimed_until < ?)
 			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.expense_id = o.expense_id AND p.id < o.id AND p.done_at IS NULL
 				AND `+lane("p")+` = `+lane("o")+`)
-			ORDER BY id LIMIT ?)
+			ORDER BY id LIMIT ?`+s.skipLocked("o")+`)`+s.inClaimEnd()+`
 		AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)
 		RETURNING id, kind, expense_id, event, actor, text, attempts`), now.Add(lease), now, now,
 		limit, now)
@@ -230,7 +258,7 @@ func (s *DB) NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent
 // NoticeRetry releases a notice to be tried again after a delay.
 func (s *DB) NoticeRetry(ctx context.Context, id int64, after time.Duration, reason string) error {
 	_, err := s.db.ExecContext(ctx, s.q("UPDATE outbox SET next_attempt = ?, claimed_until = NULL, last_error = ? WHERE id = ?"),
-		s.now().Add(after), truncate(reason, 500), id)
+		s.now().Add(after), errorText(reason), id)
 	if err != nil {
 		return fmt.Errorf("store: retry notice %d: %w", id, err)
 	}
@@ -244,7 +272,7 @@ func (s *DB) NoticeRetry(ctx context.Context, id int64, after time.Duration, rea
 func (s *DB) NoticeBlocked(ctx context.Context, n expensebot.Notice, channel, reason string, retry time.Duration, tell bool) error {
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("UPDATE outbox SET next_attempt = ?, claimed_until = NULL, last_error = ?, blocked_channel = ? WHERE id = ?"),
-			s.now().Add(retry), truncate(reason, 500), channel, n.ID); err != nil {
+			s.now().Add(retry), errorText(reason), channel, n.ID); err != nil {
 			return err
 		}
 		if !tell {
@@ -282,7 +310,7 @@ func (s *DB) ReleaseBlocked(ctx context.Context, channel string) (int, error) {
 // NoticeFailed gives up on a notice that can never be delivered, keeping it for an operator.
 func (s *DB) NoticeFailed(ctx context.Context, id int64, reason string) error {
 	_, err := s.db.ExecContext(ctx, s.q("UPDATE outbox SET done_at = ?, failed = TRUE, claimed_until = NULL, last_error = ? WHERE id = ?"),
-		s.now(), truncate(reason, 500), id)
+		s.now(), errorText(reason), id)
 	if err != nil {
 		return fmt.Errorf("store: fail notice %d: %w", id, err)
 	}
@@ -308,11 +336,14 @@ func (s *DB) FirstSeen(ctx context.Context, key string) (bool, error) {
 	return n == 1, nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
+// maxErrorText bounds the error kept with a notice, in characters.
+const maxErrorText = 500
+
+// errorText is reason as kept with a notice: at most maxErrorText characters, cut between
+// characters (a byte cut can leave invalid UTF-8, which PostgreSQL refuses: the notice could then
+// never be rescheduled nor given up), and valid UTF-8 even when reason was not.
+func errorText(reason string) string {
+	return expensebot.Truncate(strings.ToValidUTF8(strings.ReplaceAll(reason, "\x00", ""), "\uFFFD"), maxErrorText)
 }
 
 // Backlog is the undelivered notices of one channel: the approvals channel of the cards they

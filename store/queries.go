@@ -18,7 +18,10 @@ func (s *DB) list(ctx context.Context, what, query string, args ...any) ([]expen
 	}
 	out := make([]expensebot.Expense, len(rows))
 	for i, r := range rows {
-		out[i] = r.expense()
+		var err error
+		if out[i], err = r.expense(); err != nil {
+			return nil, fmt.Errorf("store: list %s: %w", what, err)
+		}
 	}
 	return out, nil
 }
@@ -202,7 +205,11 @@ func (s *DB) Export(ctx context.Context, since time.Time, fn func(ExportRow) err
 		if ev.At.Before(since) {
 			continue
 		}
-		if err := fn(ExportRow{Event: ev, Expense: r.expenseRow.expense(), StatusAt: at}); err != nil {
+		e, err := r.expenseRow.expense()
+		if err != nil {
+			return fmt.Errorf("store: export: %w", err)
+		}
+		if err := fn(ExportRow{Event: ev, Expense: e, StatusAt: at}); err != nil {
 			return err
 		}
 	}

@@ -29,19 +29,20 @@ type receiptRow struct {
 	DupTS       sql.NullString `db:"dup_ts"`
 }
 
-func (r receiptRow) receipt() expensebot.Receipt {
+func (r receiptRow) receipt() (expensebot.Receipt, error) {
 	out := expensebot.Receipt{ExpenseID: r.ExpenseID, FileID: r.FileID, Name: r.Name, Filetype: r.Filetype, Mimetype: r.Mimetype,
 		Size: r.Size, SHA256: r.SHA256, AddedBy: r.AddedBy, AddedAt: r.AddedAt.UTC()}
 	if r.Reading.Valid {
 		var rd expensebot.ReceiptReading
-		if json.Unmarshal([]byte(r.Reading.String), &rd) == nil {
-			out.Reading = &rd
+		if err := json.Unmarshal([]byte(r.Reading.String), &rd); err != nil {
+			return expensebot.Receipt{}, unreadable(r.ExpenseID, "receipt reading of "+r.FileID, r.Reading.String, err)
 		}
+		out.Reading = &rd
 	}
 	if r.DuplicateOf.Valid {
 		out.Duplicate = &expensebot.DuplicateReceipt{ExpenseID: r.DuplicateOf.Int64, ReviewChannel: r.DupChannel.String, ReviewMessageTS: r.DupTS.String}
 	}
-	return out
+	return out, nil
 }
 
 // receiptsOf loads the receipts of expense id through q, oldest first, each with where the
@@ -50,13 +51,15 @@ func (s *DB) receiptsOf(ctx context.Context, q sqlx.QueryerContext, id int64) ([
 	var rows []receiptRow
 	err := sqlx.SelectContext(ctx, q, &rows, s.q(`SELECT r.expense_id, r.file_id, r.name, r.filetype, r.mimetype, r.size, r.sha256,
 		r.added_by, r.added_at, r.reading, r.duplicate_of, d.review_channel AS dup_channel, d.review_message_ts AS dup_ts
-		FROM receipts r LEFT JOIN expenses d ON d.id = r.duplicate_of WHERE r.expense_id = ? ORDER BY r.added_at, r.file_id`), id)
+		FROM receipts r LEFT JOIN expenses d ON d.id = r.duplicate_of WHERE r.expense_id = ? AND r.checked ORDER BY r.added_at, r.file_id`), id)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]expensebot.Receipt, len(rows))
 	for i, r := range rows {
-		out[i] = r.receipt()
+		if out[i], err = r.receipt(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -105,7 +108,7 @@ func (s *DB) AddReceipts(ctx context.Context, id int64, rs []expensebot.Receipt,
 		var notices []expensebot.Notice
 		for _, r := range rs {
 			var dup sql.NullInt64
-			err := tx.GetContext(ctx, &dup, s.q("SELECT min(expense_id) FROM receipts WHERE sha256 = ? AND expense_id <> ?"), r.SHA256, id)
+			err := tx.GetContext(ctx, &dup, s.q("SELECT min(expense_id) FROM receipts WHERE sha256 = ? AND expense_id <> ? AND checked"), r.SHA256, id)
 			if err != nil {
 				return fmt.Errorf("look for duplicate receipt: %w", err)
 			}
@@ -114,8 +117,13 @@ func (s *DB) AddReceipts(ctx context.Context, id int64, rs []expensebot.Receipt,
 				b, _ := json.Marshal(r.Reading)
 				reading = sql.NullString{String: string(b), Valid: true}
 			}
+			// A row only described for the export (see DescribeReceipt) becomes the checked
+			// receipt, keeping its link; a checked one is left as it is.
 			res, err := tx.ExecContext(ctx, s.q(`INSERT INTO receipts (expense_id, file_id, name, filetype, mimetype, size, sha256, added_by, added_at, reading, duplicate_of)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (expense_id, file_id) DO NOTHING`),
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (expense_id, file_id) DO UPDATE SET name = excluded.name,
+				filetype = excluded.filetype, mimetype = excluded.mimetype, size = excluded.size, sha256 = excluded.sha256,
+				added_by = excluded.added_by, added_at = excluded.added_at, reading = excluded.reading,
+				duplicate_of = excluded.duplicate_of, checked = TRUE WHERE NOT receipts.checked`),
 				id, r.FileID, r.Name, r.Filetype, r.Mimetype, r.Size, r.SHA256, actor, now, reading, dup)
 			if err != nil {
 				return fmt.Errorf("insert receipt: %w", err)
@@ -183,7 +191,7 @@ func hasCard(e expensebot.Expense) bool {
 // shareNotices put every receipt of expense id into its card's thread, after the card.
 func (s *DB) shareNotices(ctx context.Context, tx *sqlx.Tx, id int64) ([]expensebot.Notice, error) {
 	var files []string
-	if err := tx.SelectContext(ctx, &files, s.q("SELECT file_id FROM receipts WHERE expense_id = ? ORDER BY added_at, file_id"), id); err != nil {
+	if err := tx.SelectContext(ctx, &files, s.q("SELECT file_id FROM receipts WHERE expense_id = ? AND checked ORDER BY added_at, file_id"), id); err != nil {
 		return nil, fmt.Errorf("list receipts: %w", err)
 	}
 	out := make([]expensebot.Notice, len(files))

@@ -70,3 +70,49 @@ func TestReroute(t *testing.T) {
 		}
 	})
 }
+
+// TestOneRowPerReceipt guards the one receipts table: the export's description of a file (its
+// link) lands on the receipt the workflow checked, whichever comes first, and never replaces the
+// hash the check computed, so nothing needs to download the file a second time to hash it. A
+// file only described is not a receipt the workflow sees, nor a duplicate of one.
+func TestOneRowPerReceipt(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		p := pending(t, db, "one", 1) // lists F1
+		other := strings.Repeat("c", 64)
+		// Described before it is checked, with a hash of its own.
+		if err := db.SaveReceiptFile(ctx, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://x/F1", SHA256: other}); err != nil {
+			t.Fatal(err)
+		}
+		if e, err := db.Expense(ctx, p.ID); err != nil || len(e.Receipts) != 0 {
+			t.Fatalf("a described file is a checked receipt: %+v, %v", e.Receipts, err)
+		}
+		dup := pending(t, db, "one-dup", 1)
+		if e, err := db.AddReceipts(ctx, dup.ID, []expensebot.Receipt{receiptOf("F9", "c")}, "USUB"); err != nil || e.Receipts[0].Duplicate != nil {
+			t.Fatalf("a described file counted as a receipt to duplicate: %+v, %v", e.Receipts, err)
+		}
+		e, err := db.AddReceipts(ctx, p.ID, []expensebot.Receipt{receiptOf("F1", "a")}, "USUB")
+		if err != nil || len(e.Receipts) != 1 || e.Receipts[0].SHA256 != strings.Repeat("a", 64) || e.Receipts[0].Size != 1234 {
+			t.Fatalf("checked after described: %+v, %v", e.Receipts, err)
+		}
+		if got := kinds(t, db, p.ID); !strings.HasSuffix(got, "routed,receipt_added,receipt_read") {
+			t.Errorf("events = %s", got)
+		}
+		// Described again after the check: the link changes, the checked hash stays.
+		if err := db.SaveReceiptFile(ctx, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://x/F1-new", SHA256: other}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DescribeReceipt(ctx, dup.ID, expensebot.ReceiptFile{FileID: "F9", Permalink: "https://x/F9"}); err != nil {
+			t.Fatal(err)
+		}
+		files, err := db.ReceiptFiles(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := files["F1"]; f.Permalink != "https://x/F1-new" || f.SHA256 != strings.Repeat("a", 64) {
+			t.Errorf("F1 = %+v; want the new link and the checked hash", f)
+		}
+		if f := files["F9"]; f.Permalink != "https://x/F9" || f.SHA256 != other {
+			t.Errorf("F9 = %+v; want its link and its checked hash", f)
+		}
+	})
+}

@@ -44,6 +44,8 @@ type DB struct {
 	dialect string
 	now     func() time.Time
 	stmts   statements
+
+	skipTextCheck bool // tests only: let text the database refuses reach it
 }
 
 // Open connects to databaseURL and applies pending migrations, creating the SQLite file if it
@@ -332,8 +334,18 @@ func (s *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
+	if s.dialect == SQLite {
+		// A table rebuild (see 0011) drops a table other tables refer to: with foreign keys on,
+		// that is an implicit DELETE the references refuse. SQLite's procedure turns them off
+		// first, which only works outside a transaction, and checks them before committing
+		// (applyMigration). This connection is the migration's own and gets them back after.
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+	}
 	for _, m := range ms {
-		if err := applyMigration(ctx, conn, s.db.Rebind, m.version, m.name, m.body); err != nil {
+		if err := applyMigration(ctx, conn, s.dialect, s.db.Rebind, m.version, m.name, m.body); err != nil {
 			return fmt.Errorf("store: migrate %s: %w", m.name, err)
 		}
 	}
@@ -403,7 +415,7 @@ func (s *DB) checkMigrated(ctx context.Context, what string) error {
 	return nil
 }
 
-func applyMigration(ctx context.Context, conn *sqlx.Conn, rebind func(string) string, version int, name, body string) error {
+func applyMigration(ctx context.Context, conn *sqlx.Conn, dialect string, rebind func(string) string, version int, name, body string) error {
 	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
@@ -421,10 +433,35 @@ func applyMigration(ctx context.Context, conn *sqlx.Conn, rebind func(string) st
 	if _, err := tx.ExecContext(ctx, body); err != nil {
 		return err
 	}
+	if dialect == SQLite {
+		if err := foreignKeyCheck(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, rebind("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"), version, name, time.Now().UTC()); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// foreignKeyCheck returns an error naming the first row whose reference is broken: SQLite does
+// not check references while a migration runs with foreign keys off.
+func foreignKeyCheck(ctx context.Context, tx *sqlx.Tx) error {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		return fmt.Errorf("row %d of %s refers to a row of %s that does not exist", rowid.Int64, table, parent)
+	}
+	return rows.Err()
 }
 
 // tx runs fn in a transaction, committing when it returns nil.

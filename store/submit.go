@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -24,12 +26,14 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 	return subs[0].Saved, subs[0].Created, subs[0].Err
 }
 
-// SubmitAll stores the submissions in one transaction, each with its audit events: all commit or
-// none. A submission with the IdempotencyKey of a stored expense creates nothing and reports that
-// expense with Created false. With a positive hold, each new expense is stored with its assessment
-// begun, held for hold by the caller (see [DB.StartAssessment]): accepting and starting its
-// assessment are one state change. Returns an error only when the transaction fails; a submission that breaks a
-// rule has its own Err and the others are stored.
+// SubmitAll stores the submissions in one transaction, each with its audit events. A submission
+// with the IdempotencyKey of a stored expense creates nothing and reports that expense with
+// Created false. With a positive hold, each new expense is stored with its assessment begun, held
+// for hold by the caller (see [DB.StartAssessment]): accepting and starting its assessment are one
+// state change. A submission that breaks a rule, or holds text a database cannot keep (a NUL byte,
+// invalid UTF-8: EINVALID), has its own Err and the others are stored; so does one whose row the
+// database refuses all the same (see submitGroup). Returns an error only when the database fails
+// as a whole: then none is stored.
 //
 // An expense with ResubmitOf set resubmits that one, in the same transaction: both point at each
 // other, the old one's audit trail says so and its card is redrawn, and an old one still waiting
@@ -37,7 +41,35 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 // may resubmit it (EFORBIDDEN), only once, and only when rejected, expired or needs_info
 // (ECONFLICT); ENOTFOUND when there is no such expense. Such a submission is not stored.
 func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold time.Duration) error {
-	now := s.now()
+	return s.submitGroup(ctx, subs, hold, s.now())
+}
+
+// submitGroup is SubmitAll at now. When the database refuses a row's data (a bad character that
+// got past checkExpenseText, a broken constraint), the transaction is lost for the whole group:
+// the group is then split in two and each half committed on its own, down to the one submission
+// the database refuses, which gets EINVALID. One bad row costs a few more transactions (about
+// twice the base-2 logarithm of the group's size) and only its own submission.
+func (s *DB) submitGroup(ctx context.Context, subs []expensebot.Submission, hold time.Duration, now time.Time) error {
+	err := s.submitTx(ctx, subs, hold, now)
+	switch {
+	case err == nil:
+		return nil
+	case !refusedData(err) || ctx.Err() != nil:
+		return fmt.Errorf("store: submit %d expenses: %w", len(subs), err)
+	case len(subs) == 1:
+		subs[0].Saved, subs[0].Created = expensebot.Expense{}, false
+		subs[0].Err = expensebot.Errorf(expensebot.EINVALID, "This expense could not be saved as written (the database refused its text); please check the description and try again.")
+		return nil
+	}
+	half := len(subs) / 2
+	if err := s.submitGroup(ctx, subs[:half], hold, now); err != nil {
+		return err
+	}
+	return s.submitGroup(ctx, subs[half:], hold, now)
+}
+
+// submitTx stores subs in one transaction (see SubmitAll).
+func (s *DB) submitTx(ctx context.Context, subs []expensebot.Submission, hold time.Duration, now time.Time) error {
 	// Held, an expense keeps the status submitted (what its submitter is told) while its
 	// assessment has begun: the hold is what keeps other instances off it.
 	status, heldUntil := expensebot.StatusSubmitted, sql.NullTime{}
@@ -45,7 +77,7 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 		heldUntil = sql.NullTime{Time: now.Add(hold), Valid: true}
 	}
 	var events []expensebot.AuditEvent
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
 		events = events[:0]
 		var plain []int // submissions that resubmit nothing: one INSERT for all of them
 		for i := range subs {
@@ -53,6 +85,10 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 			sub.Saved, sub.Created, sub.Err = expensebot.Expense{}, false, nil
 			e := sub.Expense
 			if err := e.Validate(now); err != nil {
+				sub.Err = err
+				continue
+			}
+			if err := s.checkExpenseText(e); err != nil {
 				sub.Err = err
 				continue
 			}
@@ -84,14 +120,8 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 					continue
 				}
 			}
-			saved, err := getExpense(ctx, tx, s.q(`INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
-				description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
-				submitted_by, callback_url, request_hash, resubmit_of)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+expenseColumns),
-				e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
-				e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now,
-				e.SubmittedBy, e.CallbackURL, e.RequestHash, resubmits)
+			saved, err := getExpense(ctx, tx, s.q(insertExpensesValues(1)),
+				newExpenseValues(e, status, heldUntil, now, resubmits)...)
 			if isNoRows(err) {
 				sub.Saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key = ?"), e.IdempotencyKey)
 				if err != nil {
@@ -103,15 +133,7 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 				return err
 			}
 			sub.Saved, sub.Created = saved, true
-			// The actor is the system that submitted for the person, when one did.
-			actor, detail := e.SubmitterID, map[string]any{
-				"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
-				"description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
-				"receipts": len(e.ReceiptFileIDs), "idempotency_key": e.IdempotencyKey,
-			}
-			if e.SubmittedBy != "" {
-				actor, detail["submitter_id"], detail["callback"] = e.SubmittedBy, e.SubmitterID, e.CallbackURL != ""
-			}
+			actor, detail := submittedDetail(e)
 			if e.ResubmitOf > 0 {
 				detail["resubmit_of"] = e.ResubmitOf
 				evs, err := s.supersede(ctx, tx, old, saved)
@@ -128,10 +150,6 @@ func (s *DB) SubmitAll(ctx context.Context, subs []expensebot.Submission, hold t
 		}
 		return s.appendEvents(ctx, tx, append(events, evs...)...)
 	})
-	if err != nil {
-		return fmt.Errorf("store: submit %d expenses: %w", len(subs), err)
-	}
-	return nil
 }
 
 // checkResubmit locks the expense sub resubmits, until the transaction ends, so that two
@@ -197,15 +215,6 @@ func submittedEvents(id int64, actor string, detail map[string]any, hold time.Du
 	return evs
 }
 
-// insertExpensesPostgres inserts a group of submissions from arrays, one element each.
-const insertExpensesPostgres = `INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
-	description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
-	submitted_by, callback_url, request_hash)
-	SELECT t, s, a, c, cat, d, i, r, ?, ?::timestamptz, k, ?::timestamptz, ?::timestamptz, b, cb, h
-	FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-		AS n(t, s, a, c, cat, d, i, r, k, b, cb, h)
-	ON CONFLICT (idempotency_key) DO NOTHING RETURNING ` + expenseColumns
-
 // insertPlain writes the submissions at idx (checked, resubmitting nothing) with one multi-row
 // INSERT, reads the earlier expenses of keys already stored with one SELECT, fills in each
 // submission's outcome and returns the new expenses' audit events: a group commit costs three
@@ -222,44 +231,27 @@ func (s *DB) insertPlain(ctx context.Context, tx *sqlx.Tx, subs []expensebot.Sub
 			insert = append(insert, i)
 		}
 	}
-	var rows []expenseRow
+	rows := make([][]any, len(insert))
+	for j, i := range insert {
+		rows[j] = newExpenseValues(subs[i].Expense, status, heldUntil, now, sql.NullInt64{})
+	}
+	var saved0 []expenseRow
 	if s.dialect == Postgres {
 		// One statement of fixed text for any group, prepared once (see appendEvents).
-		n := len(insert)
-		teams, submitters, currencies, categories, descriptions := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		incurred, receipts, keys, by, callbacks, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		amounts := make([]int64, n)
-		for j, i := range insert {
-			e := subs[i].Expense
-			teams[j], submitters[j], amounts[j], currencies[j], categories[j], descriptions[j] = e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description
-			incurred[j], receipts[j], keys[j] = e.IncurredOn.Format(time.DateOnly), jsonText(e.ReceiptFileIDs), e.IdempotencyKey
-			by[j], callbacks[j], hashes[j] = e.SubmittedBy, e.CallbackURL, e.RequestHash
-		}
-		if err := s.selectPrepared(ctx, tx, &rows, insertExpensesPostgres, status, heldUntil, now, now,
-			pq.Array(teams), pq.Array(submitters), pq.Array(amounts), pq.Array(currencies), pq.Array(categories), pq.Array(descriptions),
-			pq.Array(incurred), pq.Array(receipts), pq.Array(keys), pq.Array(by), pq.Array(callbacks), pq.Array(hashes)); err != nil {
+		if err := s.selectPrepared(ctx, tx, &saved0, insertExpensesPostgres, unnestArgs(rows)...); err != nil {
 			return nil, err
 		}
-	} else {
-		args := make([]any, 0, 16*len(insert))
-		for _, i := range insert {
-			e := subs[i].Expense
-			args = append(args, e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
-				e.IncurredOn, jsonText(e.ReceiptFileIDs), status, heldUntil, e.IdempotencyKey, now, now,
-				e.SubmittedBy, e.CallbackURL, e.RequestHash)
-		}
-		q := `INSERT INTO expenses (team_id, submitter_id, amount_minor, currency, category,
-			description, incurred_on, receipt_file_ids, status, assessing_until, idempotency_key, created_at, updated_at,
-			submitted_by, callback_url, request_hash) VALUES ` + values(len(insert), 16) +
-			" ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + expenseColumns
-		if err := tx.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
-			return nil, err
-		}
+	} else if err := tx.SelectContext(ctx, &saved0, s.q(insertExpensesValues(len(rows))), slices.Concat(rows...)...); err != nil {
+		return nil, err
 	}
 	saved := make(map[string]expensebot.Expense, len(insert))
-	created := make(map[string]bool, len(rows))
-	for _, r := range rows {
-		saved[r.IdempotencyKey], created[r.IdempotencyKey] = r.expense(), true
+	created := make(map[string]bool, len(saved0))
+	for _, r := range saved0 {
+		e, err := r.expense()
+		if err != nil {
+			return nil, err
+		}
+		saved[r.IdempotencyKey], created[r.IdempotencyKey] = e, true
 	}
 	var stored []string
 	for _, i := range insert {
@@ -277,7 +269,11 @@ func (s *DB) insertPlain(ctx context.Context, tx *sqlx.Tx, subs []expensebot.Sub
 			return nil, err
 		}
 		for _, r := range old {
-			saved[r.IdempotencyKey] = r.expense()
+			e, err := r.expense()
+			if err != nil {
+				return nil, err
+			}
+			saved[r.IdempotencyKey] = e
 		}
 	}
 	var events []expensebot.AuditEvent
@@ -289,16 +285,111 @@ func (s *DB) insertPlain(ctx context.Context, tx *sqlx.Tx, subs []expensebot.Sub
 		if !sub.Created {
 			continue
 		}
-		// The actor is the system that submitted for the person, when one did.
-		actor, detail := e.SubmitterID, map[string]any{
-			"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
-			"description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
-			"receipts": len(e.ReceiptFileIDs), "idempotency_key": e.IdempotencyKey,
-		}
-		if e.SubmittedBy != "" {
-			actor, detail["submitter_id"], detail["callback"] = e.SubmittedBy, e.SubmitterID, e.CallbackURL != ""
-		}
+		actor, detail := submittedDetail(e)
 		events = append(events, submittedEvents(sub.Saved.ID, actor, detail, hold)...)
 	}
 	return events, nil
+}
+
+// submittedDetail returns the actor and the detail of a new expense's submitted event. The actor
+// is the system that submitted for the person, when one did.
+func submittedDetail(e expensebot.Expense) (actor string, detail map[string]any) {
+	actor, detail = e.SubmitterID, map[string]any{
+		"amount_minor": e.Amount.Minor, "currency": e.Amount.Currency, "category": e.Category,
+		"description": e.Description, "incurred_on": e.IncurredOn.Format(time.DateOnly),
+		"receipts": len(e.ReceiptFileIDs), "idempotency_key": e.IdempotencyKey,
+	}
+	if e.SubmittedBy != "" {
+		actor, detail["submitter_id"], detail["callback"] = e.SubmittedBy, e.SubmitterID, e.CallbackURL != ""
+	}
+	return actor, detail
+}
+
+// newExpenseColumns is the one definition of the row a submission writes: its columns in order,
+// each with its PostgreSQL type; shared marks the values every row of a group commit has in
+// common (the group's status, hold and time; a group resubmits nothing), which the PostgreSQL
+// group INSERT passes once rather than as an array. newExpenseValues gives the values in this
+// order, and both INSERT texts are built from it.
+var newExpenseColumns = []struct {
+	name, pgType string
+	shared       bool
+}{
+	{"team_id", "text", false}, {"submitter_id", "text", false}, {"amount_minor", "bigint", false},
+	{"currency", "text", false}, {"category", "text", false}, {"description", "text", false},
+	{"incurred_on", "date", false}, {"receipt_file_ids", "text", false}, {"status", "text", true},
+	{"assessing_until", "timestamptz", true}, {"idempotency_key", "text", false},
+	{"created_at", "timestamptz", true}, {"updated_at", "timestamptz", true},
+	{"submitted_by", "text", false}, {"callback_url", "text", false}, {"request_hash", "text", false},
+	{"resubmit_of", "bigint", true},
+}
+
+// newExpenseValues is the row of newExpenseColumns for e.
+func newExpenseValues(e expensebot.Expense, status expensebot.Status, heldUntil sql.NullTime, now time.Time, resubmitOf sql.NullInt64) []any {
+	return []any{e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
+		e.IncurredOn, jsonText(e.ReceiptFileIDs), string(status), heldUntil, e.IdempotencyKey, now, now,
+		e.SubmittedBy, e.CallbackURL, e.RequestHash, resubmitOf}
+}
+
+// insertExpensesValues is the INSERT of n new expenses as a VALUES list: a single submission on
+// both engines, and a group on SQLite. An idempotency key already stored inserts nothing.
+func insertExpensesValues(n int) string {
+	names := make([]string, len(newExpenseColumns))
+	for i, c := range newExpenseColumns {
+		names[i] = c.name
+	}
+	return "INSERT INTO expenses (" + strings.Join(names, ", ") + ") VALUES " + values(n, len(names)) +
+		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING " + expenseColumns
+}
+
+// insertExpensesPostgres is the INSERT of a group of new expenses from arrays, one element each:
+// one text for any group, so PostgreSQL parses and plans it once. Its parameters are the shared
+// values, then one array per other column (see unnestArgs).
+var insertExpensesPostgres = func() string {
+	var names, selects, arrays, aliases []string
+	for i, c := range newExpenseColumns {
+		names = append(names, c.name)
+		if c.shared {
+			selects = append(selects, "?::"+c.pgType)
+			continue
+		}
+		alias := fmt.Sprintf("c%d", i)
+		selects, aliases = append(selects, alias), append(aliases, alias)
+		arrays = append(arrays, "?::"+c.pgType+"[]")
+	}
+	return "INSERT INTO expenses (" + strings.Join(names, ", ") + ")\n\tSELECT " + strings.Join(selects, ", ") +
+		"\n\tFROM unnest(" + strings.Join(arrays, ", ") + ") AS n(" + strings.Join(aliases, ", ") + ")" +
+		"\n\tON CONFLICT (idempotency_key) DO NOTHING RETURNING " + expenseColumns
+}()
+
+// unnestArgs turns rows of newExpenseValues into the parameters of insertExpensesPostgres: the
+// shared values of the first row, then each other column as a typed array.
+func unnestArgs(rows [][]any) []any {
+	var shared, arrays []any
+	for j, c := range newExpenseColumns {
+		if c.shared {
+			shared = append(shared, rows[0][j])
+			continue
+		}
+		switch c.pgType {
+		case "bigint":
+			col := make([]int64, len(rows))
+			for i, r := range rows {
+				col[i] = r[j].(int64)
+			}
+			arrays = append(arrays, pq.Array(col))
+		case "date":
+			col := make([]string, len(rows))
+			for i, r := range rows {
+				col[i] = r[j].(time.Time).Format(time.DateOnly)
+			}
+			arrays = append(arrays, pq.Array(col))
+		default:
+			col := make([]string, len(rows))
+			for i, r := range rows {
+				col[i] = r[j].(string)
+			}
+			arrays = append(arrays, pq.Array(col))
+		}
+	}
+	return append(shared, arrays...)
 }

@@ -115,7 +115,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	if reader != nil {
 		lease += 3 * cfg.AITimeout // the form's receipts are read before the assessment
 	}
-	return bot.Assemble(bot.Options{
+	return Assemble(Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
 			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,

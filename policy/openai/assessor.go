@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ const PromptVersion = "assess-2026-11-25"
 // Config configures the AI check.
 type Config struct {
 	APIKey  string
-	BaseURL string        // OpenAI-compatible base URL ("" for OpenAI); *.goopenai.azure.com uses Azure's scheme
+	BaseURL string        // OpenAI-compatible base URL ("" for OpenAI); a host *.openai.azure.com uses Azure's scheme
 	Model   string        // model, or the deployment name on Azure
 	Timeout time.Duration // for one assessment, every try included
 	Tries   int           // attempts on 429/5xx, default 3
@@ -48,11 +49,18 @@ func NewAssessor(cfg Config) *Assessor {
 	return &Assessor{client: client, model: cfg.Model, timeout: timeout, secret: cfg.APIKey}
 }
 
+// isAzure reports whether base is an Azure OpenAI endpoint, https://<resource>.openai.azure.com/:
+// its host, not any part of the URL, ends in .openai.azure.com.
+func isAzure(base string) bool {
+	u, err := url.Parse(strings.TrimSpace(base))
+	return err == nil && strings.HasSuffix(strings.ToLower(u.Hostname()), ".openai.azure.com")
+}
+
 // newClient returns a go-openai client for cfg, retrying 429 and 5xx, and the time limit of one
 // call, retries included.
 func newClient(cfg Config) (*goopenai.Client, time.Duration) {
 	var oc goopenai.ClientConfig
-	if strings.Contains(cfg.BaseURL, ".goopenai.azure.com") {
+	if isAzure(cfg.BaseURL) {
 		oc = goopenai.DefaultAzureConfig(cfg.APIKey, cfg.BaseURL)
 	} else {
 		oc = goopenai.DefaultConfig(cfg.APIKey)

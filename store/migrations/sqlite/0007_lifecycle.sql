@@ -1,16 +1,11 @@
 -- The life of an expense after the first click (issue 14): a question to the submitter
 -- (needs_info), withdrawal, expiry, resubmission, reminders, escalation and delegation.
 
--- SQLite cannot alter a CHECK constraint, and rebuilding the table would need its full column
--- list, which other migrations extend. Widening a CHECK leaves every stored row valid, so the
--- table's definition is edited in place, the procedure SQLite documents for such changes
--- (https://www.sqlite.org/lang_altertable.html#otheralter). RESET reloads the schema on this
--- connection; the CREATE TABLE below bumps the schema cookie for every other one.
-PRAGMA writable_schema = ON;
-UPDATE sqlite_master
-   SET sql = replace(sql, '''rejected'', ''auto_approved'')', '''rejected'', ''auto_approved'', ''needs_info'', ''withdrawn'', ''expired'')')
- WHERE type = 'table' AND name = 'expenses';
-PRAGMA writable_schema = RESET;
+-- The status CHECK gains needs_info, withdrawn and expired in 0011, which rebuilds the table
+-- (SQLite cannot alter a CHECK). This migration used to edit the stored table definition instead
+-- (writable_schema), which silently did nothing when the text differed; 0011 defines the table
+-- from its full text, so databases that ran the old edit and new ones end up the same. Nothing
+-- stores a new status between this migration and 0011: they run together on upgrade.
 
 -- A resubmission points at the expense it replaces, and that one at it; an expense is resubmitted
 -- at most once, which the unique index holds even against two forms submitted at once.

@@ -1,4 +1,4 @@
-package approval
+package delivery
 
 import (
 	"context"
@@ -8,71 +8,63 @@ import (
 	"github.com/expensebot/expensebot"
 )
 
-// Notices are delivered in lanes, one per conversation: an approvals channel, a submitter's DM,
+// Notices are delivered in lanes, one per destination: an approvals channel, a submitter's DM,
 // or the callbacks. Each lane delivers in claim order (so cards appear in submission order), is
-// paced to Slack's limit of about one message a second per conversation (a short burst allowed),
-// and waits out a 429's Retry-After on its own: a busy approvals channel at month end never delays
-// the DMs, and a 429 on one channel or method never stalls the others. The claimer keeps claiming
-// while lanes drain, up to maxInFlight notices; their leases are renewed together, and what got
-// through is recorded in batches.
+// paced by the Pacer, and waits out a Retry-After on its own: a busy approvals channel at month
+// end never delays the DMs, and a 429 on one channel or method never stalls the others. The
+// claimer keeps claiming while lanes drain, up to maxInFlight notices; their leases are renewed
+// together, and what got through is recorded in batches.
 
 const (
-	maxInFlight  = 1024                  // notices claimed and not yet recorded, per instance
-	maxSending   = 16                    // Web API calls at once, across lanes
-	laneBurst    = 3                     // posts a conversation may take at once before pacing
-	recordEvery  = 20 * time.Millisecond // how long a delivered notice waits to be recorded with others
-	recordBatch  = 64
-	paceInterval = time.Second // Slack: about one message per second per conversation
+	maxInFlight = 1024                  // notices claimed and not yet recorded, per instance
+	maxSending  = 16                    // sends at once, across lanes
+	recordEvery = 20 * time.Millisecond // how long a delivered notice waits to be recorded with others
+	recordBatch = 64
 )
 
-// dispatcher runs the lanes of one Service.Run.
+// dispatcher runs the lanes of one Deliverer.Run.
 type dispatcher struct {
-	s        *Service
-	work     context.Context // outlives shutdown until the drain timeout
-	interval time.Duration   // pacing per conversation; 0: only Retry-After paces
+	dl    *Deliverer
+	work  context.Context // outlives shutdown until the drain timeout
+	pacer Pacer           // nil: only Retry-After paces
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
 	inFlight map[int64]bool               // claimed, not yet recorded or handed back
-	gates    map[string]time.Time         // Web API method → paused until (a 429 for the whole method)
-	tiers    map[string]*bucket           // Web API method → its rate tier, for methods limited per workspace
 	done     []expensebot.Delivered       // delivered, not yet recorded
 	carried  map[int64]expensebot.Expense // expense as routed, by the notice id of a DM or callback handed over with it
 	stopping bool                         // shutdown: lanes start nothing new
 
 	halt    chan struct{}  // closed at shutdown: a lane waiting out a pause stops waiting
 	freed   chan struct{}  // room for more claims
-	sending chan struct{}  // semaphore of Web API calls
+	sending chan struct{}  // semaphore of sends
 	record  chan struct{}  // kicks the recorder
 	lanesWG sync.WaitGroup // lane goroutines
 }
 
-// lane is one conversation's queue.
+// lane is one destination's queue.
 type lane struct {
 	key     string
+	conv    string // the conversation it posts to; "" for the callbacks, which the Pacer does not pace
 	queue   []expensebot.Notice
 	running bool
-	until   time.Time // paused until (Retry-After)
-	tokens  float64   // pacing: posts it may make now
-	refill  time.Time // when tokens was last topped up
+	until   time.Time // paused until (Retry-After), when no Pacer keeps the pause
 }
 
-func newDispatcher(s *Service, work context.Context) *dispatcher {
-	return &dispatcher{s: s, work: work, lanes: map[string]*lane{}, inFlight: map[int64]bool{}, carried: map[int64]expensebot.Expense{}, gates: map[string]time.Time{},
-		tiers: map[string]*bucket{"chat.update": newBucket(updatesPerMinute, tierBurst)},
-		halt:  make(chan struct{}), freed: make(chan struct{}, 1), sending: make(chan struct{}, maxSending), record: make(chan struct{}, 1),
-		interval: s.cfg.PostInterval}
+func newDispatcher(dl *Deliverer, work context.Context) *dispatcher {
+	return &dispatcher{dl: dl, work: work, pacer: dl.cfg.Pacer, lanes: map[string]*lane{}, inFlight: map[int64]bool{}, carried: map[int64]expensebot.Expense{},
+		halt: make(chan struct{}), freed: make(chan struct{}, 1), sending: make(chan struct{}, maxSending), record: make(chan struct{}, 1)}
 }
 
-// laneKey is the conversation a notice goes to.
-func (d *dispatcher) laneKey(n expensebot.Notice) string {
+// laneOf is the lane a notice goes to, and the conversation it posts to.
+func (d *dispatcher) laneOf(n expensebot.Notice) (key, conv string) {
 	switch {
 	case n.Kind == expensebot.NoticeCallback:
-		return "callback"
+		return "callback", ""
 	case n.Dest == "":
-		return "conv:" + d.s.cfg.ApprovalsChannel
+		return "conv:" + d.dl.cfg.ApprovalsChannel, d.dl.cfg.ApprovalsChannel
 	}
-	return "conv:" + n.Dest
+	return "conv:" + n.Dest, n.Dest
 }
 
 // room is how many more notices may be claimed.
@@ -89,10 +81,10 @@ func (d *dispatcher) add(ns []expensebot.Notice) {
 	d.addLocked(ns)
 }
 
-// carry queues notices claimed as they were queued (see recordGroup), with the expenses they
-// tell of as routed, by expense id. A DM or a callback tells the route's outcome, so it is drawn
-// from that copy; a card is drawn from the expense as it is when posted. It reports false, and
-// queues nothing, once the lanes are stopping.
+// carry queues notices claimed as they were queued, with the expenses they tell of as routed, by
+// expense id. A DM or a callback tells the route's outcome, so it is drawn from that copy; a card
+// is drawn from the expense as it is when posted. It reports false, and queues nothing, once the
+// lanes are stopping.
 func (d *dispatcher) carry(ns []expensebot.Notice, routed map[int64]expensebot.Expense) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -112,10 +104,10 @@ func (d *dispatcher) carry(ns []expensebot.Notice, routed map[int64]expensebot.E
 func (d *dispatcher) addLocked(ns []expensebot.Notice) {
 	for _, n := range ns {
 		d.inFlight[n.ID] = true
-		k := d.laneKey(n)
+		k, conv := d.laneOf(n)
 		l := d.lanes[k]
 		if l == nil {
-			l = &lane{key: k, tokens: laneBurst, refill: time.Now()}
+			l = &lane{key: k, conv: conv}
 			d.lanes[k] = l
 		}
 		l.queue = append(l.queue, n)
@@ -157,12 +149,15 @@ func (d *dispatcher) run(l *lane) {
 		wait := d.waitFor(l, time.Now())
 		d.mu.Unlock()
 		if wait > 0 {
+			t := time.NewTimer(wait)
 			select {
-			case <-time.After(wait):
+			case <-t.C:
 				continue // re-check: shutdown, or another pause
 			case <-d.halt:
+				t.Stop()
 				continue // stopping: the loop hands the notice back
 			case <-d.work.Done():
+				t.Stop()
 				d.mu.Lock()
 				d.stopping = true
 				d.mu.Unlock()
@@ -170,17 +165,17 @@ func (d *dispatcher) run(l *lane) {
 			}
 		}
 		d.sending <- struct{}{}
-		delivered, ok, retry, method := d.s.deliverOne(d.work, n, routed)
+		delivered, ok, retry, method := d.dl.deliverOne(d.work, n, routed)
 		<-d.sending
 
 		d.mu.Lock()
 		if retry > 0 {
-			// Slack asked this conversation, or this method, to wait: the notice stays first
-			// in its lane, so order holds, and nothing is written to the database for it.
-			if method == "chat.postMessage" {
-				l.until = time.Now().Add(retry)
+			// The platform asked this conversation, or this method, to wait: the notice stays
+			// first in its lane, so order holds, and nothing is written to the database for it.
+			if d.pacer != nil && l.conv != "" {
+				d.pacer.Pause(l.conv, method, retry, time.Now())
 			} else {
-				d.gates[method] = time.Now().Add(retry)
+				l.until = time.Now().Add(retry)
 			}
 			d.mu.Unlock()
 			continue
@@ -201,47 +196,16 @@ func (d *dispatcher) run(l *lane) {
 	}
 }
 
-// waitFor is how long l must wait before its next post; d.mu is held. It spends a pacing token
-// when it returns 0.
+// waitFor is how long l must wait before its next send; d.mu is held. The Pacer spends the
+// send's slot when it returns 0.
 func (d *dispatcher) waitFor(l *lane, now time.Time) time.Duration {
 	if l.until.After(now) {
 		return l.until.Sub(now)
 	}
-	n := l.queue[0]
-	if method := methodOf(n); method != "" {
-		if until := d.gates[method]; until.After(now) {
-			return until.Sub(now)
-		}
+	if d.pacer == nil || l.conv == "" {
+		return 0
 	}
-	paced := d.interval > 0 && l.key != "callback"
-	if paced {
-		l.tokens = min(laneBurst, l.tokens+now.Sub(l.refill).Seconds()/d.interval.Seconds())
-		l.refill = now
-		if l.tokens < 1 {
-			return time.Duration((1 - l.tokens) * float64(d.interval))
-		}
-	}
-	// The method's tier is spent last: a post the conversation must wait for spends none of it.
-	if b := d.tiers[methodOf(n)]; b != nil && d.interval > 0 {
-		if wait := b.take(now); wait > 0 {
-			return wait
-		}
-	}
-	if paced {
-		l.tokens--
-	}
-	return 0
-}
-
-// methodOf is the Web API method a notice mostly calls, for method-wide pauses.
-func methodOf(n expensebot.Notice) string {
-	switch n.Kind {
-	case expensebot.NoticeUpdateReview:
-		return "chat.update"
-	case expensebot.NoticeCallback:
-		return ""
-	}
-	return "chat.postMessage"
+	return d.pacer.Wait(l.conv, l.queue[0], now)
 }
 
 func (d *dispatcher) signalFreed() {
@@ -285,20 +249,20 @@ func (d *dispatcher) flush() {
 	}
 	rec, cancel := context.WithTimeout(context.WithoutCancel(d.work), recordTimeout)
 	defer cancel()
-	if err := d.s.store.NoticesDone(rec, batch); err != nil {
-		d.s.log.Error("notices done", "notices", len(batch), "err", err)
+	if err := d.dl.store.NoticesDone(rec, batch); err != nil {
+		d.dl.log.Error("notices done", "notices", len(batch), "err", err)
 	}
 	d.mu.Lock()
-	for _, dl := range batch {
-		delete(d.inFlight, dl.NoticeID)
+	for _, dn := range batch {
+		delete(d.inFlight, dn.NoticeID)
 	}
 	d.mu.Unlock()
 	d.signalFreed()
 	// A recorded notice may let the next of its expense be claimed.
-	d.s.kick()
+	d.dl.Kick()
 }
 
-// stop ends the lanes: nothing new starts, posts in flight finish; then what got through is
+// stop ends the lanes: nothing new starts, sends in flight finish; then what got through is
 // recorded, and what was queued but not sent is handed back for any instance to take at once.
 func (d *dispatcher) stop() []int64 {
 	d.mu.Lock()

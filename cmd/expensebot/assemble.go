@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/expensebot/expensebot/api"
+	"github.com/expensebot/expensebot/approval"
+	"github.com/expensebot/expensebot/bot"
+	"github.com/expensebot/expensebot/delivery"
+	"github.com/expensebot/expensebot/handlers"
+	"github.com/expensebot/expensebot/home"
+	"github.com/expensebot/expensebot/lookup"
+	"github.com/expensebot/expensebot/metrics"
+	"github.com/expensebot/expensebot/slackpace"
+)
+
+// Options is everything the program runs with, built from the configuration.
+type Options struct {
+	Slack    bot.Config
+	Workflow approval.Config
+	// PostInterval paces posts to one conversation (0: Slack's pace of one a second, a burst of
+	// 3; negative: none).
+	PostInterval time.Duration
+	Store        Store
+	Assessor     approval.Assessor // nil: the AI check is off
+	Log          *slog.Logger
+
+	API     api.Config       // clients, webhook secret and callback rules of the approval API
+	HTTP    net.Listener     // serves the approval API, /healthz and /metrics when set; Run shuts it down with the rest
+	Metrics *metrics.Metrics // nil: nothing is counted and /metrics is not served
+}
+
+// Store is what the program needs of persistence (*store.DB has it): the sum of what each part
+// declares it uses.
+type Store interface {
+	approval.Store
+	delivery.Store
+	home.Store
+	lookup.Store
+	api.Store
+	Ping(ctx context.Context) error
+}
+
+// Assemble wires the program: the Web API client, the Slack edge, the approval workflow over
+// o.Store and the rooms beside it (delivery, App Home, directory lookups), the approval API, and
+// the Socket Mode connection. Run the returned bot to start it all.
+func Assemble(o Options) *bot.Bot {
+	sl := bot.NewAPI(o.Slack)
+	msg := handlers.NewMessenger(sl, o.Log, o.Metrics)
+	if o.Metrics != nil {
+		o.Workflow.Observer = o.Metrics
+	}
+	// The approval API delivers the workflow's callbacks even with no listener: notices queued
+	// while it served must still go out.
+	apiServer := bot.NewAPIServer(o.Store, sl, o.API, o.Log)
+	o.Workflow.Callbacks = apiServer
+	o.Workflow.Files = msg
+	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
+	// Slack's pace is kept on the Slack side; the rooms beside the workflow only ask it.
+	pace := slackpace.New(o.PostInterval)
+	flow.Attach(approval.Rooms{
+		Outbox: delivery.New(o.Store, flow.Notices(), delivery.Config{ApprovalsChannel: o.Workflow.ApprovalsChannel, Pacer: pace}, o.Log),
+		Homes:  home.New(o.Store, flow.Rights(), msg, home.Config{Rules: o.Workflow.Rules, Now: o.Workflow.Now, Pacer: pace}, o.Log),
+		// Slack is also where names and receipt files are looked up, for the exports' caches.
+		Lookups: lookup.New(msg, o.Store, o.Workflow.Now, o.Log),
+	})
+	return bot.New(o.Slack, sl, handlers.New(flow, sl, o.Log), o.Log).With(bot.Parts{
+		Workflow: flow, APIServer: apiServer, APIHandler: apiServer.Handler(flow),
+		Metrics: o.Metrics, Store: o.Store, HTTP: o.HTTP,
+	})
+}

@@ -1,0 +1,188 @@
+// Package lookup fills the exports' caches of people's names and receipt files from the
+// platform's directory. The workflow asks for a person or a file to be looked up when an event
+// names them; the lookups happen off the path of any request, gathered in bursts, once per person
+// a day and once per file, and what they find is kept in the store for the exports, which then
+// never call the platform.
+package lookup
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/expensebot/expensebot"
+)
+
+// Directory describes people and receipt files as the platform knows them (*handlers.Messenger
+// is one).
+type Directory interface {
+	Person(ctx context.Context, id string) (expensebot.Person, error)
+	// ReceiptFile returns a file's link and the SHA-256 of its content.
+	ReceiptFile(ctx context.Context, id string) (expensebot.ReceiptFile, error)
+}
+
+// Store keeps what the lookups find (*store.DB has it).
+type Store interface {
+	SavePeople(ctx context.Context, ps []expensebot.Person) error
+	SaveReceiptFile(ctx context.Context, f expensebot.ReceiptFile) error
+}
+
+// Lookups remembers whose names and which receipt files to look up. Its methods are safe for
+// concurrent use.
+type Lookups struct {
+	dir   Directory // nil: nothing is looked up
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
+	wake  chan struct{}
+
+	mu      sync.Mutex
+	people  map[string]bool      // to look up
+	files   map[string]bool      // to look up
+	seen    map[string]time.Time // person → when last looked up
+	fetched map[string]bool      // file → looked up
+}
+
+// lookupGather is how long lookups asked for are gathered before they are made.
+const lookupGather = 500 * time.Millisecond
+
+// personTTL is how long a looked-up name is trusted before it is looked up again.
+const personTTL = 24 * time.Hour
+
+// New returns Lookups that ask dir (nil: nobody) and keep what it finds in st; now is the clock
+// of personTTL (nil: time.Now).
+func New(dir Directory, st Store, now func() time.Time, log *slog.Logger) *Lookups {
+	if now == nil {
+		now = time.Now
+	}
+	return &Lookups{dir: dir, store: st, log: log, now: now, wake: make(chan struct{}, 1), people: map[string]bool{}, files: map[string]bool{},
+		seen: map[string]time.Time{}, fetched: map[string]bool{}}
+}
+
+// Person asks for user's name to be looked up, unless it was today.
+func (l *Lookups) Person(user string) {
+	if user == "" {
+		return
+	}
+	l.mu.Lock()
+	at, ok := l.seen[user]
+	due := !ok || l.now().Sub(at) > personTTL
+	if due {
+		l.people[user] = true
+	}
+	l.mu.Unlock()
+	if due {
+		l.kick()
+	}
+}
+
+// Receipts asks for receipt files to be looked up, unless they were.
+func (l *Lookups) Receipts(ids ...string) {
+	l.mu.Lock()
+	due := false
+	for _, id := range ids {
+		if id != "" && !l.fetched[id] {
+			l.files[id], due = true, true
+		}
+	}
+	l.mu.Unlock()
+	if due {
+		l.kick()
+	}
+}
+
+func (l *Lookups) kick() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns what is due, sorted, and forgets it; what then fails is asked for again by the
+// next event about the same person or file.
+func (l *Lookups) take() (people, files []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for u := range l.people {
+		people = append(people, u)
+		l.seen[u] = l.now()
+	}
+	for f := range l.files {
+		files = append(files, f)
+		l.fetched[f] = true
+	}
+	l.people, l.files = map[string]bool{}, map[string]bool{}
+	slices.Sort(people)
+	slices.Sort(files)
+	return people, files
+}
+
+func (l *Lookups) forget(user, file string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if user != "" {
+		delete(l.seen, user)
+	}
+	if file != "" {
+		delete(l.fetched, file)
+	}
+}
+
+// Run looks up names and receipt files as they are asked for, until ctx ends; the lookups run on
+// work. Without a Directory it only drains the requests.
+func (l *Lookups) Run(ctx, work context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.wake:
+		}
+		// Let the requests of a burst gather: their names are then saved in one statement, not
+		// one each. Nothing waits for a lookup.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(lookupGather):
+		}
+		people, files := l.take()
+		d := l.dir
+		if d == nil {
+			continue
+		}
+		// The names found are written together: a burst of new people is one statement.
+		var found []expensebot.Person
+		for _, u := range people {
+			if ctx.Err() != nil {
+				return
+			}
+			p, err := d.Person(work, u)
+			if err != nil {
+				l.forget(u, "")
+				l.log.Warn("look up a name", "user_id", u, "err", err)
+				continue
+			}
+			found = append(found, p)
+		}
+		if err := l.store.SavePeople(work, found); err != nil {
+			for _, p := range found {
+				l.forget(p.ID, "")
+			}
+			l.log.Warn("keep names", "people", len(found), "err", err)
+		}
+		for _, f := range files {
+			if ctx.Err() != nil {
+				return
+			}
+			rf, err := d.ReceiptFile(work, f)
+			if err == nil {
+				err = l.store.SaveReceiptFile(work, rf)
+			}
+			if err != nil {
+				l.forget("", f)
+				l.log.Warn("look up a receipt file", "file_id", f, "err", err)
+			}
+		}
+	}
+}
