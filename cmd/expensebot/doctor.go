@@ -104,7 +104,7 @@ func doctorSetup(cfg Config) (doctor.Setup, error) {
 	for _, list := range []struct {
 		ids   []string
 		where string
-	}{{cfg.Reviewers, "EXPENSEBOT_REVIEWERS"}, {cfg.EscalateTo, "EXPENSEBOT_ESCALATE_TO"}, {cfg.Finance, "EXPENSEBOT_FINANCE"}} {
+	}{{cfg.Reviewers, "EXPENSEBOT_REVIEWERS"}, {cfg.EscalateTo, "EXPENSEBOT_ESCALATE_TO"}, {cfg.Finance, "EXPENSEBOT_FINANCE"}, {cfg.Admins, "EXPENSEBOT_ADMINS"}} {
 		for _, id := range list.ids {
 			s.People = append(s.People, doctor.Use{ID: id, Where: list.where})
 		}

@@ -40,6 +40,7 @@ type Options struct {
 // declares it uses.
 type Store interface {
 	approval.Store
+	approval.RuleSets
 	delivery.Store
 	home.Store
 	lookup.Store
@@ -61,6 +62,7 @@ func Assemble(o Options) *bot.Bot {
 	apiServer := api.New(o.Store, web.Directory{Slack: sl}, o.API, o.Log)
 	o.Workflow.Callbacks = apiServer
 	o.Workflow.Files = msg
+	o.Workflow.RuleSets = o.Store
 	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
 	// Slack's pace is kept on the Slack side; the rooms beside the workflow only ask it.
 	pace := slackpace.New(o.PostInterval)
