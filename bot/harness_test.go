@@ -74,7 +74,7 @@ type harness struct {
 	timing     expensebot.Timing
 	escalateTo []string
 
-	admins []string               // EXPENSEBOT_ADMINS of instances started from now on
+	admins []string              // EXPENSEBOT_ADMINS of instances started from now on
 	setup  *handlers.SetupChecks // the setup checks their admin section shows; nil: none
 }
 
