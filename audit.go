@@ -42,6 +42,7 @@ const (
 	EventReminded          = "reminded"           // the reviewers were reminded that it waits
 	EventEscalated         = "escalated"          // it waited too long: more people may decide it now
 	EventExpired           = "expired"            // nobody decided it in time
+	EventRulesChanged      = "rules_changed"      // an administrator changed the rules (no expense: ExpenseID 0)
 )
 
 // ActorAPI is the actor for an approval API client called name.
@@ -68,3 +69,21 @@ func NewEvent(expenseID int64, kind, actor string, v any) AuditEvent {
 	}
 	return AuditEvent{ExpenseID: expenseID, Kind: kind, Actor: actor, Detail: detail}
 }
+
+// RuleSet is one version of the rules in force: the routing limits, categories, approvals channel,
+// reviewers, escalation and timers, as the settings document a [RuleSet.Source] gave. The newest
+// is applied by every instance; routes record its Version.
+type RuleSet struct {
+	ID        int64
+	Version   string          // what routes record as their rules version
+	Source    string          // RulesFromEnvironment or RulesFromAdmin
+	ChangedBy string          // the administrator's user id; "" for the environment
+	Settings  json.RawMessage // the settings document (policy.Settings encoded)
+	CreatedAt time.Time
+}
+
+// Where a rule set came from.
+const (
+	RulesFromEnvironment = "environment" // the environment and the policy file, at a start
+	RulesFromAdmin       = "admin"       // an administrator in the App Home
+)

@@ -227,6 +227,15 @@ type Config struct {
 	Draw func() float64
 	// Finance are the user and user-group ids told in the thread when a spot check is flagged.
 	Finance []string
+
+	// RuleSets keeps the versions of the rules, so that an administrator's change applies on every
+	// instance; nil: the rules above stay in force as configured.
+	RuleSets RuleSets
+	// RulesEvery is how often the newest rule set is looked for besides before each route
+	// (default 5s).
+	RulesEvery time.Duration
+	// Admins are the user and user-group ids who may change the rules in the App Home.
+	Admins []string
 }
 
 // Service runs the approval workflow. Its methods are safe for concurrent use.
@@ -241,7 +250,8 @@ type Service struct {
 	out       Outbox
 	homes     Homes
 	lookups   Lookups
-	version   string // of the rules in effect
+	live      atomic.Pointer[live] // the rules in force
+	admins    *reviewerSet         // who may change them
 
 	queue      chan queued // expenses to assess
 	submits    chan *submission
@@ -274,11 +284,16 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RulesEvery <= 0 {
+		cfg.RulesEvery = 5 * time.Second
+	}
 	s := &Service{store: st, related: st, assessor: assessor, msg: m, cfg: cfg, log: log,
 		out: noOutbox{}, homes: noHomes{}, lookups: noLookups{}, queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup),
 		routes: make(chan *routing, maxGroup), sweepEvery: 5 * time.Second}
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
-	s.version = policy.Version(cfg.Rules, cfg.ApprovalsChannel, cfg.Reviewers)
+	s.admins = newReviewerSet(cfg.Admins, g, cfg.GroupTTL, cfg.Now)
+	s.apply(0, policy.Settings{Rules: cfg.Rules, ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers,
+		EscalateTo: cfg.EscalateTo, Timing: cfg.Timing})
 	if s.cfg.Draw == nil {
 		s.cfg.Draw = cryptoDraw
 	}
@@ -294,7 +309,7 @@ func (s *Service) Currency() string { return s.cfg.Rules.Currency }
 // ReceiptLimits says above which amount an expense needs a receipt, and where a category's rule
 // says otherwise (see [policy.Rules.ReceiptLimits]).
 func (s *Service) ReceiptLimits() (expensebot.Money, map[string]expensebot.Money) {
-	return s.cfg.Rules.ReceiptLimits()
+	return s.rules().settings.Rules.ReceiptLimits()
 }
 
 // Now is the workflow's clock.
@@ -354,8 +369,9 @@ func (r Rights) MayDecide(ctx context.Context, user string, e expensebot.Expense
 // h is the submitter's history (see histories); err, that it could not be read: the controls then
 // fail closed.
 func (s *Service) decide(e expensebot.Expense, a *expensebot.Assessment, h policy.History, err error) expensebot.Route {
+	cur := s.rules()
 	e.HomeAmount, e.Rate = s.convert(e.Amount)
-	r := policy.Decide(e, a, h, s.cfg.Rules)
+	r := policy.Decide(e, a, h, cur.settings.Rules)
 	if err != nil {
 		s.log.Error("finance controls: read history; a person will decide", "expense_id", e.ID, "err", err)
 	}
@@ -369,14 +385,14 @@ func (s *Service) decide(e expensebot.Expense, a *expensebot.Assessment, h polic
 	}
 	if !r.AutoApprove {
 		if r.Channel == "" {
-			r.Channel = s.cfg.ApprovalsChannel
+			r.Channel = cur.settings.ApprovalsChannel
 		}
 		if len(r.Reviewers) == 0 {
-			r.Reviewers = s.cfg.Reviewers
+			r.Reviewers = cur.settings.Reviewers
 		}
 	}
-	r.Version = s.version
-	r.Timing = s.cfg.Timing
+	r.Version = cur.version
+	r.Timing = cur.settings.Timing
 	return r
 }
 
@@ -386,7 +402,7 @@ func (s *Service) deciders(e expensebot.Expense) []string {
 	if len(e.Reviewers) > 0 {
 		return e.Reviewers
 	}
-	return s.cfg.Reviewers
+	return s.rules().settings.Reviewers
 }
 
 // convert expresses m in the home currency for the policy: m itself in the home currency, else

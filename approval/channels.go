@@ -13,10 +13,10 @@ const channelCheckEvery = 5 * time.Minute
 // channels lists every approvals channel: the default and each policy route's.
 func (s *Service) channels() []string {
 	var out []string
-	if s.cfg.ApprovalsChannel != "" {
-		out = append(out, s.cfg.ApprovalsChannel)
+	if s.rules().settings.ApprovalsChannel != "" {
+		out = append(out, s.rules().settings.ApprovalsChannel)
 	}
-	for _, c := range s.cfg.Rules.Categories {
+	for _, c := range s.rules().settings.Rules.Categories {
 		for _, r := range c.Routes {
 			if r.Channel != "" && !slices.Contains(out, r.Channel) {
 				out = append(out, r.Channel)

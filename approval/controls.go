@@ -16,7 +16,7 @@ import (
 // have no converted amount stored, so they are converted here as e is, and count toward a total
 // like the rest.
 func (s *Service) history(ctx context.Context, e expensebot.Expense) (policy.History, error) {
-	from, to := policy.Span(e, s.cfg.Rules)
+	from, to := policy.Span(e, s.rules().settings.Rules)
 	list, err := s.related.Related(ctx, e.SubmitterID, e.ID, from, to)
 	if err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func (s *Service) receipted(ctx context.Context, e expensebot.Expense, h []expen
 	if !policy.HasFacts(e) {
 		return h, nil
 	}
-	from, to := policy.DuplicateSpan(e, s.cfg.Rules)
+	from, to := policy.DuplicateSpan(e, s.rules().settings.Rules)
 	others, err := s.store.Receipted(ctx, from, to)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func (s *Service) histories(ctx context.Context, es []expensebot.Expense) ([]pol
 	var from, to time.Time
 	var submitters []string
 	for i, e := range es {
-		f, t := policy.Span(e, s.cfg.Rules)
+		f, t := policy.Span(e, s.rules().settings.Rules)
 		if i == 0 || f.Before(from) {
 			from = f
 		}
@@ -94,7 +94,7 @@ func (s *Service) histories(ctx context.Context, es []expensebot.Expense) ([]pol
 			// read fails too.
 			hs[i], errs[i] = s.history(ctx, e)
 		default:
-			f, t := policy.Span(e, s.cfg.Rules)
+			f, t := policy.Span(e, s.rules().settings.Rules)
 			var h []expensebot.Expense
 			for _, o := range all {
 				if o.SubmitterID == e.SubmitterID && o.ID != e.ID && !o.IncurredOn.Before(f) && !o.IncurredOn.After(t) && len(h) < maxHistory {

@@ -66,7 +66,7 @@ func (s *Service) OpenQuestion(ctx context.Context, user string, id int64) (expe
 // EFORBIDDEN for anyone but the submitter, ECONFLICT when no question is open, EINVALID for an
 // empty or long answer.
 func (s *Service) Answer(ctx context.Context, user string, id int64, answer string) error {
-	e, err := s.store.Answer(ctx, id, user, answer, s.cfg.Timing.RemindAfter)
+	e, err := s.store.Answer(ctx, id, user, answer, s.rules().settings.Timing.RemindAfter)
 	if err != nil {
 		return internal(err, "answer on expense %d", id)
 	}

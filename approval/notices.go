@@ -61,7 +61,7 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice, routed *expe
 		}
 		e = s.refreshRelated(ctx, e)
 		if e.ReviewChannel == "" {
-			e.ReviewChannel = s.cfg.ApprovalsChannel
+			e.ReviewChannel = s.rules().settings.ApprovalsChannel
 		}
 		ch, ts, err := s.msg.PostReview(ctx, e, n)
 		if err != nil {
@@ -143,7 +143,7 @@ func (s *Service) noticeChannel(ctx context.Context, n expensebot.Notice) string
 	}
 	e, err := s.store.Expense(ctx, n.ExpenseID)
 	if err != nil || e.ReviewChannel == "" {
-		return s.cfg.ApprovalsChannel
+		return s.rules().settings.ApprovalsChannel
 	}
 	return e.ReviewChannel
 }

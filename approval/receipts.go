@@ -153,7 +153,7 @@ func (s *Service) reroute(ctx context.Context, e expensebot.Expense) (expensebot
 	// The amount as converted when it was routed; the finance controls look again at the
 	// submitter's other expenses, and fail closed when they cannot.
 	h, err := s.history(ctx, e)
-	r := policy.Decide(e, e.Assessment, h, s.cfg.Rules)
+	r := policy.Decide(e, e.Assessment, h, s.rules().settings.Rules)
 	if err != nil {
 		s.log.Error("finance controls: read history; a person will decide", "expense_id", e.ID, "err", err)
 		r.AutoApprove = false
@@ -176,7 +176,7 @@ func (s *Service) reroute(ctx context.Context, e expensebot.Expense) (expensebot
 	if r.AutoApprove {
 		r.SpotCheck = s.drawSpotCheck()
 	}
-	r.Version = s.version
+	r.Version = s.rules().version
 	routed, changed, err := s.store.Reroute(ctx, e.ID, e.ReviewReasons, r)
 	if err != nil {
 		if expensebot.ErrorCode(err) == expensebot.ECONFLICT {

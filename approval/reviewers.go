@@ -17,7 +17,7 @@ import (
 // Concurrent lookups of one group share one call: a burst of clicks as a list expires asks Slack
 // once.
 type reviewerSet struct {
-	ids    []string
+	ids    []string // guarded by mu
 	groups Groups
 	ttl    time.Duration
 	now    func() time.Time
@@ -67,7 +67,22 @@ func (r *reviewerSet) allowed(ctx context.Context, user string, routeReviewers [
 	if len(routeReviewers) > 0 {
 		return r.contains(ctx, routeReviewers, user)
 	}
-	return r.contains(ctx, r.ids, user)
+	return r.contains(ctx, r.configured(), user)
+}
+
+// configured are the reviewers of the rules in force.
+func (r *reviewerSet) configured() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ids
+}
+
+// setConfigured makes ids the reviewers of the rules in force (an administrator changed them);
+// the cache of groups' members is kept.
+func (r *reviewerSet) setConfigured(ids []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ids = ids
 }
 
 func (r *reviewerSet) members(ctx context.Context, group string) ([]string, error) {

@@ -92,6 +92,7 @@ func (s *Service) reassess(ctx context.Context, g *routing) bool {
 // recordGroup records a group of routes in one transaction and hands their notices to the Outbox.
 func (s *Service) recordGroup(ctx context.Context, group []*routing) {
 	claim := s.out.Claim()
+	s.refreshRules(ctx) // the newest rules route the group, whichever instance changed them
 	es := make([]expensebot.Expense, len(group))
 	for i, g := range group {
 		es[i] = g.e

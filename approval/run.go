@@ -19,6 +19,7 @@ func (s *Service) Run(ctx context.Context) error {
 	// and be recorded; the drain timeout bounds it.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	s.seedRules(ctx)
 	var wg, workers sync.WaitGroup
 	for range s.cfg.Workers {
 		workers.Go(func() {
@@ -48,6 +49,9 @@ func (s *Service) Run(ctx context.Context) error {
 		wg.Go(func() { s.cfg.Rates.Run(ctx) })
 	}
 	wg.Go(func() { s.timerLoop(ctx) })
+	if s.cfg.RuleSets != nil {
+		wg.Go(func() { s.rulesLoop(ctx) })
+	}
 	<-ctx.Done()
 
 	done := make(chan struct{})

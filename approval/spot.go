@@ -81,7 +81,7 @@ func (s *Service) deliverSpot(ctx context.Context, e expensebot.Expense, n expen
 		if sc.MessageTS != "" {
 			return nil // posted before a crash
 		}
-		ch, ts, err := s.msg.PostSpotCheck(ctx, e, sc, s.cfg.ApprovalsChannel, n)
+		ch, ts, err := s.msg.PostSpotCheck(ctx, e, sc, s.rules().settings.ApprovalsChannel, n)
 		if err != nil {
 			return fmt.Errorf("post spot check: %w", err)
 		}

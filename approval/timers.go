@@ -37,7 +37,7 @@ func (s *Service) timerLoop(ctx context.Context) {
 // due to expire is only expired; one due for both is escalated before it is reminded, so that the
 // reminder names who was added.
 func (s *Service) RunTimers(ctx context.Context) (int, error) {
-	if n, err := s.store.ScheduleTimers(ctx, s.cfg.Timing); err != nil {
+	if n, err := s.store.ScheduleTimers(ctx, s.rules().settings.Timing); err != nil {
 		return 0, err
 	} else if n > 0 {
 		s.log.Info("timers set for expenses routed without them", "expenses", n)
@@ -76,7 +76,7 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 			count("expense escalated", e, ok, err)
 		}
 		if isDue(e.RemindAt) {
-			ok, err := s.store.Remind(ctx, e.ID, s.cfg.Timing.RemindAfter)
+			ok, err := s.store.Remind(ctx, e.ID, s.rules().settings.Timing.RemindAfter)
 			count("reviewers reminded", e, ok, err)
 		}
 	}
@@ -90,7 +90,7 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 // escalation returns who may decide e once escalated, and who of them is new.
 func (s *Service) escalation(e expensebot.Expense) (reviewers, add []string) {
 	reviewers = slices.Clone(s.deciders(e))
-	for _, id := range s.cfg.EscalateTo {
+	for _, id := range s.rules().settings.EscalateTo {
 		if !slices.Contains(reviewers, id) {
 			reviewers = append(reviewers, id)
 			add = append(add, id)

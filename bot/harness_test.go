@@ -19,6 +19,7 @@ import (
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
 	"github.com/expensebot/expensebot/cmd/expensebot/wire"
+	"github.com/expensebot/expensebot/handlers"
 	"github.com/expensebot/expensebot/internal/fakeopenai"
 	"github.com/expensebot/expensebot/internal/fakeslack"
 	"github.com/expensebot/expensebot/metrics"
@@ -72,6 +73,9 @@ type harness struct {
 	// What instances started from now on use for reminders, escalation and expiry.
 	timing     expensebot.Timing
 	escalateTo []string
+
+	admins []string              // EXPENSEBOT_ADMINS of instances started from now on
+	setup  *handlers.SetupChecks // the setup checks their admin section shows; nil: none
 }
 
 // testClock is the wall clock moved on by advance: time still passes (leases, retries and
@@ -193,7 +197,7 @@ func (h *harness) start() *instance {
 		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
 		Workflow: h.workflow(reader), PostInterval: h.postInterval,
 		Store: db, Assessor: assessor, Log: log,
-		API: apiCfg, Metrics: m,
+		API: apiCfg, Metrics: m, Setup: h.setup,
 	})
 	connectsBefore := h.slack.Connects()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -233,7 +237,7 @@ func (h *harness) start() *instance {
 func (h *harness) workflow(reader approval.ReceiptReader) approval.Config {
 	return approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8,
 		DrainTimeout: 5 * time.Second, Timing: h.timing, EscalateTo: h.escalateTo, TimerEvery: cmp.Or(h.timerEvery, 50*time.Millisecond),
-		Now: h.clock.Now, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader}
+		Now: h.clock.Now, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader, Admins: h.admins}
 }
 
 func (h *harness) liveRuns() []*instance {

@@ -16,6 +16,7 @@ import (
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/home"
 	"github.com/expensebot/expensebot/lookup"
+	"github.com/expensebot/expensebot/policy"
 	"github.com/slack-go/slack"
 )
 
@@ -42,6 +43,9 @@ type workflow interface {
 	Currency() string
 	ReceiptLimits() (expensebot.Money, map[string]expensebot.Money)
 	Now() time.Time
+
+	adminFlow
+	ChangeRules(ctx context.Context, user string, base int64, next policy.Settings) error
 }
 
 // Slack is the part of the Web API the handlers call (*slack.Client has it).
@@ -80,6 +84,7 @@ type App struct {
 
 	actions map[string]actionFunc
 	views   map[string]viewFunc
+	checks  *SetupChecks // the setup checks an administrator may run again; nil: none
 }
 
 // New returns an App that acts through flow and answers through sl.
@@ -95,6 +100,9 @@ type Messenger struct {
 	slack   Slack
 	log     *slog.Logger
 	observe interface{ RateLimited(method string) } // may be nil
+
+	adminFlow adminFlow    // who sees the admin section, and its settings; nil: nobody
+	checks    *SetupChecks // the setup checks' findings it shows
 }
 
 // NewMessenger returns a Messenger that posts through sl and counts Slack's 429s with observe

@@ -193,7 +193,7 @@ func (m *Messenger) PostThread(ctx context.Context, e expensebot.Expense, n expe
 
 // PublishHome publishes user's App Home.
 func (m *Messenger) PublishHome(ctx context.Context, user string, h home.View) error {
-	_, err := m.slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: homeView(h)})
+	_, err := m.slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: m.withAdmin(ctx, user, homeView(h))})
 	return m.classify("views.publish", err)
 }
 

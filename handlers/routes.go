@@ -36,6 +36,8 @@ func (a *App) routes() {
 		ActionDelegate:      a.openDelegateForm,
 		ActionEndDelegation: a.endDelegation,
 		ActionHistory:       a.historyPage,
+		ActionAdminEdit:     a.openAdminForm,
+		ActionAdminCheck:    a.checkSetup,
 	}
 	a.views = map[string]viewFunc{
 		CallbackExpense: a.submitExpenseForm,
@@ -62,6 +64,7 @@ func (a *App) routes() {
 			return fmt.Sprintf(":speech_balloon: Sent your answer on expense #%d; it is back with the reviewers.", id)
 		}),
 		CallbackDelegate: a.submitDelegate,
+		CallbackAdmin:    a.submitAdminForm,
 	}
 }
 

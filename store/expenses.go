@@ -230,7 +230,7 @@ func (s *DB) appendEvents(ctx context.Context, tx *sqlx.Tx, evs ...expensebot.Au
 	} else {
 		args := make([]any, 0, 5*len(evs))
 		for _, ev := range evs {
-			args = append(args, ev.ExpenseID, ev.Kind, ev.Actor, ev.At.UTC(), string(ev.Detail))
+			args = append(args, sql.NullInt64{Int64: ev.ExpenseID, Valid: ev.ExpenseID != 0}, ev.Kind, ev.Actor, ev.At.UTC(), string(ev.Detail))
 		}
 		_, err = tx.ExecContext(ctx, s.q("INSERT INTO audit_events (expense_id, kind, actor, at, detail) VALUES "+values(len(evs), 5)), args...)
 	}
@@ -240,8 +240,9 @@ func (s *DB) appendEvents(ctx context.Context, tx *sqlx.Tx, evs ...expensebot.Au
 	return nil
 }
 
+// An expense id of 0 is an event of no expense (rules_changed): NULL.
 const insertEventsPostgres = `INSERT INTO audit_events (expense_id, kind, actor, at, detail)
-	SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::timestamptz[], ?::jsonb[])`
+	SELECT nullif(u.e, 0), u.k, u.a, u.t, u.d FROM unnest(?::bigint[], ?::text[], ?::text[], ?::timestamptz[], ?::jsonb[]) AS u (e, k, a, t, d)`
 
 // AppendEvent adds one event to the audit trail on its own, for facts that change no state (a
 // refused decision, a notification sent).

@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/expensebot/expensebot"
 )
 
 // This file is what every subcommand shares: its flags and --help, durations with days, and the
@@ -68,47 +68,9 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
-// durationPart is one number and unit of a duration: Go's units and d for days.
-var durationPart = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)(d|h|m|s|ms|us|µs|ns)`)
-
 // parseDuration reads a duration as Go does (90m, 1h30m, 10s), with d for a day of 24 hours as
-// well: 14d, 1d12h. A bare 0 is zero.
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "0" {
-		return 0, nil
-	}
-	neg := strings.HasPrefix(s, "-")
-	rest := strings.TrimPrefix(s, "-")
-	if rest == "" {
-		return 0, fmt.Errorf("not a duration such as 14d, 1d12h, 90m or 10s")
-	}
-	var total time.Duration
-	for rest != "" {
-		m := durationPart.FindStringSubmatch(rest)
-		if m == nil {
-			return 0, fmt.Errorf("%q is not a duration such as 14d, 1d12h, 90m or 10s", s)
-		}
-		rest = rest[len(m[0]):]
-		if m[2] != "d" {
-			d, err := time.ParseDuration(m[0])
-			if err != nil {
-				return 0, fmt.Errorf("%q is not a duration such as 14d, 1d12h, 90m or 10s", s)
-			}
-			total += d
-			continue
-		}
-		days, err := strconv.ParseFloat(m[1], 64)
-		if err != nil || days > 100_000 {
-			return 0, fmt.Errorf("%q is too long a duration", s)
-		}
-		total += time.Duration(days * float64(24*time.Hour))
-	}
-	if neg {
-		total = -total
-	}
-	return total, nil
-}
+// well: 14d, 1d12h. A bare 0 is zero. The App Home's settings read durations the same way.
+func parseDuration(s string) (time.Duration, error) { return expensebot.ParseDuration(s) }
 
 // Duration is a time.Duration that reads days too (14d, 1d12h) as well as Go's units, for the
 // environment (envconfig's Decoder) and for flags (encoding.TextUnmarshaler, flag.TextVar).

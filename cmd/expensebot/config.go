@@ -53,6 +53,7 @@ type Config struct {
 	MaxAge              time.Duration
 	SpotCheckRate       float64
 	Finance             []string
+	Admins              []string // who may change the rules in the App Home
 	Workers             int
 	LogFormat           string
 	HTTPAddr            string       // approval API and health; "" for none
@@ -105,6 +106,7 @@ type environment struct {
 	MaxAge              duration `envconfig:"EXPENSEBOT_MAX_AGE" default:"90d" desc:"an expense submitted longer than this after it was incurred goes to a person; 0 turns the check off"`
 	SpotCheckRate       number   `envconfig:"EXPENSEBOT_SPOT_CHECK_RATE" default:"0.05" desc:"share (0..1) of automatic approvals drawn at random for a reviewer to spot-check; 0 turns spot checks off"`
 	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged"`
+	Admins              idList   `envconfig:"EXPENSEBOT_ADMINS" desc:"user ids (U…) and/or user-group ids (S…) who may change reviewers, channel, limits, accounts and timers in their App Home; unset: nobody (the environment alone)"`
 	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests, and how many AI assessments, are worked on at once (each)"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
 	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for /healthz, /readyz, /metrics and, with EXPENSEBOT_API_TOKENS, the approval API (then /metrics needs a token), e.g. 127.0.0.1:8080; unset: no listener"`
@@ -182,6 +184,12 @@ func (e *environment) validate() {
 	for _, id := range e.Finance.ids {
 		if err := policy.CheckReviewer(id); err != nil {
 			e.Finance.fail("%v", err)
+			break
+		}
+	}
+	for _, id := range e.Admins.ids {
+		if err := policy.CheckReviewer(id); err != nil {
+			e.Admins.fail("%v", err)
 			break
 		}
 	}
@@ -286,6 +294,7 @@ func (e *environment) config() Config {
 		MaxAge:              e.MaxAge.d,
 		SpotCheckRate:       e.SpotCheckRate.v,
 		Finance:             e.Finance.ids,
+		Admins:              e.Admins.ids,
 		Workers:             e.Workers.n,
 		LogFormat:           e.LogFormat.raw,
 		HTTPAddr:            e.HTTPAddr.raw,

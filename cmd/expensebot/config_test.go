@@ -221,6 +221,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"EXPENSEBOT_SPLIT_WINDOW", "90m", "EXPENSEBOT_MAX_AGE", "30d",
 		"EXPENSEBOT_SPOT_CHECK_RATE", "0.1",
 		"EXPENSEBOT_FINANCE", "U0FIN, S0FINANCE",
+		"EXPENSEBOT_ADMINS", "U0ADM, S0ADMINS",
 		"EXPENSEBOT_WORKERS", "16",
 		"EXPENSEBOT_LOG_FORMAT", "json",
 		"EXPENSEBOT_HTTP_ADDR", " 127.0.0.1:8080",
@@ -250,6 +251,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		WebhookSecret: "whsec-0123456789abcdef", CallbackAllow: []string{"hooks.intranet", "10.0.0.5"},
 		MetricsAddr: "127.0.0.1:9090", DataDir: "/srv/expensebot", Migrate: false,
 		SplitWindow: 90 * time.Minute, MaxAge: 720 * time.Hour, SpotCheckRate: 0.1, Finance: []string{"U0FIN", "S0FINANCE"},
+		Admins: []string{"U0ADM", "S0ADMINS"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

@@ -10,9 +10,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/doctor"
+	"github.com/expensebot/expensebot/handlers"
 	"github.com/expensebot/expensebot/store"
 )
 
@@ -104,7 +106,7 @@ func doctorSetup(cfg Config) (doctor.Setup, error) {
 	for _, list := range []struct {
 		ids   []string
 		where string
-	}{{cfg.Reviewers, "EXPENSEBOT_REVIEWERS"}, {cfg.EscalateTo, "EXPENSEBOT_ESCALATE_TO"}, {cfg.Finance, "EXPENSEBOT_FINANCE"}} {
+	}{{cfg.Reviewers, "EXPENSEBOT_REVIEWERS"}, {cfg.EscalateTo, "EXPENSEBOT_ESCALATE_TO"}, {cfg.Finance, "EXPENSEBOT_FINANCE"}, {cfg.Admins, "EXPENSEBOT_ADMINS"}} {
 		for _, id := range list.ids {
 			s.People = append(s.People, doctor.Use{ID: id, Where: list.where})
 		}
@@ -136,7 +138,7 @@ func doctorSetup(cfg Config) (doctor.Setup, error) {
 // or warning found; nothing waits for them and nothing fails on them. The checks the start makes
 // itself, and the model call, are left out (see [doctor.Setup.Start]). stop ends them and
 // returns once they have.
-func checkAtStart(ctx context.Context, cfg Config, logger *slog.Logger) (stop func()) {
+func checkAtStart(ctx context.Context, cfg Config, logger *slog.Logger, held *handlers.SetupChecks) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -155,8 +157,31 @@ func checkAtStart(ctx context.Context, cfg Config, logger *slog.Logger) (stop fu
 				logger.WarnContext(ctx, "setup check failed", "check", f.Check, "status", f.Status.String(), "found", f.Detail, "fix", f.Fix)
 			}
 		}
+		held.Set(findings(report), time.Now().UTC())
 		logger.InfoContext(ctx, "setup checked ('expensebot doctor' checks everything)",
 			"problems", report.Count(doctor.Problem), "warnings", report.Count(doctor.Warning))
 	}()
 	return func() { cancel(); <-done }
+}
+
+// setupCheck runs the checks of a start again, for the App Home's "Check the setup again".
+func setupCheck(cfg Config) func(ctx context.Context) []handlers.SetupFinding {
+	return func(ctx context.Context) []handlers.SetupFinding {
+		setup, err := doctorSetup(cfg)
+		if err != nil {
+			return []handlers.SetupFinding{{Mark: doctor.Problem.Symbol(), Check: "configuration", Detail: err.Error(), Attention: true}}
+		}
+		setup.Start = true
+		return findings(doctor.Run(ctx, setup))
+	}
+}
+
+// findings is a report as the App Home's admin section shows it (doctor.Run has redacted every
+// secret from it).
+func findings(r doctor.Report) []handlers.SetupFinding {
+	out := make([]handlers.SetupFinding, len(r))
+	for i, f := range r {
+		out[i] = handlers.SetupFinding{Mark: f.Status.Symbol(), Check: f.Check, Detail: f.Detail, Fix: f.Fix, Attention: f.Status >= doctor.Warning}
+	}
+	return out
 }

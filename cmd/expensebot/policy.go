@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/policy"
 )
 
@@ -25,7 +26,9 @@ func printPolicy(ctx context.Context, cfg Config, args []string, stdout io.Write
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "rules version %s\n", policy.Version(r, cfg.ApprovalsChannel, cfg.Reviewers))
+	set := policy.Settings{Rules: r, ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, EscalateTo: cfg.EscalateTo,
+		Timing: expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}}
+	fmt.Fprintf(stdout, "rules version %s (of the environment; an administrator's change in the App Home makes a newer one)\n", set.Version())
 	fmt.Fprintf(stdout, "home currency %s\n", r.Currency)
 	fmt.Fprintf(stdout, "auto-approve below %s, with AI confidence at least %.2f and no flag\n", r.AutoApproveMax, r.MinConfidence)
 	fmt.Fprintf(stdout, "two different approvers above %s\n", r.ReviewMax)

@@ -13,6 +13,7 @@ import (
 	"github.com/expensebot/expensebot/approval"
 	"github.com/expensebot/expensebot/bot"
 	"github.com/expensebot/expensebot/cmd/expensebot/wire"
+	"github.com/expensebot/expensebot/handlers"
 	"github.com/expensebot/expensebot/metrics"
 	"github.com/expensebot/expensebot/pace"
 	"github.com/expensebot/expensebot/policy"
@@ -107,7 +108,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	if err != nil {
 		return fmt.Errorf("EXPENSEBOT_RATES_FILE: %w", err)
 	}
-	defer checkAtStart(ctx, cfg, logger)()
+	setup := handlers.NewSetupChecks(setupCheck(cfg))
+	defer checkAtStart(ctx, cfg, logger, setup)()
 	listeners, err := listen(cfg, logger)
 	if err != nil {
 		return err
@@ -130,10 +132,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	b := wire.Assemble(wire.Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
-			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
+			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Admins: cfg.Admins, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
 			Timing: expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
 		Store: db, Assessor: assessor, Log: logger,
-		API: apiConfig(cfg), Metrics: m,
+		API: apiConfig(cfg), Metrics: m, Setup: setup,
 	})
 	return runWithHTTP(ctx, cfg, logger, b, db, m, listeners)
 }

@@ -170,6 +170,14 @@ func validateElement(raw any, surface string, actionIDs map[string]bool) []strin
 		if u, ok := e["initial_user"].(string); ok && u == "" {
 			msgs = append(msgs, "initial_user must not be empty")
 		}
+	case "multi_users_select":
+		if us, ok := e["initial_users"].([]any); ok && len(us) == 0 {
+			msgs = append(msgs, "initial_users must not be empty")
+		}
+	case "conversations_select":
+		if c, ok := e["initial_conversation"].(string); ok && c == "" {
+			msgs = append(msgs, "initial_conversation must not be empty")
+		}
 	case "file_input":
 		if surface != "modal" {
 			msgs = append(msgs, "file_input is allowed only in modals")

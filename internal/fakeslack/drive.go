@@ -175,7 +175,8 @@ func (s *Server) ClickViewButton(user, viewID, actionID string) (Ack, error) {
 
 // SubmitModal fills the top modal of user (inputs by action_id: text for plain_text_input, the
 // option value for static_select, YYYY-MM-DD for datepicker, comma-separated file ids for
-// file_input) and submits it. It returns the field errors the app answered with, if any; without
+// file_input, comma-separated user ids for multi_users_select, a channel id for
+// conversations_select) and submits it. It returns the field errors the app answered with, if any; without
 // errors the modal closes, or is updated or pushed as the ack says.
 func (s *Server) SubmitModal(user string, fill map[string]string) (map[string]string, Ack, error) {
 	uo, err := s.userObj(user)
@@ -288,6 +289,25 @@ func (s *Server) stateValues(viewJSON json.RawMessage, fill map[string]string) m
 				st["selected_user"] = val
 			} else {
 				st["selected_user"] = el["initial_user"]
+			}
+		case "multi_users_select": // fill: comma-separated user ids
+			users := []any{}
+			if !given {
+				if iu, ok := el["initial_users"].([]any); ok {
+					users = iu
+				}
+			}
+			for _, id := range strings.Split(val, ",") {
+				if id = strings.TrimSpace(id); id != "" && given {
+					users = append(users, id)
+				}
+			}
+			st["selected_users"] = users
+		case "conversations_select":
+			if given {
+				st["selected_conversation"] = val
+			} else {
+				st["selected_conversation"] = el["initial_conversation"]
 			}
 		case "file_input":
 			var files []any

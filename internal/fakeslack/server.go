@@ -119,6 +119,7 @@ type Server struct {
 	acks         map[string]chan Ack
 	subs         map[chan struct{}]bool
 	seq          int64
+	pinned       int // Pin: the connection every envelope goes to; 0: any
 	posted       int // messages posted, ephemerals aside
 	lastTS       int64
 	connectErr   string // apps.connections.open answers this error when set

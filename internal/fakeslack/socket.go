@@ -28,6 +28,7 @@ type conn struct {
 	ws      *websocket.Conn
 	writeMu sync.Mutex
 	ready   bool // hello sent
+	n       int  // its place in Connects: the nth connection greeted
 }
 
 func (c *conn) write(v any) error {
@@ -72,6 +73,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	c.ready = true
 	s.connects++ // counted once greeted: a caller that saw the count grow can send at once
+	c.n = s.connects
 	s.changed()
 	s.mu.Unlock()
 
@@ -171,6 +173,14 @@ func (s *Server) Disconnect(reason string) {
 }
 
 // pick returns a ready connection, round-robin by sequence.
+// Pin sends every envelope to the nth connection greeted (as counted by Connects) while it is
+// open, as Slack may; 0 spreads them again.
+func (s *Server) Pin(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pinned = n
+}
+
 func (s *Server) pick() *conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -182,6 +192,11 @@ func (s *Server) pick() *conn {
 	}
 	if len(ready) == 0 {
 		return nil
+	}
+	for _, c := range ready {
+		if s.pinned != 0 && c.n == s.pinned {
+			return c
+		}
 	}
 	s.seq++
 	return ready[int(s.seq)%len(ready)]

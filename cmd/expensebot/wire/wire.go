@@ -34,12 +34,16 @@ type Options struct {
 
 	API     api.Config       // clients, webhook secret and callback rules of the approval API (served by the caller's HTTP host: see [bot.Bot.API])
 	Metrics *metrics.Metrics // nil: nothing is counted
+	// Setup holds the setup checks' findings for the App Home's admin section, and runs them
+	// again; nil: the section shows none.
+	Setup *handlers.SetupChecks
 }
 
 // Store is what the program needs of persistence (*store.DB has it): the sum of what each part
 // declares it uses.
 type Store interface {
 	approval.Store
+	approval.RuleSets
 	delivery.Store
 	home.Store
 	lookup.Store
@@ -61,6 +65,7 @@ func Assemble(o Options) *bot.Bot {
 	apiServer := api.New(o.Store, web.Directory{Slack: sl}, o.API, o.Log)
 	o.Workflow.Callbacks = apiServer
 	o.Workflow.Files = msg
+	o.Workflow.RuleSets = o.Store
 	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
 	// Slack's pace is kept on the Slack side; the rooms beside the workflow only ask it.
 	pace := slackpace.New(o.PostInterval)
@@ -70,7 +75,11 @@ func Assemble(o Options) *bot.Bot {
 		// Slack is also where names and receipt files are looked up, for the exports' caches.
 		Lookups: lookup.New(msg, o.Store, o.Workflow.Now, o.Log),
 	})
-	return bot.New(o.Slack, sl, handlers.New(flow, sl, o.Log), o.Log).With(bot.Parts{
+	// Administrators see the rules and the setup checks in their App Home, and change the rules there.
+	msg.SetAdministration(flow, o.Setup)
+	app := handlers.New(flow, sl, o.Log)
+	app.SetSetupChecks(o.Setup)
+	return bot.New(o.Slack, sl, app, o.Log).With(bot.Parts{
 		Workflow: flow, APIServer: apiServer, APIHandler: apiServer.Handler(flow),
 		Metrics: o.Metrics,
 	})
