@@ -72,6 +72,7 @@ type harness struct {
 	// What instances started from now on use for reminders, escalation and expiry.
 	timing     expensebot.Timing
 	escalateTo []string
+	draftTTL   time.Duration // how long a draft waits; 0: the product's default
 }
 
 // testClock is the wall clock moved on by advance: time still passes (leases, retries and
@@ -233,7 +234,8 @@ func (h *harness) start() *instance {
 func (h *harness) workflow(reader approval.ReceiptReader) approval.Config {
 	return approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8,
 		DrainTimeout: 5 * time.Second, Timing: h.timing, EscalateTo: h.escalateTo, TimerEvery: cmp.Or(h.timerEvery, 50*time.Millisecond),
-		Now: h.clock.Now, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader}
+		Now: h.clock.Now, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader,
+		DraftTTL: h.draftTTL}
 }
 
 func (h *harness) liveRuns() []*instance {

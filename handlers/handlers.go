@@ -42,6 +42,12 @@ type workflow interface {
 	Currency() string
 	ReceiptLimits() (expensebot.Money, map[string]expensebot.Money)
 	Now() time.Time
+	// Drafts of receipts posted in the DM.
+	StartDraft(ctx context.Context, req approval.DraftRequest) (approval.DraftOutcome, error)
+	DraftPosted(ctx context.Context, id int64, ts string) error
+	Draft(ctx context.Context, user string, id int64) (expensebot.Draft, error)
+	SubmitDraft(ctx context.Context, user string, id int64, edit *expensebot.Expense) (expensebot.Expense, bool, error)
+	DiscardDraft(ctx context.Context, user string, id int64) (expensebot.Draft, error)
 }
 
 // Slack is the part of the Web API the handlers call (*slack.Client has it).
@@ -62,6 +68,7 @@ type Slack interface {
 	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
 	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
 	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
+	AddReactionContext(ctx context.Context, name string, item slack.ItemRef) error
 }
 
 // Work is the slow part of handling a request, run after the ack.

@@ -104,6 +104,22 @@ func (a *App) submitExpenseForm(cb slack.InteractionCallback) (any, Work) {
 	if e.SubmitterID == "" || cb.View.ID == "" {
 		return nil, nil
 	}
+	if meta.Draft > 0 {
+		// The draft's receipt goes with it, already read; a file added in the form is not taken.
+		user, id := e.SubmitterID, meta.Draft
+		return Commit(func(ctx context.Context) any {
+			saved, _, err := a.flow.SubmitDraft(ctx, user, id, &e)
+			if err != nil {
+				if expensebot.ErrorCode(err) == expensebot.EINTERNAL {
+					a.log.Error("submit edited draft", "draft_id", id, "user_id", user, "err", err)
+					err = expensebot.Errorf(expensebot.EINTERNAL, "I could not save your expense just now, so it was not submitted. Please try again in a moment.")
+				}
+				return fieldErrors(map[string]string{inDescription: expensebot.ErrorMessage(err)})
+			}
+			done := receivedModal(saved)
+			return viewAck{ResponseAction: "update", View: &done}
+		}), nil
+	}
 	return Commit(func(ctx context.Context) any {
 		saved, err := a.commit(ctx, e)
 		if err != nil {

@@ -36,6 +36,8 @@ func (a *App) routes() {
 		ActionDelegate:      a.openDelegateForm,
 		ActionEndDelegation: a.endDelegation,
 		ActionHistory:       a.historyPage,
+		ActionDraftEdit:     a.openDraftForm,
+		ActionDraftDiscard:  a.discardDraft,
 	}
 	a.views = map[string]viewFunc{
 		CallbackExpense: a.submitExpenseForm,
@@ -78,6 +80,9 @@ func (a *App) Interaction(cb slack.InteractionCallback) (ack any, work Work) {
 			return nil, nil
 		}
 		action, id, _ := parseActionID(cb.ActionCallback.BlockActions[0].ActionID)
+		if action == ActionDraftSubmit {
+			return a.submitDraft(cb, id) // saved before the click is acked
+		}
 		if fn, ok := a.actions[action]; ok {
 			return nil, fn(cb, id)
 		}
@@ -98,6 +103,8 @@ func (a *App) Event(ev slackevents.EventsAPIEvent) Work {
 	switch inner := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppHomeOpenedEvent:
 		return a.homeOpened(eventID, inner.User, inner.Tab)
+	case *slackevents.MessageEvent: // message.im: receipts posted in the bot's DM
+		return a.filesInDM(inner, ev.TeamID)
 	}
 	return nil
 }
