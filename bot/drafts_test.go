@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,13 @@ func TestDraftFromDM(t *testing.T) {
 		}
 
 		h.start() // the drafts survive a restart
+		if _, err := h.slack.OpenHome(emp); err != nil {
+			t.Fatal(err)
+		}
+		h.eventually("the App Home lists the drafts", func() bool {
+			v, ok := h.slack.Home(emp)
+			return ok && strings.Contains(v.Visible(), "Drafts (2)") && strings.Contains(string(v.JSON), "draft_discard:")
+		})
 		msgs := h.draftMessages()
 		submitID, discardID := draftID(t, msgs[0]), draftID(t, msgs[1])
 		if _, err := h.slack.ClickMessageButton(emp, empDM, msgs[0].TS, "draft_submit:"+itoa(submitID)); err != nil {
@@ -234,6 +242,44 @@ func TestDraftRefused(t *testing.T) {
 			if m.User == fakeslack.BotUser && strings.Contains(m.Visible(), "bot.png") {
 				t.Errorf("the bot answered a bot's file: %q", m.Visible())
 			}
+		}
+	})
+}
+
+// TestDraftEdit: Edit opens the expense form filled in from the draft; what is submitted from it
+// is the edited claim, with the draft's receipt, read once, compared with it.
+func TestDraftEdit(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.ai.ReplyReceipts(fakeopenai.Receipt(fakeopenai.Facts{Readable: true, Merchant: "Harbor Inn", Total: "80.00", Currency: "USD", Confidence: 0.95}))
+		h.start()
+		f := h.slack.AddFile(emp, "hotel.png", pngOf(t, 61))
+		if _, _, err := h.slack.PostFiles(emp, "", f); err != nil {
+			t.Fatal(err)
+		}
+		h.eventually("the draft", func() bool { return len(h.draftMessages()) == 1 })
+		m := h.draftMessages()[0]
+		id := draftID(t, m)
+		if _, err := h.slack.ClickMessageButton(emp, empDM, m.TS, "draft_edit:"+itoa(id)); err != nil {
+			t.Fatal(err)
+		}
+		v := h.modal(emp, "expense_submit")
+		if !strings.Contains(string(v.JSON), `"initial_value":"80.00"`) || !regexp.MustCompile(`"initial_option":\{[^{}]*("text":\{[^{}]*\},?)?[^{}]*"value":"lodging"`).Match(v.JSON) {
+			t.Fatalf("the form is not filled in from the draft: %s", v.JSON)
+		}
+		if errs, _, err := h.slack.SubmitModal(emp, map[string]string{"amount": "120", "description": "Hotel night in Hamburg"}); err != nil || len(errs) > 0 {
+			t.Fatalf("submit: %v %v", errs, err)
+		}
+		e := h.latest(emp, expensebot.StatusPendingReview)
+		got := h.expense(e.ID)
+		if got.Amount != usd(12000) || got.Description != "Hotel night in Hamburg" || len(got.Receipts) != 1 ||
+			got.Receipts[0].Reading.Check.Outcome != expensebot.ReceiptMismatch {
+			t.Fatalf("edited draft: %+v", got)
+		}
+		if n := receiptReads(h); n != 1 {
+			t.Errorf("%d receipt reads, want 1", n)
+		}
+		if _, err := h.db.Draft(context.Background(), id); expensebot.ErrorCode(err) != expensebot.ENOTFOUND {
+			t.Errorf("the draft is still there after its submission: %v", err)
 		}
 	})
 }
