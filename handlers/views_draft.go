@@ -26,11 +26,11 @@ func draftFacts(d expensebot.Draft) *slack.SectionBlock {
 		merchant = "(not printed)"
 	}
 	fields := []*slack.TextBlockObject{
-		mrkdwn("*Merchant*\n" + escape(merchant)),
+		mrkdwn("*Merchant*\n" + inline(merchant, 120)),
 		mrkdwn("*Date*\n" + d.IncurredOn.Format(time.DateOnly)),
 		mrkdwn("*Total*\n" + d.Amount.String()),
 		mrkdwn("*Category*\n" + categoryLabel(d.Category)),
-		mrkdwn("*Description*\n" + escape(inline(d.Description, 200))),
+		mrkdwn("*Description*\n" + inline(d.Description, 200)),
 	}
 	return slack.NewSectionBlock(nil, fields, nil)
 }
@@ -45,8 +45,8 @@ func readBy(d expensebot.Draft) string {
 // draftMessage is the answer to a receipt posted in the DM: the expense drafted from it, and its
 // buttons. Nothing is submitted until Submit is clicked.
 func draftMessage(d expensebot.Draft) Message {
-	name := escape(inline(d.Receipt.Name, 80))
-	text := fmt.Sprintf("Draft from %s: %s at %s. Submit, edit or discard it.", name, d.Amount, escape(inline(d.Merchant, 80)))
+	name := inline(d.Receipt.Name, 80)
+	text := fmt.Sprintf("Draft from %s: %s at %s. Submit, edit or discard it.", name, d.Amount, inline(d.Merchant, 80))
 	return Message{Text: text, Blocks: blocks(
 		section(fmt.Sprintf(":receipt: *Draft expense from %s*", name)),
 		draftFacts(d),
@@ -84,7 +84,7 @@ func draftSubmitted(e expensebot.Expense, aiOn bool) Message {
 
 // draftEnded replaces a draft's message once it was discarded or expired.
 func draftEnded(d expensebot.Draft, what string) Message {
-	text := fmt.Sprintf("Draft from %s (%s): %s", escape(inline(d.Receipt.Name, 80)), d.Amount, what)
+	text := fmt.Sprintf("Draft from %s (%s): %s", inline(d.Receipt.Name, 80), d.Amount, what)
 	return Message{Text: text, Blocks: blocks(section(":wastebasket: " + text))}
 }
 
@@ -101,7 +101,7 @@ func draftModal(currency string, today time.Time, receipts receiptRule, d expens
 	if len(bs) > 2 {
 		bs = bs[1 : len(bs)-1]
 	}
-	head := section(fmt.Sprintf(":receipt: Drafted from *%s*, which goes with it. Change what was read wrong, then submit.", escape(inline(d.Receipt.Name, 80))))
+	head := section(fmt.Sprintf(":receipt: Drafted from *%s*, which goes with it. Change what was read wrong, then submit.", inline(d.Receipt.Name, 80)))
 	m.Blocks = blocks(append([]slack.Block{head}, bs...)...)
 	return m
 }
@@ -121,7 +121,7 @@ func draftsSection(ds []expensebot.Draft) []slack.Block {
 		if merchant == "" {
 			merchant = d.Receipt.Name
 		}
-		bs = append(bs, section(fmt.Sprintf(":receipt: %s · %s · %s · %s", d.Amount, escape(inline(merchant, 60)), categoryLabel(d.Category),
+		bs = append(bs, section(fmt.Sprintf(":receipt: %s · %s · %s · %s", d.Amount, inline(merchant, 60), categoryLabel(d.Category),
 			d.IncurredOn.Format(time.DateOnly))), draftButtons(d))
 	}
 	return append(bs, contextBlock("Drafts are receipts you posted in my DM. "+strings.TrimSpace("Nothing is submitted until you click Submit.")))
