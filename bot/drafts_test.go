@@ -278,6 +278,10 @@ func TestDraftEdit(t *testing.T) {
 		if n := receiptReads(h); n != 1 {
 			t.Errorf("%d receipt reads, want 1", n)
 		}
+		h.eventually("the draft's message says it was submitted", func() bool {
+			m, _ := h.slack.Message(empDM, m.TS)
+			return strings.Contains(m.Visible(), "Submitted as #"+itoa(e.ID)) && !strings.Contains(string(m.Blocks), "draft_submit:")
+		})
 		if _, err := h.db.Draft(context.Background(), id); expensebot.ErrorCode(err) != expensebot.ENOTFOUND {
 			t.Errorf("the draft is still there after its submission: %v", err)
 		}

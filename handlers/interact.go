@@ -107,8 +107,12 @@ func (a *App) submitExpenseForm(cb slack.InteractionCallback) (any, Work) {
 	if meta.Draft > 0 {
 		// The draft's receipt goes with it, already read; a file added in the form is not taken.
 		user, id := e.SubmitterID, meta.Draft
-		return Commit(func(ctx context.Context) any {
-			saved, _, err := a.flow.SubmitDraft(ctx, user, id, &e)
+		var saved expensebot.Expense
+		var draft expensebot.Draft
+		commit := Commit(func(ctx context.Context) any {
+			draft, _ = a.flow.Draft(ctx, user, id) // where its message is, to redraw it after
+			var err error
+			saved, _, err = a.flow.SubmitDraft(ctx, user, id, &e)
 			if err != nil {
 				if expensebot.ErrorCode(err) == expensebot.EINTERNAL {
 					a.log.Error("submit edited draft", "draft_id", id, "user_id", user, "err", err)
@@ -118,7 +122,16 @@ func (a *App) submitExpenseForm(cb slack.InteractionCallback) (any, Work) {
 			}
 			done := receivedModal(saved)
 			return viewAck{ResponseAction: "update", View: &done}
-		}), nil
+		})
+		return commit, func(ctx context.Context) {
+			if saved.ID == 0 || draft.MessageTS == "" {
+				return
+			}
+			m := draftSubmitted(saved, a.flow.AIOn())
+			if _, _, _, err := a.slack.UpdateMessageContext(ctx, draft.Channel, draft.MessageTS, m.options()...); err != nil {
+				a.log.Warn("redraw submitted draft", "draft_id", id, "err", err)
+			}
+		}
 	}
 	return Commit(func(ctx context.Context) any {
 		saved, err := a.commit(ctx, e)
