@@ -25,6 +25,8 @@ type DraftStore interface {
 	Drafts(ctx context.Context, user string) ([]expensebot.Draft, error)
 	DueDrafts(ctx context.Context, now time.Time, limit int) ([]expensebot.Draft, error)
 	EndDraft(ctx context.Context, id int64, kind, actor string, detail map[string]any) (expensebot.Draft, bool, error)
+	// FirstSeen records key and reports whether it is new: a file refused once is answered once.
+	FirstSeen(ctx context.Context, key string) (bool, error)
 }
 
 // DraftNotices tells a draft's owner that it expired (*handlers.Messenger does, in Slack).
@@ -66,6 +68,22 @@ func (s *Service) DraftsOn() bool { return s.cfg.Drafts != nil && s.cfg.Files !=
 // that draft has ended since. A file refused, unreadable or not a receipt gives a Problem and no
 // draft; only a failure of the platform or the database is an error.
 func (s *Service) StartDraft(ctx context.Context, req DraftRequest) (DraftOutcome, error) {
+	out, err := s.startDraft(ctx, req)
+	if err != nil || out.Problem == "" || s.cfg.Drafts == nil {
+		return out, err
+	}
+	// Refused: remembered as a draft key is, so that a redelivery neither reads the file again nor
+	// says it twice.
+	first, err := s.cfg.Drafts.FirstSeen(ctx, "draft:"+req.Key)
+	if err != nil {
+		s.log.Warn("remember a refused receipt", "key", req.Key, "err", err)
+	} else if !first {
+		return DraftOutcome{}, nil
+	}
+	return out, nil
+}
+
+func (s *Service) startDraft(ctx context.Context, req DraftRequest) (DraftOutcome, error) {
 	if !s.DraftsOn() {
 		return DraftOutcome{Problem: "Receipts cannot be read here; please type the expense in the form."}, nil
 	}

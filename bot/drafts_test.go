@@ -218,7 +218,8 @@ func TestDraftRefused(t *testing.T) {
 		h.modal(emp, "expense_submit")
 
 		cat := h.slack.AddFile(emp, "cat.png", pngOf(t, 51))
-		if _, _, err := h.slack.PostFiles(emp, "", cat); err != nil {
+		catEvent, _, err := h.slack.PostFiles(emp, "", cat)
+		if err != nil {
 			t.Fatal(err)
 		}
 		h.eventually("the cat is not drafted", func() bool {
@@ -229,8 +230,20 @@ func TestDraftRefused(t *testing.T) {
 			}
 			return false
 		})
-		if err := in.stop(); err != nil {
+		if _, err := h.slack.Redeliver(catEvent); err != nil {
 			t.Fatal(err)
+		}
+		if err := in.stop(); err != nil { // drains the redelivery's work
+			t.Fatal(err)
+		}
+		said := 0
+		for _, m := range h.slack.Messages(empDM, emp) {
+			if strings.Contains(m.Visible(), "does not look like a receipt") {
+				said++
+			}
+		}
+		if said != 1 {
+			t.Errorf("the cat was answered %d times, want once (the event was delivered twice)", said)
 		}
 		if n := len(h.draftMessages()); n != 0 {
 			t.Errorf("%d drafts", n)
