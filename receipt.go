@@ -34,6 +34,9 @@ type ReceiptFacts struct {
 	Total      string  `json:"total"`    // the amount paid as printed, e.g. "118.40"
 	Currency   string  `json:"currency"` // ISO 4217, or "" when the receipt does not say
 	Confidence float64 `json:"confidence"`
+	// IsReceipt is false when the image is no receipt at all (a photo of a cat); nil when the
+	// reader did not say (readings from before it was asked).
+	IsReceipt *bool `json:"is_receipt,omitempty"`
 }
 
 // ReceiptReading is one reading of a receipt by a model (or the sandbox's offline extractor) and

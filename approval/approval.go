@@ -216,6 +216,9 @@ type Config struct {
 	Files            ReceiptFiles      // fetches and shares receipts; nil: receipt ids are taken as they are, unchecked
 	Reader           ReceiptReader     // reads receipts; nil: a person compares each receipt with the claim
 	Timing           expensebot.Timing // when pending expenses are reminded, escalated and expired
+	Drafts           DraftStore        // keeps drafts of receipts posted in the DM; nil: no drafts
+	DraftNotices     DraftNotices      // tells owners their draft expired; nil: the App Home shows it
+	DraftTTL         time.Duration     // how long a draft waits for its owner (default DefaultDraftTTL)
 	EscalateTo       []string          // user and group ids who may also decide an expense once it is escalated
 	TimerEvery       time.Duration     // how often due timers are looked for (default 15s)
 	Now              func() time.Time

@@ -42,6 +42,13 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 	} else if n > 0 {
 		s.log.Info("timers set for expenses routed without them", "expenses", n)
 	}
+	if n, err := s.expireDrafts(ctx); err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("expire drafts", "err", err)
+		}
+	} else if n > 0 {
+		s.log.Info("drafts expired", "drafts", n)
+	}
 	due, err := s.store.DueTimers(ctx, timerBatch)
 	if err != nil {
 		return 0, err

@@ -74,8 +74,9 @@ type harness struct {
 	timing     expensebot.Timing
 	escalateTo []string
 
-	admins []string              // EXPENSEBOT_ADMINS of instances started from now on
-	setup  *handlers.SetupChecks // the setup checks their admin section shows; nil: none
+	admins   []string              // EXPENSEBOT_ADMINS of instances started from now on
+	setup    *handlers.SetupChecks // the setup checks their admin section shows; nil: none
+	draftTTL time.Duration         // how long a draft waits; 0: the product's default
 }
 
 // testClock is the wall clock moved on by advance: time still passes (leases, retries and
@@ -237,7 +238,8 @@ func (h *harness) start() *instance {
 func (h *harness) workflow(reader approval.ReceiptReader) approval.Config {
 	return approval.Config{ApprovalsChannel: approvals, Reviewers: []string{rev1, "S0REV"}, Rules: h.rules, Rates: h.rates, Workers: 8,
 		DrainTimeout: 5 * time.Second, Timing: h.timing, EscalateTo: h.escalateTo, TimerEvery: cmp.Or(h.timerEvery, 50*time.Millisecond),
-		Now: h.clock.Now, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader, Admins: h.admins}
+		Now: h.clock.Now, SpotCheckRate: h.spotRate, Draw: h.draw, Finance: h.finance, Reader: reader, Admins: h.admins,
+		DraftTTL: h.draftTTL}
 }
 
 func (h *harness) liveRuns() []*instance {

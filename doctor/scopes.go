@@ -20,14 +20,15 @@ var scopeUse = map[string]struct {
 	"im:write":         {true, "submitters are not told the outcome in a direct message"},
 	"users:read":       {true, "people cannot be looked up: the approval API cannot check a submitter, and exports lack names"},
 	"usergroups:read":  {false, "reviewer user groups (S…) cannot be expanded: their members cannot decide"},
-	"files:read":       {false, "receipts attached in the form cannot be read or checked, and the accounting export lacks their checksums"},
+	"files:read":       {false, "receipts attached in the form or posted in the bot's DM cannot be read or checked, and the accounting export lacks their checksums"},
 	"files:write":      {false, "receipts are not copied into the approval card's thread: reviewers do not see them"},
 	"channels:history": {false, "after a crash, an approval card in a public approvals channel may be posted twice"},
 	"groups:history":   {false, "after a crash, an approval card in a private approvals channel may be posted twice"},
-	"im:history":       {false, "after a crash, a direct message to a submitter may be sent twice"},
+	"im:history":       {false, "receipts posted in the bot's DM are not drafted (no message.im events), and after a crash a direct message to a submitter may be sent twice"},
 	"channels:read":    {false, "the bot cannot check that it can post to a public approvals channel, nor say how to fix it"},
 	"groups:read":      {false, "the bot cannot check that it can post to a private approvals channel, nor say how to fix it"},
 	"users:read.email": {false, "the approval API cannot find a submitter by email address"},
+	"reactions:write":  {false, "a receipt posted in the bot's DM gets no :eyes: reaction while it is read (its draft still comes)"},
 }
 
 // ManifestScopes returns the bot scopes a Slack app manifest asks for, in its order.

@@ -46,6 +46,12 @@ type workflow interface {
 
 	adminFlow
 	ChangeRules(ctx context.Context, user string, base int64, next policy.Settings) error
+	// Drafts of receipts posted in the DM.
+	StartDraft(ctx context.Context, req approval.DraftRequest) (approval.DraftOutcome, error)
+	DraftPosted(ctx context.Context, id int64, ts string) error
+	Draft(ctx context.Context, user string, id int64) (expensebot.Draft, error)
+	SubmitDraft(ctx context.Context, user string, id int64, edit *expensebot.Expense) (expensebot.Expense, bool, error)
+	DiscardDraft(ctx context.Context, user string, id int64) (expensebot.Draft, error)
 }
 
 // Slack is the part of the Web API the handlers call (*slack.Client has it).
@@ -66,6 +72,7 @@ type Slack interface {
 	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
 	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
 	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
+	AddReactionContext(ctx context.Context, name string, item slack.ItemRef) error
 }
 
 // Work is the slow part of handling a request, run after the ack.

@@ -25,6 +25,12 @@ const (
 	ActionSpotConfirm = "spot_confirm"
 	ActionSpotFlag    = "spot_flag"
 
+	// A draft's buttons (a receipt posted in the bot's DM), with the draft id:
+	// ActionID(ActionDraftSubmit, 7) is "draft_submit:7".
+	ActionDraftSubmit  = "draft_submit"
+	ActionDraftEdit    = "draft_edit"
+	ActionDraftDiscard = "draft_discard"
+
 	// ActionAttachReceipt opens the receipt modal of an expense (its submitter's).
 	ActionAttachReceipt = "attach_receipt"
 

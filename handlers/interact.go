@@ -104,6 +104,35 @@ func (a *App) submitExpenseForm(cb slack.InteractionCallback) (any, Work) {
 	if e.SubmitterID == "" || cb.View.ID == "" {
 		return nil, nil
 	}
+	if meta.Draft > 0 {
+		// The draft's receipt goes with it, already read; a file added in the form is not taken.
+		user, id := e.SubmitterID, meta.Draft
+		var saved expensebot.Expense
+		var draft expensebot.Draft
+		commit := Commit(func(ctx context.Context) any {
+			draft, _ = a.flow.Draft(ctx, user, id) // where its message is, to redraw it after
+			var err error
+			saved, _, err = a.flow.SubmitDraft(ctx, user, id, &e)
+			if err != nil {
+				if expensebot.ErrorCode(err) == expensebot.EINTERNAL {
+					a.log.Error("submit edited draft", "draft_id", id, "user_id", user, "err", err)
+					err = expensebot.Errorf(expensebot.EINTERNAL, "I could not save your expense just now, so it was not submitted. Please try again in a moment.")
+				}
+				return fieldErrors(map[string]string{inDescription: expensebot.ErrorMessage(err)})
+			}
+			done := receivedModal(saved)
+			return viewAck{ResponseAction: "update", View: &done}
+		})
+		return commit, func(ctx context.Context) {
+			if saved.ID == 0 || draft.MessageTS == "" {
+				return
+			}
+			m := draftSubmitted(saved, a.flow.AIOn())
+			if _, _, _, err := a.slack.UpdateMessageContext(ctx, draft.Channel, draft.MessageTS, m.options()...); err != nil {
+				a.log.Warn("redraw submitted draft", "draft_id", id, "err", err)
+			}
+		}
+	}
 	return Commit(func(ctx context.Context) any {
 		saved, err := a.commit(ctx, e)
 		if err != nil {

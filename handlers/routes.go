@@ -38,6 +38,8 @@ func (a *App) routes() {
 		ActionHistory:       a.historyPage,
 		ActionAdminEdit:     a.openAdminForm,
 		ActionAdminCheck:    a.checkSetup,
+		ActionDraftEdit:     a.openDraftForm,
+		ActionDraftDiscard:  a.discardDraft,
 	}
 	a.views = map[string]viewFunc{
 		CallbackExpense: a.submitExpenseForm,
@@ -81,6 +83,9 @@ func (a *App) Interaction(cb slack.InteractionCallback) (ack any, work Work) {
 			return nil, nil
 		}
 		action, id, _ := parseActionID(cb.ActionCallback.BlockActions[0].ActionID)
+		if action == ActionDraftSubmit {
+			return a.submitDraft(cb, id) // saved before the click is acked
+		}
 		if fn, ok := a.actions[action]; ok {
 			return nil, fn(cb, id)
 		}
@@ -101,6 +106,8 @@ func (a *App) Event(ev slackevents.EventsAPIEvent) Work {
 	switch inner := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppHomeOpenedEvent:
 		return a.homeOpened(eventID, inner.User, inner.Tab)
+	case *slackevents.MessageEvent: // message.im: receipts posted in the bot's DM
+		return a.filesInDM(inner, ev.TeamID)
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ func homeView(h home.View) slack.HomeTabViewRequest {
 				questionButtons(fmt.Sprintf("home-question-%d", e.ID), e))
 		}
 	}
+	bs = append(bs, draftsSection(h.Drafts)...)
 	bs = append(bs, slack.NewDividerBlock(), section("*Your expenses*"), historyFilter(h.Filter))
 	if len(h.Mine) == 0 {
 		bs = append(bs, contextBlock(map[bool]string{true: "Nothing yet.", false: "None in this status."}[h.Filter == ""]))

@@ -76,6 +76,7 @@ func resubmitModal(currency string, today time.Time, receipts receiptRule, old e
 type expenseMeta struct {
 	ResubmitOf int64    `json:"resubmit_of,omitempty"`
 	Receipts   []string `json:"receipts,omitempty"`
+	Draft      int64    `json:"draft,omitempty"` // the form edits this draft: its receipt goes with it
 }
 
 func expenseForm(currency string, today time.Time, receipts receiptRule, old *expensebot.Expense) slack.ModalViewRequest {

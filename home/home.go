@@ -43,6 +43,8 @@ type View struct {
 	// Insight is, for a reviewer, how the workflow and the AI's advice did over the last
 	// InsightDays: the summary of `expensebot report`. Nil for others, or when it could not be made.
 	Insight *report.Summary
+	// Drafts are the person's drafts: receipts read in their DM with the bot, not yet submitted.
+	Drafts []expensebot.Draft
 }
 
 // InsightDays is the period of a reviewer's App Home summary.
@@ -99,6 +101,9 @@ type Config struct {
 	Rules policy.Rules // for the summary's replays
 	Now   func() time.Time
 	Pacer Pacer // nil: publishes are not paced
+	// Drafts lists a person's drafts (receipts read, not yet submitted) for the App Home's
+	// "Drafts" section; nil: no such section.
+	Drafts func(ctx context.Context, user string) ([]expensebot.Draft, error)
 }
 
 // Refresher keeps App Homes current. Its methods are safe for concurrent use.
@@ -232,6 +237,11 @@ func (r *Refresher) publish(ctx context.Context, user string) error {
 		if h.Mine, h.MineTotal, err = r.store.History(ctx, user, p.filter, h.Page*Mine, Mine); err != nil {
 			fail("history", err)
 			return nil
+		}
+	}
+	if r.cfg.Drafts != nil {
+		if h.Drafts, err = r.cfg.Drafts(ctx, user); err != nil {
+			fail("drafts", err) // the rest of the App Home is still worth showing
 		}
 	}
 	if h.Questions, err = r.store.Questions(ctx, user); err != nil {

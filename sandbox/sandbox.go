@@ -54,6 +54,7 @@ func NewUI(sl *fakeslack.Server, people []Person) *UI {
 	u.mux.HandleFunc("POST /api/home", u.home)
 	u.mux.HandleFunc("POST /api/upload", u.upload)
 	u.mux.HandleFunc("POST /api/sample", u.sample)
+	u.mux.HandleFunc("POST /api/dm-files", u.dmFiles)
 	u.mux.HandleFunc("GET /api/samples", u.listSamples)
 	u.mux.HandleFunc("GET /samples/{name}", u.sampleImage)
 	return u
@@ -156,6 +157,7 @@ type request struct {
 	ViewID   string            `json:"view_id"`
 	ActionID string            `json:"action_id"`
 	Values   map[string]string `json:"values"`
+	Files    []string          `json:"files"`
 }
 
 func (u *UI) read(w http.ResponseWriter, r *http.Request) (request, bool) {
@@ -276,6 +278,21 @@ func (u *UI) sample(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"error": "no such sample"})
+}
+
+// dmFiles posts files (uploaded before, through /api/upload or /api/sample) in req.User's DM with
+// the bot, as dropping them into the conversation does in Slack: a message.im event.
+func (u *UI) dmFiles(w http.ResponseWriter, r *http.Request) {
+	req, ok := u.read(w, r)
+	if !ok {
+		return
+	}
+	if len(req.Files) == 0 {
+		writeJSON(w, http.StatusOK, map[string]string{"error": "no file"})
+		return
+	}
+	_, _, err := u.slack.PostFiles(req.User, "", req.Files...)
+	reply(w, err)
 }
 
 func (u *UI) listSamples(w http.ResponseWriter, r *http.Request) {

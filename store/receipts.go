@@ -107,41 +107,14 @@ func (s *DB) AddReceipts(ctx context.Context, id int64, rs []expensebot.Receipt,
 		var events []expensebot.AuditEvent
 		var notices []expensebot.Notice
 		for _, r := range rs {
-			var dup sql.NullInt64
-			err := tx.GetContext(ctx, &dup, s.q("SELECT min(expense_id) FROM receipts WHERE sha256 = ? AND expense_id <> ? AND checked"), r.SHA256, id)
+			evs, inserted, err := s.insertReceipt(ctx, tx, id, r, actor, now)
 			if err != nil {
-				return fmt.Errorf("look for duplicate receipt: %w", err)
+				return err
 			}
-			var reading sql.NullString
-			if r.Reading != nil {
-				b, _ := json.Marshal(r.Reading)
-				reading = sql.NullString{String: string(b), Valid: true}
-			}
-			// A row only described for the export (see DescribeReceipt) becomes the checked
-			// receipt, keeping its link; a checked one is left as it is.
-			res, err := tx.ExecContext(ctx, s.q(`INSERT INTO receipts (expense_id, file_id, name, filetype, mimetype, size, sha256, added_by, added_at, reading, duplicate_of)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (expense_id, file_id) DO UPDATE SET name = excluded.name,
-				filetype = excluded.filetype, mimetype = excluded.mimetype, size = excluded.size, sha256 = excluded.sha256,
-				added_by = excluded.added_by, added_at = excluded.added_at, reading = excluded.reading,
-				duplicate_of = excluded.duplicate_of, checked = TRUE WHERE NOT receipts.checked`),
-				id, r.FileID, r.Name, r.Filetype, r.Mimetype, r.Size, r.SHA256, actor, now, reading, dup)
-			if err != nil {
-				return fmt.Errorf("insert receipt: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if !inserted {
 				continue // kept before: a retry, or the same file twice
 			}
-			added := map[string]any{"file_id": r.FileID, "name": r.Name, "filetype": r.Filetype, "mimetype": r.Mimetype, "size": r.Size, "sha256": r.SHA256}
-			if dup.Valid {
-				added["duplicate_of"] = dup.Int64
-			}
-			events = append(events, expensebot.NewEvent(id, expensebot.EventReceiptAdded, actor, added))
-			if r.Reading != nil {
-				events = append(events, expensebot.NewEvent(id, expensebot.EventReceiptRead, expensebot.ActorAI, map[string]any{
-					"file_id": r.FileID, "facts": r.Reading.Facts, "model": r.Reading.Model, "prompt_version": r.Reading.PromptVersion,
-					"latency_ms": r.Reading.LatencyMS, "prompt_tokens": r.Reading.PromptTokens, "completion_tokens": r.Reading.CompletionTokens,
-					"offline": r.Reading.Offline, "error": r.Reading.Error, "check": r.Reading.Check}))
-			}
+			events = append(events, evs...)
 			if hasCard(e) {
 				notices = append(notices, expensebot.Notice{Kind: expensebot.NoticeShareReceipt, ExpenseID: id, Event: expensebot.EventReceiptAdded, Actor: actor, Text: r.FileID})
 			}
@@ -177,6 +150,48 @@ func (s *DB) AddReceipts(ctx context.Context, id int64, rs []expensebot.Receipt,
 		return e, fmt.Errorf("store: add receipts to expense %d: %w", id, err)
 	}
 	return e, nil
+}
+
+// insertReceipt keeps checked receipt r of expense id, marked as the duplicate of an earlier
+// expense that carries the same bytes, and returns its receipt_added (and receipt_read) events;
+// inserted is false when it was kept before.
+func (s *DB) insertReceipt(ctx context.Context, tx *sqlx.Tx, id int64, r expensebot.Receipt, actor string, now time.Time) (events []expensebot.AuditEvent, inserted bool, err error) {
+	var dup sql.NullInt64
+	err = tx.GetContext(ctx, &dup, s.q("SELECT min(expense_id) FROM receipts WHERE sha256 = ? AND expense_id <> ? AND checked"), r.SHA256, id)
+	if err != nil {
+		return nil, false, fmt.Errorf("look for duplicate receipt: %w", err)
+	}
+	var reading sql.NullString
+	if r.Reading != nil {
+		b, _ := json.Marshal(r.Reading)
+		reading = sql.NullString{String: string(b), Valid: true}
+	}
+	// A row only described for the export (see DescribeReceipt) becomes the checked
+	// receipt, keeping its link; a checked one is left as it is.
+	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO receipts (expense_id, file_id, name, filetype, mimetype, size, sha256, added_by, added_at, reading, duplicate_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (expense_id, file_id) DO UPDATE SET name = excluded.name,
+		filetype = excluded.filetype, mimetype = excluded.mimetype, size = excluded.size, sha256 = excluded.sha256,
+		added_by = excluded.added_by, added_at = excluded.added_at, reading = excluded.reading,
+		duplicate_of = excluded.duplicate_of, checked = TRUE WHERE NOT receipts.checked`),
+		id, r.FileID, r.Name, r.Filetype, r.Mimetype, r.Size, r.SHA256, actor, now, reading, dup)
+	if err != nil {
+		return nil, false, fmt.Errorf("insert receipt: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, false, nil
+	}
+	added := map[string]any{"file_id": r.FileID, "name": r.Name, "filetype": r.Filetype, "mimetype": r.Mimetype, "size": r.Size, "sha256": r.SHA256}
+	if dup.Valid {
+		added["duplicate_of"] = dup.Int64
+	}
+	events = append(events, expensebot.NewEvent(id, expensebot.EventReceiptAdded, actor, added))
+	if r.Reading != nil {
+		events = append(events, expensebot.NewEvent(id, expensebot.EventReceiptRead, expensebot.ActorAI, map[string]any{
+			"file_id": r.FileID, "facts": r.Reading.Facts, "model": r.Reading.Model, "prompt_version": r.Reading.PromptVersion,
+			"latency_ms": r.Reading.LatencyMS, "prompt_tokens": r.Reading.PromptTokens, "completion_tokens": r.Reading.CompletionTokens,
+			"offline": r.Reading.Offline, "error": r.Reading.Error, "check": r.Reading.Check}))
+	}
+	return events, true, nil
 }
 
 // hasCard reports whether e has a live approval card, posted or queued: it was routed to a

@@ -35,6 +35,9 @@ func (s *DB) Submit(ctx context.Context, e expensebot.Expense) (saved expensebot
 // database refuses all the same (see submitGroup). Returns an error only when the database fails
 // as a whole: then none is stored.
 //
+// Receipts in a submission's Expense.Receipts (checked, hashed, maybe read: a draft's) are kept
+// with the new expense, as [DB.AddReceipts] keeps them, when its ReceiptFileIDs name them.
+//
 // An expense with ResubmitOf set resubmits that one, in the same transaction: both point at each
 // other, the old one's audit trail says so and its card is redrawn, and an old one still waiting
 // for an answer (needs_info) is withdrawn in favour of the new. Only the old expense's submitter
@@ -148,7 +151,29 @@ func (s *DB) submitTx(ctx context.Context, subs []expensebot.Submission, hold ti
 		if err != nil {
 			return err
 		}
-		return s.appendEvents(ctx, tx, append(events, evs...)...)
+		events = append(events, evs...)
+		// Receipts that arrive checked and read with the submission (a draft's) are kept with it,
+		// in the same transaction: its assessment finds them and reads nothing again.
+		for i := range subs {
+			sub := &subs[i]
+			if !sub.Created || len(sub.Expense.Receipts) == 0 {
+				continue
+			}
+			for _, r := range sub.Expense.Receipts {
+				if !slices.Contains(sub.Saved.ReceiptFileIDs, r.FileID) {
+					continue
+				}
+				evs, _, err := s.insertReceipt(ctx, tx, sub.Saved.ID, r, sub.Saved.SubmitterID, now)
+				if err != nil {
+					return err
+				}
+				events = append(events, evs...)
+			}
+			if sub.Saved.Receipts, err = s.receiptsOf(ctx, tx, sub.Saved.ID); err != nil {
+				return err
+			}
+		}
+		return s.appendEvents(ctx, tx, events...)
 	})
 }
 

@@ -46,6 +46,7 @@ type Config struct {
 	EscalateAfter       time.Duration // 0: no escalation
 	EscalateTo          []string
 	ExpireAfter         time.Duration // 0: never
+	DraftTTL            time.Duration // how long a draft of a receipt posted in the DM waits
 	RatesFile           string
 	RatesURL            string
 	RatesMaxAge         time.Duration
@@ -99,6 +100,7 @@ type environment struct {
 	EscalateAfter       duration `envconfig:"EXPENSEBOT_ESCALATE_AFTER" default:"0" desc:"an expense waiting this long may also be decided by EXPENSEBOT_ESCALATE_TO; 0 turns escalation off"`
 	EscalateTo          idList   `envconfig:"EXPENSEBOT_ESCALATE_TO" desc:"comma-separated user ids (U…) and/or user-group ids (S…) who may decide an escalated expense"`
 	ExpireAfter         duration `envconfig:"EXPENSEBOT_EXPIRE_AFTER" default:"14d" desc:"an expense waiting this long expires (an outcome of its own, not a rejection); 0: never"`
+	DraftTTL            duration `envconfig:"EXPENSEBOT_DRAFT_TTL" default:"168h" desc:"a draft read off a receipt posted in the bot's DM is removed when nobody submitted it for this long (e.g. 7d)"`
 	RatesFile           text     `envconfig:"EXPENSEBOT_RATES_FILE" desc:"optional CSV or YAML file of exchange rates to the home currency"`
 	RatesURL            text     `envconfig:"EXPENSEBOT_RATES_URL" desc:"optional URL of the ECB's reference rates (eurofxref-daily.xml), fetched at start and daily"`
 	RatesMaxAge         duration `envconfig:"EXPENSEBOT_RATES_MAX_AGE" default:"7d" desc:"an exchange rate quoted longer ago than this is not used"`
@@ -242,6 +244,9 @@ func (e *environment) validateTimers() {
 			d.fail("must not be negative (0 turns it off)")
 		}
 	}
+	if e.DraftTTL.d < time.Minute {
+		e.DraftTTL.fail("must be at least 1m, e.g. 7d")
+	}
 	if r := e.RemindAfter.d; r > 0 && r < time.Minute {
 		e.RemindAfter.fail("must be at least 1m, or 0 for no reminders")
 	}
@@ -287,6 +292,7 @@ func (e *environment) config() Config {
 		EscalateAfter:       e.EscalateAfter.d,
 		EscalateTo:          e.EscalateTo.ids,
 		ExpireAfter:         e.ExpireAfter.d,
+		DraftTTL:            e.DraftTTL.d,
 		RatesFile:           e.RatesFile.raw,
 		RatesURL:            e.RatesURL.raw,
 		RatesMaxAge:         e.RatesMaxAge.d,

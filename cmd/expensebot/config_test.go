@@ -66,11 +66,12 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 		},
 		{
 			name: "timers that contradict each other",
-			env:  []string{"EXPENSEBOT_REMIND_AFTER", "30s", "EXPENSEBOT_ESCALATE_AFTER", "400h", "EXPENSEBOT_EXPIRE_AFTER", "-1h"},
+			env:  []string{"EXPENSEBOT_REMIND_AFTER", "30s", "EXPENSEBOT_ESCALATE_AFTER", "400h", "EXPENSEBOT_EXPIRE_AFTER", "-1h", "EXPENSEBOT_DRAFT_TTL", "0"},
 			want: []string{
 				`EXPENSEBOT_REMIND_AFTER="30s": must be at least 1m, or 0 for no reminders`,
 				`EXPENSEBOT_ESCALATE_TO="": must name who may decide an escalated expense, since EXPENSEBOT_ESCALATE_AFTER is 400h`,
 				`EXPENSEBOT_EXPIRE_AFTER="-1h": must not be negative (0 turns it off)`,
+				`EXPENSEBOT_DRAFT_TTL="0": must be at least 1m, e.g. 7d`,
 			},
 		},
 		{
@@ -176,6 +177,7 @@ var defaults = Config{
 	ReceiptRequiredOver: expensebot.Money{Minor: 7500, Currency: "USD"},
 	RemindAfter:         24 * time.Hour,
 	ExpireAfter:         336 * time.Hour,
+	DraftTTL:            168 * time.Hour,
 	RatesMaxAge:         168 * time.Hour,
 	SplitWindow:         72 * time.Hour,
 	MaxAge:              2160 * time.Hour,
@@ -215,6 +217,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"EXPENSEBOT_ESCALATE_AFTER", "48h",
 		"EXPENSEBOT_ESCALATE_TO", "U9, S9",
 		"EXPENSEBOT_EXPIRE_AFTER", "0",
+		"EXPENSEBOT_DRAFT_TTL", "3d",
 		"EXPENSEBOT_RATES_FILE", "rates.yaml",
 		"EXPENSEBOT_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml",
 		"EXPENSEBOT_RATES_MAX_AGE", "14d",
@@ -244,7 +247,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		AIMaxInFlight: 64, AIRPM: 600, AITPM: 200000, AIDeadline: 30 * time.Minute, ApprovalsChannel: "C1", Reviewers: []string{"U1", "S2"},
 		Currency: "EUR", AutoApproveMax: eur(123450), ReviewMax: eur(2000000), MinConfidence: 0.9,
 		ReceiptRequiredOver: eur(2500), PolicyFile: "policy.yaml", Workers: 16, LogFormat: "json",
-		RemindAfter: 36 * time.Hour, EscalateAfter: 48 * time.Hour, EscalateTo: []string{"U9", "S9"},
+		RemindAfter: 36 * time.Hour, EscalateAfter: 48 * time.Hour, EscalateTo: []string{"U9", "S9"}, DraftTTL: 72 * time.Hour,
 		RatesFile: "rates.yaml", RatesURL: "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml", RatesMaxAge: 14 * 24 * time.Hour,
 		HTTPAddr: "127.0.0.1:8080", APIClients: []api.Client{{Name: "billing", Token: "tok-billing-0123456789"},
 			{Name: "audit", Token: "tok-audit-0123456789", ReadAll: true}},

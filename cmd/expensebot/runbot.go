@@ -133,7 +133,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
 			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Admins: cfg.Admins, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
-			Timing: expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
+			DraftTTL: cfg.DraftTTL,
+			Timing:   expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
 		Store: db, Assessor: assessor, Log: logger,
 		API: apiConfig(cfg), Metrics: m, Setup: setup,
 	})

@@ -133,6 +133,7 @@ func (s *Server) ReplyReceipts(replies ...Reply) {
 
 // Facts is what the fake reads on a receipt.
 type Facts struct {
+	IsReceipt  *bool   `json:"is_receipt,omitempty"` // nil: left out, as answers before it was asked
 	Readable   bool    `json:"readable"`
 	Merchant   string  `json:"merchant"`
 	Date       string  `json:"date"`
@@ -143,6 +144,12 @@ type Facts struct {
 
 // Unreadable are the facts of a receipt the model cannot read.
 func Unreadable() Facts { return Facts{Merchant: "", Confidence: 0.1} }
+
+// NotAReceipt are the facts of a picture that is no receipt at all: a photo of a cat.
+func NotAReceipt() Facts {
+	no := false
+	return Facts{IsReceipt: &no, Confidence: 0.9}
+}
 
 // Receipt replies with the facts of a receipt, as a vision model following the schema would.
 func Receipt(f Facts) Reply {

@@ -2,12 +2,14 @@ package fakeslack
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // File is a file uploaded to the fake workspace: by a person through a modal's file_input
@@ -213,4 +215,63 @@ func (s *Server) completeUpload(p map[string]any) (map[string]any, *apiError) {
 		s.changed()
 	}
 	return map[string]any{"files": out}, nil
+}
+
+// DMEvent is a message.im event as delivered: send it again with [Server.Redeliver].
+type DMEvent struct {
+	ID      string // the event id
+	TS      string // the message's ts in the DM
+	payload map[string]any
+}
+
+// PostFiles posts files (uploaded with AddFile) in user's DM with the bot, as a person does by
+// dropping them into the conversation: a message with the files, shared in the DM, and its
+// message.im event (subtype file_share). It returns the event once it was acked.
+func (s *Server) PostFiles(user, text string, files ...string) (DMEvent, Ack, error) {
+	s.mu.Lock()
+	ch := s.resolveChannel(user)
+	if ch == "" {
+		s.mu.Unlock()
+		return DMEvent{}, Ack{}, fmt.Errorf("fakeslack: no user %s", user)
+	}
+	m := &Message{Channel: ch, TS: s.newTS(), User: user, Text: text}
+	var refs []map[string]any
+	for _, id := range files {
+		f := s.files[id]
+		if f == nil {
+			s.mu.Unlock()
+			return DMEvent{}, Ack{}, fmt.Errorf("fakeslack: no file %s", id)
+		}
+		f.Shared = append(f.Shared, ch)
+		m.Files = append(m.Files, FileRef{ID: f.ID, Name: f.Name, URL: s.URL + "files/" + f.ID})
+		refs = append(refs, map[string]any{"id": f.ID, "name": f.Name, "title": f.Name, "filetype": f.Filetype,
+			"mimetype": f.Mimetype, "size": len(f.Content), "user": user, "url_private": s.URL + "files/" + f.ID})
+	}
+	s.channels[ch].Messages = append(s.channels[ch].Messages, m)
+	event := map[string]any{"type": "message", "subtype": "file_share", "user": user, "text": text, "ts": m.TS,
+		"channel": ch, "channel_type": "im", "event_ts": m.TS, "files": refs, "upload": true}
+	ev := DMEvent{ID: s.newID("Ev"), TS: m.TS}
+	ev.payload = map[string]any{"token": "verification-token", "team_id": TeamID, "api_app_id": AppID, "event": event,
+		"type": "event_callback", "event_id": ev.ID, "event_time": time.Now().Unix()}
+	s.changed()
+	s.mu.Unlock()
+	ack, err := s.Send("events_api", ev.payload, 0)
+	return ev, ack, err
+}
+
+// Redeliver sends ev again, as Slack does when it saw no ack: same event id, retry_attempt 1.
+func (s *Server) Redeliver(ev DMEvent) (Ack, error) {
+	return s.Send("events_api", ev.payload, 1)
+}
+
+// BotMessageInDM delivers a message.im event of a bot's message with a file: the app must ignore it.
+func (s *Server) BotMessageInDM(user, file string) (Ack, error) {
+	s.mu.Lock()
+	ch := s.resolveChannel(user)
+	event := map[string]any{"type": "message", "subtype": "file_share", "user": BotUser, "bot_id": "B0EXPENSE", "text": "",
+		"ts": s.newTS(), "channel": ch, "channel_type": "im", "files": []map[string]any{{"id": file, "name": "x.png"}}}
+	payload := map[string]any{"token": "verification-token", "team_id": TeamID, "api_app_id": AppID, "event": event,
+		"type": "event_callback", "event_id": s.newID("Ev"), "event_time": time.Now().Unix()}
+	s.mu.Unlock()
+	return s.Send("events_api", payload, 0)
 }

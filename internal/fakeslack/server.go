@@ -49,8 +49,10 @@ type Message struct {
 	Metadata json.RawMessage `json:"metadata,omitempty"`
 	// Ephemeral messages are seen by one user only.
 	EphemeralTo string `json:"ephemeral_to,omitempty"`
-	// Files shared with the message (files.completeUploadExternal).
+	// Files shared with the message (files.completeUploadExternal, or a person's upload in a DM).
 	Files []FileRef `json:"files,omitempty"`
+	// Reactions are the emoji names the bot reacted with (reactions.add).
+	Reactions []string `json:"reactions,omitempty"`
 }
 
 // Channel is a public channel or a DM (ID starting with D).
@@ -249,7 +251,8 @@ func (s *Server) overChannelLimit(channel string) bool {
 // Scopes are the bot token's scopes unless [Server.SetScopes] says otherwise: every scope the
 // app's manifest asks for.
 var Scopes = []string{"commands", "chat:write", "im:write", "usergroups:read", "files:read", "files:write",
-	"channels:history", "groups:history", "im:history", "channels:read", "groups:read", "users:read", "users:read.email"}
+	"channels:history", "groups:history", "im:history", "channels:read", "groups:read", "users:read", "users:read.email",
+	"reactions:write"}
 
 // SetScopes sets the scopes the bot token was granted, as the X-OAuth-Scopes header of every
 // answer to a bot-token call lists them (as a reinstall that changed them would).

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -228,6 +229,20 @@ func (s *Server) call(method string, p map[string]any) (map[string]any, *apiErro
 		return map[string]any{"users": members}, nil
 	case "files.info":
 		return s.fileInfo(str(p, "file"))
+	case "reactions.add":
+		m := s.findMessage(s.resolveChannel(str(p, "channel")), str(p, "timestamp"))
+		switch name := str(p, "name"); {
+		case m == nil:
+			return nil, errf("message_not_found")
+		case name == "":
+			return nil, errf("invalid_name")
+		case slices.Contains(m.Reactions, name):
+			return nil, errf("already_reacted")
+		default:
+			m.Reactions = append(m.Reactions, name)
+			s.changed()
+		}
+		return map[string]any{}, nil
 	case "files.getUploadURLExternal":
 		return s.getUploadURL(p)
 	case "files.completeUploadExternal":

@@ -201,6 +201,7 @@ function messageHTML(m, channel) {
   const initials = who.slice(0, 1).toUpperCase();
   let body = m.blocks && m.blocks.length ? blocks(m.blocks, { where: `data-channel="${esc(channel)}" data-ts="${esc(m.ts)}"` }) : mrkdwn(m.text);
   if (m.files && m.files.length) body = filesHTML(m.files);
+  if (m.reactions && m.reactions.length) body += `<div class="reactions" data-test="reactions">${m.reactions.map((r) => r === "eyes" ? "👀" : ":" + esc(r) + ":").join(" ")}</div>`;
   const when = new Date(Number(m.ts) * 1000).toLocaleTimeString();
   return `<div class="msg ${m.ephemeral_to ? "ephemeral" : ""}" data-ts="${esc(m.ts)}">` +
     `<div class="avatar ${m.user === "UBOT" ? "" : "person"}">${esc(initials)}</div><div class="body">` +
@@ -231,6 +232,13 @@ function renderPane() {
   const c = d.channels.find((c) => c.id === state.view) || d.channels[0];
   $("pane-head").textContent = c.dm ? "expensebot (direct message)" : "# " + c.name;
   $("composer").hidden = false;
+  $("dm-drop").hidden = !c.dm;
+  if (c.dm && !$("dm-samples").dataset.filled) {
+    $("dm-samples").dataset.filled = "1";
+    $("dm-samples").innerHTML = state.samples.length ? "or a sample: " + state.samples.map((x) =>
+      `<button type="button" class="bk sample" data-dm-sample="${esc(x.name)}" data-test="dm-sample" title="${esc(x.note)}">` +
+      `<img src="/samples/${encodeURIComponent(x.name)}" alt="">${esc(x.name)}</button>`).join(" ") : "";
+  }
   const top = c.messages.filter((m) => !m.thread_ts);
   const html = top.map((m) => {
     const replies = c.messages.filter((r) => r.thread_ts === m.ts);
@@ -356,6 +364,49 @@ document.addEventListener("change", async (ev) => {
   } finally { state.uploading--; }
   picker.value = "";
 });
+
+// Files dropped or attached in the DM: each is uploaded as the person, then posted in the DM in
+// one message, as Slack does; the bot answers with a draft per file.
+async function postInDM(files) {
+  const ids = [];
+  for (const file of files) {
+    const r = await fetch(`/api/upload?user=${encodeURIComponent(state.user)}&name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
+    const out = await r.json().catch(() => ({}));
+    if (out.error) { flash(out.error); return; }
+    ids.push(out.id);
+  }
+  if (ids.length) await api("/api/dm-files", { files: ids });
+  refresh();
+}
+
+$("dm-file").addEventListener("change", async () => {
+  await postInDM([...$("dm-file").files]);
+  $("dm-file").value = "";
+});
+
+document.addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-dm-sample]");
+  if (!b) return;
+  b.disabled = true;
+  try {
+    const out = await api("/api/sample", { text: b.dataset.dmSample });
+    if (out.id) await api("/api/dm-files", { files: [out.id] });
+  } finally { b.disabled = false; }
+  refresh();
+});
+
+for (const target of [$("messages"), $("dm-drop")]) {
+  target.addEventListener("dragover", (ev) => {
+    if (!$("dm-drop").hidden) { ev.preventDefault(); $("dm-drop").classList.add("over"); }
+  });
+  target.addEventListener("dragleave", () => $("dm-drop").classList.remove("over"));
+  target.addEventListener("drop", (ev) => {
+    if ($("dm-drop").hidden) return;
+    ev.preventDefault();
+    $("dm-drop").classList.remove("over");
+    postInDM([...ev.dataTransfer.files]);
+  });
+}
 
 $("composer").addEventListener("submit", async (ev) => {
   ev.preventDefault();

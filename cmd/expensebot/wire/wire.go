@@ -44,6 +44,7 @@ type Options struct {
 type Store interface {
 	approval.Store
 	approval.RuleSets
+	approval.DraftStore
 	delivery.Store
 	home.Store
 	lookup.Store
@@ -66,12 +67,13 @@ func Assemble(o Options) *bot.Bot {
 	o.Workflow.Callbacks = apiServer
 	o.Workflow.Files = msg
 	o.Workflow.RuleSets = o.Store
+	o.Workflow.Drafts, o.Workflow.DraftNotices = o.Store, msg
 	flow := approval.New(o.Store, o.Assessor, msg, msg, o.Workflow, o.Log)
 	// Slack's pace is kept on the Slack side; the rooms beside the workflow only ask it.
 	pace := slackpace.New(o.PostInterval)
 	flow.Attach(approval.Rooms{
 		Outbox: delivery.New(o.Store, flow.Notices(), delivery.Config{ApprovalsChannel: o.Workflow.ApprovalsChannel, Pacer: pace}, o.Log),
-		Homes:  home.New(o.Store, flow.Rights(), msg, home.Config{Rules: o.Workflow.Rules, Now: o.Workflow.Now, Pacer: pace}, o.Log),
+		Homes:  home.New(o.Store, flow.Rights(), msg, home.Config{Rules: o.Workflow.Rules, Now: o.Workflow.Now, Pacer: pace, Drafts: flow.Drafts}, o.Log),
 		// Slack is also where names and receipt files are looked up, for the exports' caches.
 		Lookups: lookup.New(msg, o.Store, o.Workflow.Now, o.Log),
 	})
