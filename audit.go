@@ -42,6 +42,7 @@ const (
 	EventReminded          = "reminded"           // the reviewers were reminded that it waits
 	EventEscalated         = "escalated"          // it waited too long: more people may decide it now
 	EventExpired           = "expired"            // nobody decided it in time
+	EventPaid              = "paid"               // finance recorded the payout, with who and the reference
 )
 
 // ActorAPI is the actor for an approval API client called name.
