@@ -126,6 +126,7 @@ var historyFilters = []struct {
 	{"", "All"}, {expensebot.StatusPendingReview, "Pending"}, {expensebot.StatusNeedsInfo, "Needs info"},
 	{expensebot.StatusApproved, "Approved"}, {expensebot.StatusAutoApproved, "Auto-approved"},
 	{expensebot.StatusRejected, "Rejected"}, {expensebot.StatusExpired, "Expired"}, {expensebot.StatusWithdrawn, "Withdrawn"},
+	{expensebot.StatusPaid, "Paid"},
 }
 
 // historyFilter is the row of filter buttons over the history; the one in use is highlighted.

@@ -190,7 +190,15 @@ func TestViewsGolden(t *testing.T) {
 			e.Status, e.DecidedBy, e.DecidedFor, e.DecidedAt = expensebot.StatusApproved, "UDEL", "UREV1", decided
 			e.ApprovalsRequired, e.FirstApprover, e.FirstApproverFor = 2, "UREV2", ""
 		}), links, nil),
-		"dm_expired":           submitterNotice(with(func(e *expensebot.Expense) { e.Status = expensebot.StatusExpired }), expensebot.Notice{Event: expensebot.EventExpired, Actor: expensebot.ActorSystem}),
+		"dm_expired": submitterNotice(with(func(e *expensebot.Expense) { e.Status = expensebot.StatusExpired }), expensebot.Notice{Event: expensebot.EventExpired, Actor: expensebot.ActorSystem}),
+		"approval_paid": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Status, e.DecidedBy, e.DecidedAt, e.ExportBatch = expensebot.StatusPaid, "UREV1", decided, 12
+			e.PaidAt, e.PaidBy, e.PaidReference = decided.Add(7*24*time.Hour), "Fiona <Finance>", "TRX *2026*-12"
+		}), links, nil),
+		"dm_paid": submitterNotice(with(func(e *expensebot.Expense) {
+			e.Status, e.DecidedBy, e.DecidedAt, e.ExportBatch = expensebot.StatusPaid, "UREV1", decided, 12
+			e.PaidAt, e.PaidBy, e.PaidReference = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC), "Fiona", "TRX <2026>-12"
+		}), expensebot.Notice{Event: expensebot.EventPaid, Actor: "Fiona", Text: "TRX <2026>-12"}),
 		"dm_question":          commentNotice(questioned, expensebot.Notice{Event: expensebot.EventInfoRequested, Actor: "UDEL", Text: "Which <client>?"}, true),
 		"dm_approved_delegate": submitterNotice(with(func(e *expensebot.Expense) { e.DecidedBy, e.DecidedFor = "UDEL", "UREV1" }), expensebot.Notice{Event: expensebot.EventApproved, Actor: "UDEL"}),
 		"thread_question":      commentNotice(questioned, expensebot.Notice{Event: expensebot.EventInfoRequested, Actor: "UDEL", Text: "Which <client>?"}, false),
