@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,6 +131,34 @@ func TestPayBatch(t *testing.T) {
 		}
 		if _, err := db.Pay(ctx, []int64{a.ID}, expensebot.Payout{By: "", Actor: ""}); expensebot.ErrorCode(err) != expensebot.EINVALID {
 			t.Errorf("payout without who: %v", err)
+		}
+
+		// Two payouts of the batch at once: each expense is paid by exactly one of them.
+		var wg sync.WaitGroup
+		results := make([][]expensebot.Paid, 2)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i], _ = db.Pay(ctx, []int64{a.ID, b.ID}, expensebot.Payout{By: "payer" + strconv.Itoa(i), Actor: "payer" + strconv.Itoa(i)})
+			}()
+		}
+		wg.Wait()
+		for j, id := range []int64{a.ID, b.ID} {
+			won := 0
+			for _, r := range results {
+				if r[j].Err == nil {
+					won++
+				} else if expensebot.ErrorCode(r[j].Err) != expensebot.ECONFLICT || !strings.Contains(r[j].Err.Error(), "already paid") {
+					t.Errorf("#%d: the loser was told %v", id, r[j].Err)
+				}
+			}
+			if won != 1 {
+				t.Errorf("#%d paid by %d payouts", id, won)
+			}
+			if n := strings.Count(kinds(t, db, id), "paid"); n != 1 {
+				t.Errorf("#%d: %d paid events", id, n)
+			}
 		}
 	})
 }
