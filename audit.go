@@ -32,6 +32,7 @@ const (
 	EventSpotConfirmed = "spot_check_confirmed" // a reviewer found nothing wrong with a spot-checked expense
 	EventSpotFlagged   = "spot_check_flagged"   // a reviewer recorded a finding on a spot-checked expense
 	EventExported      = "exported"             // the accounting export wrote the expense in a marked batch
+	EventPaid          = "paid"                 // finance recorded the payout, with who and the reference
 
 	EventCallbackDelivered = "callback_delivered" // an API client's callback URL took an outcome
 	EventCallbackFailed    = "callback_failed"    // one try to reach a callback URL failed

@@ -193,6 +193,8 @@ func StatusAfter(before Status, ev AuditEvent) Status {
 		return StatusWithdrawn
 	case EventExpired:
 		return StatusExpired
+	case EventPaid:
+		return StatusPaid
 	}
 	return before
 }

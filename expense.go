@@ -2,6 +2,7 @@ package expensebot
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -85,6 +86,12 @@ type Expense struct {
 	DecidedFor       string // the reviewer DecidedBy stood in for as a delegate, "" if none
 	DecidedAt        time.Time
 	DecisionReason   string
+
+	// Set by finance.
+	ExportBatch   int64     // the marked accounting export that wrote it, 0 if none
+	PaidAt        time.Time // when the payout was recorded, zero until paid
+	PaidBy        string    // who recorded it
+	PaidReference string    // the payment's reference (a bank transfer's, say), "" if none given
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -277,6 +284,8 @@ func Decided(e Expense) *Error {
 		return Errorf(ECONFLICT, "Expense #%d was withdrawn by its submitter; there is nothing left to decide.", e.ID)
 	case StatusNeedsInfo:
 		return Errorf(ECONFLICT, "Expense #%d is waiting for its submitter to answer a question; it comes back to the reviewers with the answer.", e.ID)
+	case StatusPaid:
+		return Errorf(ECONFLICT, "Expense #%d was approved and has been paid; there is nothing left to decide.", e.ID)
 	case StatusSubmitted, StatusAssessing, StatusPendingReview, StatusApproved, StatusRejected, StatusAutoApproved:
 	}
 	return Errorf(ECONFLICT, "Expense #%d was already %s.", e.ID, strings.ToLower(e.Status.Label()))
@@ -387,4 +396,51 @@ func CallbackNotices(e Expense, event, actor string) []Notice {
 		return nil
 	}
 	return []Notice{{Kind: NoticeCallback, ExpenseID: e.ID, Event: event, Actor: actor}}
+}
+
+// MaxPayReference bounds the reference of a payout (a bank transfer's, say).
+const MaxPayReference = 200
+
+// Payout records that finance paid approved expenses.
+type Payout struct {
+	By        string // who recorded it, as they name themselves: a person, or an API client
+	Actor     string // the audit trail's actor: By, or ActorAPI(client)
+	Reference string // the payment's reference, "" if none
+}
+
+// Validate checks that a payout can be recorded.
+func (p Payout) Validate() error {
+	switch {
+	case strings.TrimSpace(p.By) == "" || p.Actor == "":
+		return Errorf(EINVALID, "A payout needs the name of who recorded it.")
+	case utf8.RuneCountInString(p.By) > 100:
+		return Errorf(EINVALID, "The name of who recorded the payout is too long (at most 100 characters).")
+	case utf8.RuneCountInString(p.Reference) > MaxPayReference:
+		return Errorf(EINVALID, "The payment reference is too long (at most %d characters).", MaxPayReference)
+	}
+	return nil
+}
+
+// Payable says why e cannot be recorded as paid, or returns nil: only an approved expense (by a
+// person or by the policy) is paid, and only once.
+func Payable(e Expense) error {
+	switch {
+	case e.Status == StatusPaid:
+		ref := ""
+		if e.PaidReference != "" {
+			ref = fmt.Sprintf(" (reference %s)", e.PaidReference)
+		}
+		return Errorf(ECONFLICT, "Expense #%d was already paid on %s by %s%s; it is not paid twice.",
+			e.ID, e.PaidAt.UTC().Format("2 Jan 2006 15:04 UTC"), e.PaidBy, ref)
+	case !e.Status.CanTransition(StatusPaid):
+		return Errorf(ECONFLICT, "Expense #%d is %s; only an approved expense can be paid.", e.ID, strings.ToLower(e.Status.Label()))
+	}
+	return nil
+}
+
+// Paid is what became of one expense of a payout: the expense as paid, or why it was refused.
+type Paid struct {
+	ID      int64
+	Expense Expense // as it stands after the payout (or as it stood when refused, if it exists)
+	Err     error   // ECONFLICT (not payable), ENOTFOUND, or another error; nil when paid
 }

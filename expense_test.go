@@ -22,6 +22,8 @@ func TestStatusTransitions(t *testing.T) {
 		{StatusPendingReview, StatusExpired}:   true,
 		{StatusNeedsInfo, StatusPendingReview}: true,
 		{StatusNeedsInfo, StatusWithdrawn}:     true,
+		{StatusApproved, StatusPaid}:           true, // the payout, once
+		{StatusAutoApproved, StatusPaid}:       true,
 	}
 	for _, from := range Statuses {
 		for _, to := range Statuses {
@@ -30,7 +32,7 @@ func TestStatusTransitions(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []Status{StatusApproved, StatusRejected, StatusAutoApproved, StatusWithdrawn, StatusExpired} {
+	for _, s := range []Status{StatusApproved, StatusRejected, StatusAutoApproved, StatusWithdrawn, StatusExpired, StatusPaid} {
 		if !s.Final() {
 			t.Errorf("%s is not final", s)
 		}
@@ -175,6 +177,33 @@ func TestTruncate(t *testing.T) {
 	for _, tt := range tests {
 		if got := Truncate(tt.in, tt.n); got != tt.want || !utf8.ValidString(got) {
 			t.Errorf("Truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestPayable: only an approved expense is paid, and a second payout names the first.
+func TestPayable(t *testing.T) {
+	paidAt := time.Date(2026, 12, 3, 9, 30, 0, 0, time.UTC)
+	for _, st := range Statuses {
+		e := Expense{ID: 7, Status: st}
+		if st == StatusPaid {
+			e.PaidAt, e.PaidBy, e.PaidReference = paidAt, "fiona", "TRX-1"
+		}
+		err := Payable(e)
+		want := st == StatusApproved || st == StatusAutoApproved
+		if (err == nil) != want {
+			t.Errorf("%s: Payable = %v", st, err)
+		}
+		if err != nil && ErrorCode(err) != ECONFLICT {
+			t.Errorf("%s: code %s", st, ErrorCode(err))
+		}
+		if st == StatusPaid && !strings.Contains(err.Error(), "already paid on 3 Dec 2026 09:30 UTC by fiona (reference TRX-1)") {
+			t.Errorf("second payout: %v", err)
+		}
+	}
+	for _, p := range []Payout{{By: " ", Actor: " "}, {By: "fiona", Actor: "fiona", Reference: strings.Repeat("x", MaxPayReference+1)}} {
+		if ErrorCode(p.Validate()) != EINVALID {
+			t.Errorf("%+v accepted", p)
 		}
 	}
 }

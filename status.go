@@ -14,7 +14,8 @@ type Status string
 // (needs_info, and back to pending_review with the answer); the submitter may withdraw a pending
 // or needs_info expense; one left pending too long expires. Nothing leaves approved, rejected,
 // auto_approved, withdrawn or expired: a rejected or expired expense is resubmitted as a new one,
-// linked to it (see [Expense.ResubmitOf]).
+// linked to it (see [Expense.ResubmitOf]), except that finance records the payout of an approved
+// or auto_approved expense once: paid.
 const (
 	StatusSubmitted     Status = "submitted"
 	StatusAssessing     Status = "assessing"
@@ -25,6 +26,7 @@ const (
 	StatusAutoApproved  Status = "auto_approved"
 	StatusWithdrawn     Status = "withdrawn" // by the submitter, or superseded by its resubmission
 	StatusExpired       Status = "expired"   // nobody decided in time: its own outcome, never a rejection
+	StatusPaid          Status = "paid"      // finance recorded the payout of an approved expense
 )
 
 // Action is something a person may do with an expense; several or'ed together are a set.
@@ -59,6 +61,7 @@ const (
 	ColumnNeedsInfo Column = "needs_info" // waiting for the submitter's answer
 	ColumnWithdrawn Column = "withdrawn"
 	ColumnExpired   Column = "expired"
+	ColumnPaid      Column = "paid" // approved, then paid out; the report counts one the policy approved as automatic
 )
 
 // StatusInfo is what one status means, for every part of expensebot.
@@ -101,11 +104,14 @@ var statusTable = []StatusInfo{
 		Open: true, Counts: true, Compared: true, LiveCard: true, Reviewers: ActDecide | ActAsk | ActComment, Submitter: ActWithdraw | ActAttach, Column: ColumnPending},
 	{Status: StatusNeedsInfo, Label: "Needs info", Next: []Status{StatusPendingReview, StatusWithdrawn},
 		Open: true, Counts: true, Compared: true, LiveCard: true, Submitter: ActAnswer | ActWithdraw | ActResubmit | ActAttach, Column: ColumnNeedsInfo},
-	{Status: StatusApproved, Label: "Approved", Owed: true, Counts: true, Compared: true, LiveCard: true, Column: ColumnApproved},
+	{Status: StatusApproved, Label: "Approved", Next: []Status{StatusPaid}, Owed: true, Counts: true, Compared: true, LiveCard: true, Column: ColumnApproved},
 	{Status: StatusRejected, Label: "Rejected", Compared: true, LiveCard: true, Submitter: ActResubmit, Column: ColumnRejected},
-	{Status: StatusAutoApproved, Label: "Auto-approved", Owed: true, Counts: true, Compared: true, Column: ColumnAutomatic},
+	{Status: StatusAutoApproved, Label: "Auto-approved", Next: []Status{StatusPaid}, Owed: true, Counts: true, Compared: true, Column: ColumnAutomatic},
 	{Status: StatusWithdrawn, Label: "Withdrawn", LiveCard: true, Column: ColumnWithdrawn},
 	{Status: StatusExpired, Label: "Expired", LiveCard: true, Submitter: ActResubmit, Column: ColumnExpired},
+	// Paid: no longer owed, but it was real money, so it still counts toward limits and splits
+	// and is compared for duplicates.
+	{Status: StatusPaid, Label: "Paid", Counts: true, Compared: true, LiveCard: true, Column: ColumnPaid},
 }
 
 // Statuses lists every status in lifecycle order.

@@ -13,7 +13,7 @@ import (
 func TestStatusTable(t *testing.T) {
 	reached := map[Status]bool{StatusSubmitted: true}
 	for _, kind := range []string{EventSubmitted, EventAssessing, EventAutoApproved, EventFirstApproval, EventApproved, EventRejected,
-		EventInfoRequested, EventInfoProvided, EventWithdrawn, EventExpired} {
+		EventInfoRequested, EventInfoProvided, EventWithdrawn, EventExpired, EventPaid} {
 		reached[StatusAfter("", AuditEvent{Kind: kind})] = true
 	}
 	reached[StatusAfter("", AuditEvent{Kind: EventRouted, Detail: json.RawMessage(`{"auto_approve":false}`)})] = true

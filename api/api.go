@@ -37,6 +37,8 @@ type Store interface {
 	Events(ctx context.Context, id int64) ([]expensebot.AuditEvent, error)
 	Changed(ctx context.Context, submittedBy string, since, afterChange time.Time, afterID int64, limit int) ([]expensebot.Expense, error)
 	AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error
+	Pay(ctx context.Context, ids []int64, p expensebot.Payout) ([]expensebot.Paid, error)
+	BatchExpenses(ctx context.Context, batch int64) ([]expensebot.Expense, error)
 }
 
 // Directory finds people and messages in the Slack workspace. A person who does not exist, or

@@ -30,13 +30,14 @@ const (
 	RoleSubmit  Role = 1 << iota // submit: POST /v1/expenses
 	RoleRead                     // read: GET the expenses it submitted itself
 	RoleReadAll                  // read-all: GET every expense (and whatever RoleRead allows)
+	RolePay                      // pay: POST /v1/payouts, record that approved expenses were paid
 )
 
 // roleNames are the roles' names in EXPENSEBOT_API_TOKENS, in the order they are listed.
 var roleNames = []struct {
 	name string
 	role Role
-}{{"submit", RoleSubmit}, {"read", RoleRead}, {"read-all", RoleReadAll}}
+}{{"submit", RoleSubmit}, {"read", RoleRead}, {"read-all", RoleReadAll}, {"pay", RolePay}}
 
 // String lists the roles in r by name, joined with "+" as in EXPENSEBOT_API_TOKENS ("none" for
 // none).
@@ -62,6 +63,8 @@ func (r Role) doing() string {
 		return "read expenses"
 	case RoleReadAll:
 		return "read every expense"
+	case RolePay:
+		return "record payouts"
 	}
 	return "do this (" + r.String() + ")"
 }
@@ -104,7 +107,7 @@ const MinTokenLength = 16
 //
 //	name=token                submit and read (its own expenses)
 //	name*=token               submit and read-all, as before roles were named
-//	name:roles=token          exactly the roles listed, joined with "+": submit, read, read-all
+//	name:roles=token          exactly the roles listed, joined with "+": submit, read, read-all, pay
 //	                          e.g. reports:read-all=…, importer:submit=…, desk:submit+read=…
 //
 // Roles are joined with "+" because the entries themselves are separated by commas. Names are
@@ -163,7 +166,7 @@ func parseRoles(list string) (Role, error) {
 			}
 		}
 		if role == 0 {
-			return 0, fmt.Errorf("%q is not a role; the roles are submit, read and read-all, joined with +", word)
+			return 0, fmt.Errorf("%q is not a role; the roles are submit, read, read-all and pay, joined with +", word)
 		}
 		roles |= role
 	}

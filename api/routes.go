@@ -38,6 +38,7 @@ func (h *handler) table() map[string]http.HandlerFunc {
 		"POST /v1/expenses":     h.authed(RoleSubmit, h.submit),
 		"GET /v1/expenses":      h.authed(RoleRead, h.list),
 		"GET /v1/expenses/{id}": h.authed(RoleRead, h.get),
+		"POST /v1/payouts":      h.authed(RolePay, h.pay),
 	}
 }
 
@@ -58,6 +59,8 @@ func allowed(path string) string {
 	switch {
 	case path == "/v1/expenses":
 		return "GET, POST"
+	case path == "/v1/payouts":
+		return "POST"
 	case path == "/v1/openapi.json", strings.HasPrefix(path, "/v1/expenses/") && !strings.Contains(path[len("/v1/expenses/"):], "/"):
 		return "GET"
 	}

@@ -35,6 +35,7 @@ type expenseView struct {
 	ResubmitOf        int64       `json:"resubmit_of,omitempty"`
 	ResubmittedAs     int64       `json:"resubmitted_as,omitempty"`
 	Comments          []commentV  `json:"comments,omitempty"`
+	Payment           *paymentV   `json:"payment,omitempty"`
 	CreatedAt         time.Time   `json:"created_at"`
 	UpdatedAt         time.Time   `json:"updated_at"`
 	Links             linksV      `json:"links"`
@@ -105,9 +106,12 @@ func (s *Server) view(ctx context.Context, e expensebot.Expense, full bool) expe
 	if !e.DecidedAt.IsZero() {
 		at := e.DecidedAt
 		v.DecidedBy, v.DecidedFor, v.DecidedAt, v.Reason = e.DecidedBy, e.DecidedFor, &at, e.DecisionReason
-		if e.Status == expensebot.StatusApproved {
+		if e.Status == expensebot.StatusApproved || e.Status == expensebot.StatusPaid && e.DecidedBy != expensebot.ActorPolicy {
 			v.Approvals = append(v.Approvals, approvalV{By: e.DecidedBy, For: e.DecidedFor, At: at})
 		}
+	}
+	if !e.PaidAt.IsZero() {
+		v.Payment = &paymentV{PaidAt: e.PaidAt, By: e.PaidBy, Reference: e.PaidReference, Batch: e.ExportBatch}
 	}
 	if !full {
 		return v

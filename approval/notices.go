@@ -84,6 +84,11 @@ func (s *Service) deliver(ctx context.Context, n expensebot.Notice, routed *expe
 		if err := s.msg.TellSubmitter(ctx, e, n); err != nil {
 			return nil, fmt.Errorf("DM submitter: %w", err)
 		}
+		if n.Event == expensebot.EventPaid {
+			// A payout is recorded outside the workflow (the command line, the API): its notice
+			// is the workflow's first news of it, and the App Home's "owed to you" changed.
+			s.homes.Mark(e.SubmitterID)
+		}
 		return notified(e, n), nil
 	case expensebot.NoticeComment:
 		if err := s.msg.PostComment(ctx, e, n); err != nil {

@@ -508,17 +508,19 @@ func TestAppHomeForRealUse(t *testing.T) {
 		}
 		h.slack.ClickViewButton(emp, v.ID, "history:older")
 		v = h.homeShows(emp, "Page 2 of 2")
-		if !strings.Contains(v.Visible(), "Taxi 0") || strings.Contains(v.Visible(), "Taxi 11") {
+		// The history, not what the App Home lists as owed to the employee below it.
+		history := func(v fakeslack.View) string { before, _, _ := strings.Cut(v.Visible(), "Owed to you"); return before }
+		if !strings.Contains(history(v), "Taxi 0") || strings.Contains(history(v), "Taxi 11") {
 			t.Errorf("page 2:\n%s", v.Visible())
 		}
 		h.slack.ClickViewButton(emp, v.ID, "history:needs_info")
 		v = h.homeShows(emp, "Team dinner — Needs info")
-		if strings.Contains(v.Visible(), "Taxi") || strings.Contains(v.Visible(), "Flights") {
+		if strings.Contains(history(v), "Taxi") || strings.Contains(history(v), "Flights") {
 			t.Errorf("the filter lets other statuses through:\n%s", v.Visible())
 		}
 		h.slack.ClickViewButton(emp, v.ID, "history:pending_review")
 		v = h.homeShows(emp, "Flights to Lisbon — Pending review")
-		if strings.Contains(v.Visible(), "Team dinner — ") || strings.Contains(v.Visible(), "Taxi") {
+		if strings.Contains(history(v), "Team dinner — ") || strings.Contains(history(v), "Taxi") {
 			t.Errorf("the filter lets other statuses through:\n%s", v.Visible())
 		}
 

@@ -159,6 +159,7 @@ var statusEmoji = map[expensebot.Status]string{
 	expensebot.StatusPendingReview: ":eyes:", expensebot.StatusApproved: ":white_check_mark:",
 	expensebot.StatusRejected: ":x:", expensebot.StatusAutoApproved: ":white_check_mark:",
 	expensebot.StatusNeedsInfo: ":question:", expensebot.StatusWithdrawn: ":leftwards_arrow_with_hook:", expensebot.StatusExpired: ":hourglass:",
+	expensebot.StatusPaid: ":moneybag:",
 }
 
 func statusLine(e expensebot.Expense) string {

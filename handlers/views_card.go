@@ -152,16 +152,12 @@ func mentions(ids []string) string {
 // outcomeLine says who decided and when.
 func outcomeLine(e expensebot.Expense) string {
 	switch e.Status {
-	case expensebot.StatusApproved:
-		line := fmt.Sprintf(":white_check_mark: *Approved* by %s at %s", who(e.DecidedBy, e.DecidedFor), slackDate(e.DecidedAt))
-		if e.FirstApprover != "" {
-			line += fmt.Sprintf(" (first approval: %s)", who(e.FirstApprover, e.FirstApproverFor))
-		}
-		return line
+	case expensebot.StatusApproved, expensebot.StatusAutoApproved:
+		return approvalLine(e)
 	case expensebot.StatusRejected:
 		return fmt.Sprintf(":x: *Rejected* by %s at %s: %s", who(e.DecidedBy, e.DecidedFor), slackDate(e.DecidedAt), inline(e.DecisionReason, 1000))
-	case expensebot.StatusAutoApproved:
-		return ":white_check_mark: *Approved automatically* by policy at " + slackDate(e.DecidedAt)
+	case expensebot.StatusPaid:
+		return approvalLine(e) + "\n" + paidLine(e)
 	case expensebot.StatusWithdrawn:
 		return fmt.Sprintf(":leftwards_arrow_with_hook: *Withdrawn* by <@%s> at %s", e.SubmitterID, slackDate(e.DecidedAt))
 	case expensebot.StatusExpired:
@@ -170,6 +166,31 @@ func outcomeLine(e expensebot.Expense) string {
 		// Not decided: the card shows its buttons or its question instead.
 	}
 	return e.Status.Label()
+}
+
+// approvalLine says who approved e (a person, or the policy) and when.
+func approvalLine(e expensebot.Expense) string {
+	if e.DecidedBy == expensebot.ActorPolicy || e.DecidedBy == "" {
+		return ":white_check_mark: *Approved automatically* by policy at " + slackDate(e.DecidedAt)
+	}
+	line := fmt.Sprintf(":white_check_mark: *Approved* by %s at %s", who(e.DecidedBy, e.DecidedFor), slackDate(e.DecidedAt))
+	if e.FirstApprover != "" {
+		line += fmt.Sprintf(" (first approval: %s)", who(e.FirstApprover, e.FirstApproverFor))
+	}
+	return line
+}
+
+// paidLine says when e was paid, in which export batch, with what reference and who recorded it.
+// The name and the reference are typed by finance: shown as text, never as markup.
+func paidLine(e expensebot.Expense) string {
+	line := ":moneybag: *Paid* on " + slackDate(e.PaidAt)
+	if e.ExportBatch != 0 {
+		line += fmt.Sprintf(", batch %d", e.ExportBatch)
+	}
+	if e.PaidReference != "" {
+		line += ", reference " + inline(e.PaidReference, expensebot.MaxPayReference)
+	}
+	return line + " · recorded by " + inline(e.PaidBy, 100)
 }
 
 // reviewButtons are Approve, Reject, Ask submitter and Comment for one expense, the same on the
@@ -201,6 +222,8 @@ func alreadyDecided(e expensebot.Expense) string {
 			e.ID, slackDate(e.DecidedAt), e.SubmitterID)
 	case expensebot.StatusWithdrawn:
 		return fmt.Sprintf("Expense #%d was withdrawn by <@%s> at %s; there is nothing left to decide.", e.ID, e.SubmitterID, slackDate(e.DecidedAt))
+	case expensebot.StatusPaid:
+		return fmt.Sprintf("Expense #%d was already approved and has been paid: %s", e.ID, paidLine(e))
 	case expensebot.StatusSubmitted, expensebot.StatusAssessing, expensebot.StatusPendingReview, expensebot.StatusNeedsInfo,
 		expensebot.StatusApproved, expensebot.StatusRejected, expensebot.StatusAutoApproved:
 		// Decided by someone, said below.

@@ -30,6 +30,15 @@ func submitterNotice(e expensebot.Expense, n expensebot.Notice) Message {
 		text = fmt.Sprintf(":white_check_mark: Your expense %s was approved by %s.", s, who(n.Actor, forIf(e.DecidedBy == n.Actor, e.DecidedFor)))
 	case expensebot.EventRejected:
 		text = fmt.Sprintf(":x: Your expense %s was rejected by %s: %s", s, who(n.Actor, forIf(e.DecidedBy == n.Actor, e.DecidedFor)), inline(e.DecisionReason, 1000))
+	case expensebot.EventPaid:
+		text = fmt.Sprintf(":moneybag: Your expense %s was paid on %s", s, e.PaidAt.UTC().Format("2 Jan 2006"))
+		if e.ExportBatch != 0 {
+			text += fmt.Sprintf(", batch %d", e.ExportBatch)
+		}
+		if ref := inline(n.Text, expensebot.MaxPayReference); ref != "" {
+			text += ", reference " + ref
+		}
+		text += "."
 	case expensebot.EventExpired:
 		text = fmt.Sprintf(":hourglass: Your expense %s expired: no reviewer decided it in the time allowed. It was not rejected; you can edit it and submit it again.", s)
 	default:

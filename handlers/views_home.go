@@ -77,6 +77,7 @@ func homeView(h home.View) slack.HomeTabViewRequest {
 	if t := totalsLine(h.Totals); t != "" {
 		bs = append(bs, contextBlock(t))
 	}
+	bs = append(bs, moneyBlocks(h)...)
 	if h.Reviewer {
 		bs = append(bs, slack.NewDividerBlock())
 		away := section(":palm_tree: Going away? Choose who decides for you meanwhile.")
@@ -127,6 +128,7 @@ var historyFilters = []struct {
 	{"", "All"}, {expensebot.StatusPendingReview, "Pending"}, {expensebot.StatusNeedsInfo, "Needs info"},
 	{expensebot.StatusApproved, "Approved"}, {expensebot.StatusAutoApproved, "Auto-approved"},
 	{expensebot.StatusRejected, "Rejected"}, {expensebot.StatusExpired, "Expired"}, {expensebot.StatusWithdrawn, "Withdrawn"},
+	{expensebot.StatusPaid, "Paid"},
 }
 
 // historyFilter is the row of filter buttons over the history; the one in use is highlighted.
@@ -190,6 +192,58 @@ func totalsLine(ts []expensebot.Total) string {
 		parts = append(parts, fmt.Sprintf("%s: %d (%s)", t.Status.Label(), t.Count, t.Sum))
 	}
 	return "Totals · " + strings.Join(parts, " · ")
+}
+
+// moneyBlocks tell an employee what the company owes them (approved, not paid yet), in all and
+// the latest of it, and what it paid them last; nothing when there is neither.
+func moneyBlocks(h home.View) []slack.Block {
+	var owedParts []string
+	count := 0
+	sums := map[string]int64{}
+	var currencies []string
+	for _, t := range h.Totals {
+		if !t.Status.Info().Owed {
+			continue
+		}
+		count += t.Count
+		if _, ok := sums[t.Sum.Currency]; !ok {
+			currencies = append(currencies, t.Sum.Currency)
+		}
+		sums[t.Sum.Currency] += t.Sum.Minor
+	}
+	slices.Sort(currencies)
+	for _, c := range currencies {
+		owedParts = append(owedParts, expensebot.Money{Minor: sums[c], Currency: c}.String())
+	}
+	if count == 0 && len(h.Paid) == 0 {
+		return nil
+	}
+	var bs []slack.Block
+	if count > 0 {
+		lines := []string{fmt.Sprintf(":moneybag: *Owed to you: %s* (%d approved, not paid yet)", strings.Join(owedParts, " + "), count)}
+		for _, e := range h.Owed {
+			lines = append(lines, fmt.Sprintf("• %s · approved %s", summary(e), e.DecidedAt.UTC().Format("2 Jan")))
+		}
+		if count > len(h.Owed) {
+			lines = append(lines, fmt.Sprintf("…and %d more.", count-len(h.Owed)))
+		}
+		bs = append(bs, section(strings.Join(lines, "\n")))
+	}
+	if len(h.Paid) > 0 {
+		lines := []string{"*Paid to you lately*"}
+		for _, e := range h.Paid {
+			line := fmt.Sprintf("• %s · paid on %s", summary(e), e.PaidAt.UTC().Format("2 Jan 2006"))
+			if e.ExportBatch != 0 {
+				line += fmt.Sprintf(", batch %d", e.ExportBatch)
+			}
+			if e.PaidReference != "" {
+				line += ", reference " + inline(e.PaidReference, expensebot.MaxPayReference)
+			}
+			lines = append(lines, line)
+		}
+		bs = append(bs, section(strings.Join(lines, "\n")))
+	}
+	return bs
 }
 
 // whyLine says, under a queued expense, why a person decides it and what the AI flagged, so that

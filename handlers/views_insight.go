@@ -94,7 +94,7 @@ func toPeople(l report.Line) string {
 	for _, c := range []struct {
 		n    int
 		what string
-	}{{l.NeedsInfo, "waiting for an answer"}, {l.Withdrawn, "withdrawn"}, {l.Expired, "expired"}} {
+	}{{l.NeedsInfo, "waiting for an answer"}, {l.Withdrawn, "withdrawn"}, {l.Expired, "expired"}, {l.Paid, "paid since"}} {
 		if c.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
 		}

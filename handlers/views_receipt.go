@@ -61,7 +61,7 @@ func receiptOutcome(e expensebot.Expense) string {
 		tail = ":hourglass_flowing_sand: It is being checked now; I'll DM you the outcome."
 	case expensebot.StatusNeedsInfo:
 		tail = ":question: A reviewer is waiting for your answer to their question; the receipt is on their card."
-	case expensebot.StatusApproved, expensebot.StatusRejected, expensebot.StatusWithdrawn, expensebot.StatusExpired:
+	case expensebot.StatusApproved, expensebot.StatusRejected, expensebot.StatusWithdrawn, expensebot.StatusExpired, expensebot.StatusPaid:
 		tail = fmt.Sprintf("It was already %s; the receipt is kept with it.", strings.ToLower(e.Status.Label()))
 	}
 	return head + "\n" + strings.Join(lines, "\n") + "\n" + tail

@@ -126,6 +126,18 @@ func TestViewsGolden(t *testing.T) {
 		"home_employee":       homeView(home.View{Mine: []expensebot.Expense{base}, Totals: []expensebot.Total{{Status: expensebot.StatusPendingReview, Count: 1, Sum: base.Amount}}}),
 		"home_reviewer":       homeView(home.View{Reviewer: true, Queue: []expensebot.Expense{base, with(func(e *expensebot.Expense) { e.ID, e.ApprovalsRequired = 43, 2 })}, QueueTotal: 25}),
 		"home_reviewer_empty": homeView(home.View{Reviewer: true}),
+		"home_money": homeView(home.View{
+			Mine: []expensebot.Expense{base},
+			Totals: []expensebot.Total{{Status: expensebot.StatusApproved, Count: 2, Sum: expensebot.Money{Minor: 254250, Currency: "USD"}},
+				{Status: expensebot.StatusAutoApproved, Count: 5, Sum: expensebot.Money{Minor: 12000, Currency: "USD"}},
+				{Status: expensebot.StatusAutoApproved, Count: 1, Sum: expensebot.Money{Minor: 9000, Currency: "EUR"}},
+				{Status: expensebot.StatusPaid, Count: 4, Sum: expensebot.Money{Minor: 80000, Currency: "USD"}}},
+			Owed: []expensebot.Expense{with(func(e *expensebot.Expense) { e.Status, e.DecidedAt = expensebot.StatusApproved, decided })},
+			Paid: []expensebot.Expense{with(func(e *expensebot.Expense) {
+				e.ID, e.Status, e.DecidedAt, e.ExportBatch = 40, expensebot.StatusPaid, decided, 12
+				e.PaidAt, e.PaidBy, e.PaidReference = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC), "Fiona", "TRX <2026>-12"
+			})},
+		}),
 		"approval_findings": approvalMessage(with(func(e *expensebot.Expense) {
 			e.Amount = expensebot.Money{Minor: 34000, Currency: "USD"}
 			a := *e.Assessment // base's assessment is shared: change a copy
@@ -190,7 +202,15 @@ func TestViewsGolden(t *testing.T) {
 			e.Status, e.DecidedBy, e.DecidedFor, e.DecidedAt = expensebot.StatusApproved, "UDEL", "UREV1", decided
 			e.ApprovalsRequired, e.FirstApprover, e.FirstApproverFor = 2, "UREV2", ""
 		}), links, nil),
-		"dm_expired":           submitterNotice(with(func(e *expensebot.Expense) { e.Status = expensebot.StatusExpired }), expensebot.Notice{Event: expensebot.EventExpired, Actor: expensebot.ActorSystem}),
+		"dm_expired": submitterNotice(with(func(e *expensebot.Expense) { e.Status = expensebot.StatusExpired }), expensebot.Notice{Event: expensebot.EventExpired, Actor: expensebot.ActorSystem}),
+		"approval_paid": approvalMessage(with(func(e *expensebot.Expense) {
+			e.Status, e.DecidedBy, e.DecidedAt, e.ExportBatch = expensebot.StatusPaid, "UREV1", decided, 12
+			e.PaidAt, e.PaidBy, e.PaidReference = decided.Add(7*24*time.Hour), "Fiona <Finance>", "TRX *2026*-12"
+		}), links, nil),
+		"dm_paid": submitterNotice(with(func(e *expensebot.Expense) {
+			e.Status, e.DecidedBy, e.DecidedAt, e.ExportBatch = expensebot.StatusPaid, "UREV1", decided, 12
+			e.PaidAt, e.PaidBy, e.PaidReference = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC), "Fiona", "TRX <2026>-12"
+		}), expensebot.Notice{Event: expensebot.EventPaid, Actor: "Fiona", Text: "TRX <2026>-12"}),
 		"dm_question":          commentNotice(questioned, expensebot.Notice{Event: expensebot.EventInfoRequested, Actor: "UDEL", Text: "Which <client>?"}, true),
 		"dm_approved_delegate": submitterNotice(with(func(e *expensebot.Expense) { e.DecidedBy, e.DecidedFor = "UDEL", "UREV1" }), expensebot.Notice{Event: expensebot.EventApproved, Actor: "UDEL"}),
 		"thread_question":      commentNotice(questioned, expensebot.Notice{Event: expensebot.EventInfoRequested, Actor: "UDEL", Text: "Which <client>?"}, false),

@@ -33,6 +33,11 @@ type View struct {
 	MineTotal int                  // how many expenses the filter matches in all
 	Totals    []expensebot.Total   // all time, by status and currency
 	Months    []expensebot.Total   // by month, status and currency: the last Months months
+	// What the company owes them: their approved (or auto_approved) expenses not paid yet, newest
+	// first, at most Owed of them (Totals has the sums); and the last Paid expenses paid to them,
+	// most recently paid first.
+	Owed []expensebot.Expense
+	Paid []expensebot.Expense
 
 	Reviewer   bool
 	Queue      []expensebot.Expense
@@ -59,6 +64,8 @@ const (
 	Queue     = 15
 	Questions = 3
 	Months    = 3
+	Owed      = 5
+	Paid      = 3
 )
 
 // Store is what an App Home reads (*store.DB has it).
@@ -220,6 +227,25 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// money reads what the company owes user (every owed status of the table, newest first) and what
+// it paid them last (most recently paid first).
+func (r *Refresher) money(ctx context.Context, user string) (owed, paid []expensebot.Expense, err error) {
+	for _, st := range expensebot.StatusesWhere(func(i expensebot.StatusInfo) bool { return i.Owed }) {
+		list, _, err := r.store.History(ctx, user, st, 0, Owed)
+		if err != nil {
+			return nil, nil, err
+		}
+		owed = append(owed, list...)
+	}
+	slices.SortFunc(owed, func(a, b expensebot.Expense) int { return cmp.Compare(b.ID, a.ID) })
+	owed = owed[:min(len(owed), Owed)]
+	if paid, _, err = r.store.History(ctx, user, expensebot.StatusPaid, 0, 2*Paid); err != nil {
+		return nil, nil, err
+	}
+	slices.SortStableFunc(paid, func(a, b expensebot.Expense) int { return b.PaidAt.Compare(a.PaidAt) })
+	return owed, paid[:min(len(paid), Paid)], nil
+}
+
 // publish gathers and publishes user's App Home. It returns the platform's refusal to publish,
 // for a caller that would wait and try again; other failures are logged.
 func (r *Refresher) publish(ctx context.Context, user string) error {
@@ -250,6 +276,10 @@ func (r *Refresher) publish(ctx context.Context, user string) error {
 	}
 	if h.Totals, err = r.store.Totals(ctx, user); err != nil {
 		fail("totals", err)
+		return nil
+	}
+	if h.Owed, h.Paid, err = r.money(ctx, user); err != nil {
+		fail("owed and paid", err)
 		return nil
 	}
 	this := time.Date(h.Now.Year(), h.Now.Month(), 1, 0, 0, 0, 0, time.UTC)

@@ -55,6 +55,7 @@ type Line struct {
 	NeedsInfo int `json:"needs_info"` // waiting for the submitter's answer to a question
 	Withdrawn int `json:"withdrawn"`  // by the submitter, or superseded by a resubmission
 	Expired   int `json:"expired"`    // nobody decided in time
+	Paid      int `json:"paid"`       // approved by people, then paid out (one the policy approved stays automatic)
 	// Of the expenses people decided, those the AI advised to approve, and how many of them
 	// people approved.
 	AdvisedApprove int `json:"advised_approve"`
@@ -135,7 +136,7 @@ func Summarize(in Input) Summary {
 			if advisedApprove(e) {
 				b := &s.Bands[band(e.Assessment.Confidence)]
 				b.Advised++
-				if e.Status.Info().Column == expensebot.ColumnApproved {
+				if approvedByPeople(e) {
 					b.Approved++
 				}
 			}
@@ -171,7 +172,7 @@ func Summarize(in Input) Summary {
 func count(l *Line, e expensebot.Expense) {
 	l.Routed++
 	column := e.Status.Info().Column
-	if column == expensebot.ColumnAutomatic {
+	if column == expensebot.ColumnAutomatic || column == expensebot.ColumnPaid && byPolicy(e) {
 		l.AutoApproved++
 		return
 	}
@@ -189,12 +190,14 @@ func count(l *Line, e expensebot.Expense) {
 		l.Withdrawn++
 	case expensebot.ColumnExpired:
 		l.Expired++
+	case expensebot.ColumnPaid:
+		l.Paid++
 	case expensebot.ColumnAutomatic, expensebot.ColumnNotRouted:
 		// Counted above, or never here: Summarize counts only routed expenses.
 	}
 	if byPerson(e) && advisedApprove(e) {
 		l.AdvisedApprove++
-		if column == expensebot.ColumnApproved {
+		if approvedByPeople(e) {
 			l.AgreedApprove++
 		}
 	}
@@ -217,7 +220,7 @@ func whatIf(rp *Replayer, period []expensebot.Expense, r policy.Rules) []Thresho
 				continue // the AI was off: no threshold changes a thing
 			}
 			auto := rp.Route(e, rt).AutoApprove
-			was := e.Status.Info().Column == expensebot.ColumnAutomatic
+			was := byPolicy(e)
 			switch {
 			case auto && !was:
 				out[i].NewlyAuto++
@@ -246,10 +249,25 @@ func Routed(e expensebot.Expense) bool {
 	return e.Status.Routed()
 }
 
-// byPerson reports whether a reviewer decided e: approved or rejected by people.
+// byPerson reports whether a reviewer decided e: approved (and perhaps paid since) or rejected by
+// people.
 func byPerson(e expensebot.Expense) bool {
 	c := e.Status.Info().Column
-	return (c == expensebot.ColumnApproved || c == expensebot.ColumnRejected) && !e.DecidedAt.IsZero()
+	return (approvedByPeople(e) || c == expensebot.ColumnRejected) && !e.DecidedAt.IsZero()
+}
+
+// approvedByPeople reports whether people approved e: it is approved, or paid after people
+// approved it.
+func approvedByPeople(e expensebot.Expense) bool {
+	c := e.Status.Info().Column
+	return c == expensebot.ColumnApproved || c == expensebot.ColumnPaid && !byPolicy(e)
+}
+
+// byPolicy reports whether the policy approved e without a person: it is auto_approved, or paid
+// after the policy approved it.
+func byPolicy(e expensebot.Expense) bool {
+	c := e.Status.Info().Column
+	return c == expensebot.ColumnAutomatic || c == expensebot.ColumnPaid && e.DecidedBy == expensebot.ActorPolicy
 }
 
 func advisedApprove(e expensebot.Expense) bool {

@@ -29,7 +29,7 @@ func x(id int64, category string, minor int64, c float64, st expensebot.Status, 
 		IncurredOn: created, CreatedAt: created, Status: st, ReceiptFileIDs: []string{"F"},
 		Assessment: &expensebot.Assessment{Decision: expensebot.AIApprove, Confidence: c, Flags: flags}}
 	switch st {
-	case expensebot.StatusApproved, expensebot.StatusRejected:
+	case expensebot.StatusApproved, expensebot.StatusRejected, expensebot.StatusPaid: // paid after people approved it
 		e.DecidedBy, e.DecidedAt = "UREV", created.Add(wait)
 	case expensebot.StatusAutoApproved:
 		e.DecidedBy, e.DecidedAt = expensebot.ActorPolicy, created
@@ -163,7 +163,7 @@ func TestSpan(t *testing.T) {
 
 // columns is the sum of a line's columns under "to people".
 func columns(l Line) int {
-	return l.Approved + l.Rejected + l.Pending + l.NeedsInfo + l.Withdrawn + l.Expired
+	return l.Approved + l.Rejected + l.Pending + l.NeedsInfo + l.Withdrawn + l.Expired + l.Paid
 }
 
 // TestEveryStatusHasAColumn walks every status of the table through the report: a routed
@@ -196,6 +196,20 @@ func TestEveryStatusHasAColumn(t *testing.T) {
 	}
 	got := Summarize(Input{Expenses: list, From: start, Until: end, Rules: rules}).All
 	want := Line{Routed: 4, ToPeople: 4, Approved: 1, NeedsInfo: 1, Withdrawn: 1, Expired: 1, AdvisedApprove: 1, AgreedApprove: 1, MedianDecision: time.Hour}
+	if got != want {
+		t.Errorf("all = %+v\nwant %+v", got, want)
+	}
+}
+
+// TestPaidKeepsItsRoute: a paid expense is counted where it was routed: one people approved in
+// the paid column of "to people", one the policy approved as automatic; people's approval still
+// counts in the AI's agreement.
+func TestPaidKeepsItsRoute(t *testing.T) {
+	byPeople := x(1, "meals", 4000, 0.99, expensebot.StatusPaid, time.Hour)
+	byPolicy := x(2, "meals", 4000, 0.99, expensebot.StatusAutoApproved, 0)
+	byPolicy.Status = expensebot.StatusPaid
+	got := Summarize(Input{Expenses: []expensebot.Expense{byPeople, byPolicy}, From: start, Until: end, Rules: rules}).All
+	want := Line{Routed: 2, AutoApproved: 1, ToPeople: 1, Paid: 1, AdvisedApprove: 1, AgreedApprove: 1, MedianDecision: time.Hour}
 	if got != want {
 		t.Errorf("all = %+v\nwant %+v", got, want)
 	}

@@ -60,6 +60,10 @@ type expenseRow struct {
 	CallbackURL       string         `db:"callback_url"`
 	RequestHash       string         `db:"request_hash"`
 	Findings          string         `db:"findings"`
+	ExportBatch       sql.NullInt64  `db:"export_batch"`
+	PaidAt            sql.NullTime   `db:"paid_at"`
+	PaidBy            string         `db:"paid_by"`
+	PaidReference     string         `db:"paid_reference"`
 }
 
 const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, category, description, incurred_on,
@@ -68,7 +72,7 @@ const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, categ
 	home_currency, home_amount_minor, rate, rate_source, rate_date,
 	submitted_by, callback_url, request_hash, findings,
 	resubmit_of, resubmitted_as, question, question_by, question_for, paused_at, remind_at, escalate_at, expires_at, escalated_to,
-	first_approver_for, decided_for`
+	first_approver_for, decided_for, export_batch, paid_at, paid_by, paid_reference`
 
 // timeOf is a nullable timestamp as the domain holds it: zero for NULL.
 func timeOf(t sql.NullTime) time.Time {
@@ -117,6 +121,7 @@ func (r expenseRow) expense() (expensebot.Expense, error) {
 		Question: r.Question, QuestionBy: r.QuestionBy, QuestionFor: r.QuestionFor, PausedAt: timeOf(r.PausedAt),
 		RemindAt: timeOf(r.RemindAt), EscalateAt: timeOf(r.EscalateAt), ExpiresAt: timeOf(r.ExpiresAt),
 		FirstApproverFor: r.FirstApproverFor, DecidedFor: r.DecidedFor,
+		ExportBatch: r.ExportBatch.Int64, PaidAt: timeOf(r.PaidAt), PaidBy: r.PaidBy, PaidReference: r.PaidReference,
 	}
 	for _, c := range []struct {
 		column, raw string

@@ -62,6 +62,12 @@ func reach(t *testing.T, db *store.DB, c *clock, s expensebot.Status, key string
 		if err == nil {
 			e, err = db.Expense(ctx, e.ID)
 		}
+	case expensebot.StatusPaid:
+		approved := reach(t, db, c, expensebot.StatusApproved, key)
+		var paid []expensebot.Paid
+		if paid, err = db.Pay(ctx, []int64{approved.ID}, expensebot.Payout{By: "fiona", Actor: "fiona", Reference: "TRX-1"}); err == nil {
+			e, err = paid[0].Expense, paid[0].Err
+		}
 	default:
 		t.Fatalf("no way to reach status %q: teach reach() the store operation that leads to it", s)
 	}

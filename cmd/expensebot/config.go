@@ -113,7 +113,7 @@ type environment struct {
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
 	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for /healthz, /readyz, /metrics and, with EXPENSEBOT_API_TOKENS, the approval API (then /metrics needs a token), e.g. 127.0.0.1:8080; unset: no listener"`
 	MetricsAddr         text     `envconfig:"EXPENSEBOT_METRICS_ADDR" desc:"address of a listener of their own for /healthz, /readyz and /metrics (no token), e.g. 127.0.0.1:9090; unset: none"`
-	APITokens           clients  `envconfig:"EXPENSEBOT_API_TOKENS" desc:"approval API clients as name=token, comma-separated; name*=token may read every expense"`
+	APITokens           clients  `envconfig:"EXPENSEBOT_API_TOKENS" desc:"approval API clients as name=token, comma-separated; name*=token may read every expense; name:roles=token holds exactly the roles joined with + (submit, read, read-all, pay)"`
 	WebhookSecret       secret   `envconfig:"EXPENSEBOT_WEBHOOK_SECRET" desc:"key that signs the approval API's callbacks (HMAC-SHA256); unset: no callbacks"`
 	CallbackAllow       hosts    `envconfig:"EXPENSEBOT_CALLBACK_ALLOW" desc:"hosts callbacks may reach over http:// or at private addresses, comma-separated"`
 }

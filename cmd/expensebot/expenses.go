@@ -17,13 +17,15 @@ import (
 )
 
 // statusSets are the --status values of `expensebot expenses`: approved means every status whose
-// money is owed (approved by a person or by the policy), as the status table says. The others
+// money is owed (approved by a person or by the policy), as the status table says; a paid
+// expense is owed no more, so it is never exported as approved again. The others
 // name their statuses: they are the words of the command line.
 var statusSets = map[string][]expensebot.Status{
 	"approved":      expensebot.StatusesWhere(func(i expensebot.StatusInfo) bool { return i.Owed }),
 	"auto_approved": {expensebot.StatusAutoApproved},
 	"rejected":      {expensebot.StatusRejected},
-	"decided":       {expensebot.StatusApproved, expensebot.StatusAutoApproved, expensebot.StatusRejected},
+	"decided":       {expensebot.StatusApproved, expensebot.StatusAutoApproved, expensebot.StatusRejected, expensebot.StatusPaid},
+	"paid":          {expensebot.StatusPaid},
 }
 
 // exportExpenses writes decided expenses, one per expense (a journal entry of two lines for
@@ -33,7 +35,7 @@ func exportExpenses(ctx context.Context, cfg Config, args []string, stdout, stde
 	fs := flag.NewFlagSet("expenses", flag.ContinueOnError)
 	since := fs.String("since", "", "decided on or after: a date (YYYY-MM-DD) or an age such as 30d")
 	untilFlag := fs.String("until", "", "decided on or before this date (YYYY-MM-DD)")
-	status := fs.String("status", "approved", "approved (by a person or the policy), auto_approved, rejected or decided")
+	status := fs.String("status", "approved", "approved (by a person or the policy, not yet paid), auto_approved, rejected, paid or decided (all of them)")
 	format := fs.String("format", "csv", "csv, xero or qbo")
 	dates := fs.String("dates", "", "iso (2026-01-31), dmy (31/01/2026) or mdy (01/31/2026); default: the format's")
 	mark := fs.Bool("mark-exported", false, "record this batch in the audit trail; later runs skip its expenses")
@@ -47,7 +49,7 @@ func exportExpenses(ctx context.Context, cfg Config, args []string, stdout, stde
 	q := store.ExpenseQuery{SkipExported: !*again}
 	var ok bool
 	if q.Statuses, ok = statusSets[*status]; !ok {
-		return usageError{fmt.Sprintf("expenses: --status %q: use approved, auto_approved, rejected or decided", *status)}
+		return usageError{fmt.Sprintf("expenses: --status %q: use approved, auto_approved, rejected, paid or decided", *status)}
 	}
 	l, ok := layouts[*format]
 	if !ok {

@@ -51,6 +51,8 @@ Usage:
   expensebot expenses [--since D] [--until D] [--status approved] [--format csv|xero|qbo]
                       [--mark-exported] [--include-exported]
                           write decided expenses, one per row, for an accounting import
+  expensebot paid BATCH | paid --expense ID... [--reference TEXT] [--by NAME]
+                          record that approved expenses were paid; their submitters are told
   expensebot report [--since 90d] [--until D] [--format text|json]
                           how the AI's advice and the controls did, per category
   expensebot policy       print the routing rules in effect and their version
@@ -141,6 +143,8 @@ func dispatch(ctx context.Context, cmd string, rest []string, stdout, stderr io.
 		return printReport(ctx, cfg, rest, stdout)
 	case "expenses":
 		return exportExpenses(ctx, cfg, rest, stdout, stderr)
+	case "paid":
+		return recordPaid(ctx, cfg, rest, stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }

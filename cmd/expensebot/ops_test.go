@@ -87,7 +87,7 @@ func TestDefaultDatabaseIsNotInTheWorkingDirectory(t *testing.T) {
 // succeed, whatever the environment holds, and create nothing: no database, no data directory.
 func TestEverySubcommandHelp(t *testing.T) {
 	commands := [][]string{{"run"}, {"migrate"}, {"export"}, {"expenses"}, {"report"}, {"policy"}, {"policy", "simulate"},
-		{"sandbox"}, {"healthcheck"}, {"version"}}
+		{"sandbox"}, {"healthcheck"}, {"version"}, {"paid"}}
 	for _, cmd := range commands {
 		for _, help := range []string{"--help", "-h"} {
 			t.Run(strings.Join(cmd, "_")+help, func(t *testing.T) {

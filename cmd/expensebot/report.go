@@ -106,15 +106,15 @@ func writeReport(w io.Writer, s report.Summary) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	// "to people" is the sum of the six columns after it: every routed status has one.
-	fmt.Fprintln(tw, "category\trouted\tautomatic\tto people\tapproved\trejected\tpending\tneeds info\twithdrawn\texpired\tAI said approve, people agreed\tmedian time to decision\t")
+	// "to people" is the sum of the seven columns after it: every routed status has one.
+	fmt.Fprintln(tw, "category\trouted\tautomatic\tto people\tapproved\trejected\tpending\tneeds info\twithdrawn\texpired\tpaid\tAI said approve, people agreed\tmedian time to decision\t")
 	for _, l := range append(s.Categories, s.All) {
 		name := l.Category
 		if name == "" {
 			name = "all"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", name, l.Routed, l.AutoApproved, l.ToPeople, l.Approved, l.Rejected, l.Pending,
-			l.NeedsInfo, l.Withdrawn, l.Expired, ofN(l.AgreedApprove, l.AdvisedApprove), orDash(l.MedianDecision))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", name, l.Routed, l.AutoApproved, l.ToPeople, l.Approved, l.Rejected, l.Pending,
+			l.NeedsInfo, l.Withdrawn, l.Expired, l.Paid, ofN(l.AgreedApprove, l.AdvisedApprove), orDash(l.MedianDecision))
 	}
 	tw.Flush()
 
