@@ -31,6 +31,8 @@ const (
 	EventSpotPosted    = "spot_check_posted"    // the spot-check message of an automatic approval exists in Slack
 	EventSpotConfirmed = "spot_check_confirmed" // a reviewer found nothing wrong with a spot-checked expense
 	EventSpotFlagged   = "spot_check_flagged"   // a reviewer recorded a finding on a spot-checked expense
+	EventSpotCleared   = "spot_check_cleared"   // a reviewer or finance settled a flag: the expense may be paid
+	EventSpotUpheld    = "spot_check_upheld"    // a reviewer or finance settled a flag: the expense must not be paid
 	EventExported      = "exported"             // the accounting export wrote the expense in a marked batch
 	EventPaid          = "paid"                 // finance recorded the payout, with who and the reference
 

@@ -112,26 +112,44 @@ func ReviewerEngaged(e Expense, events []AuditEvent) bool {
 }
 
 // SpotCheck is an automatically approved expense drawn at random for a person to look at after
-// the fact. It is evidence, not a gate: the approval stands whatever the check finds.
+// the fact. The approval stands whatever the check finds, but a flag holds the expense back from
+// the accounting export until a reviewer or finance settles it: cleared (it may be paid) or
+// upheld (it must not be).
 type SpotCheck struct {
-	ExpenseID int64
-	Rate      float64 // the share of automatic approvals drawn when this one was
-	Draw      float64 // the random number in [0, 1) that fell below Rate
-	Status    string  // SpotCheckDrawn, SpotCheckConfirmed or SpotCheckFlagged
-	Channel   string  // where the spot-check message is
-	MessageTS string  // "" until posted
-	CheckedBy string  // the reviewer who confirmed or flagged it
-	CheckedAt time.Time
-	Finding   string // what the reviewer found, when flagged
-	CreatedAt time.Time
+	ExpenseID  int64
+	Rate       float64 // the share of automatic approvals drawn when this one was
+	Draw       float64 // the random number in [0, 1) that fell below Rate
+	Status     string  // SpotCheckDrawn, SpotCheckConfirmed, SpotCheckFlagged, SpotCheckCleared or SpotCheckUpheld
+	Channel    string  // where the spot-check message is
+	MessageTS  string  // "" until posted
+	CheckedBy  string  // the reviewer who confirmed or flagged it
+	CheckedAt  time.Time
+	Finding    string // what the reviewer found, when flagged
+	SettledBy  string // who cleared or upheld the flag
+	SettledAt  time.Time
+	Settlement string // why they cleared or upheld it
+	CreatedAt  time.Time
 }
 
-// Spot check states.
+// Spot check states: drawn → confirmed, or drawn → flagged → cleared or upheld.
 const (
 	SpotCheckDrawn     = "drawn"
 	SpotCheckConfirmed = "confirmed"
 	SpotCheckFlagged   = "flagged"
+	SpotCheckCleared   = "cleared" // a flag settled: nothing stands in the way of paying it
+	SpotCheckUpheld    = "upheld"  // a flag settled: it must not be paid, and stays out of the export
 )
+
+// Held reports whether the spot check keeps its expense out of the accounting export: flagged
+// and not yet settled, or upheld.
+func (sc SpotCheck) Held() bool {
+	return sc.Status == SpotCheckFlagged || sc.Status == SpotCheckUpheld
+}
+
+// WasFlagged reports whether a reviewer flagged the spot check, settled since or not.
+func (sc SpotCheck) WasFlagged() bool {
+	return sc.Status == SpotCheckFlagged || sc.Status == SpotCheckCleared || sc.Status == SpotCheckUpheld
+}
 
 // SpotDraw is the random draw made for every automatic approval; Selected when Draw < Rate.
 type SpotDraw struct {

@@ -385,7 +385,7 @@ const (
 	NoticeCallback      = "callback"       // POST an outcome to the expense's CallbackURL (API submissions)
 	NoticeSpotCheck     = "spot_check"     // post the spot-check message of an expense drawn for one
 	NoticeUpdateSpot    = "update_spot"    // redraw the spot-check message after it was confirmed or flagged
-	NoticeSpotFinding   = "spot_finding"   // tell finance, in the spot check's thread, what was flagged
+	NoticeSpotFinding   = "spot_finding"   // tell finance, in the spot check's thread, what was flagged, cleared or upheld
 )
 
 // CallbackNotices are the notices that POST the outcome event (an audit event kind, such as

@@ -50,6 +50,7 @@ type Store interface {
 	SpotCheck(ctx context.Context, id int64) (expensebot.SpotCheck, error)
 	SetSpotMessage(ctx context.Context, id int64, channel, ts string) error
 	ResolveSpotCheck(ctx context.Context, id int64, user string, flag bool, finding string) (expensebot.SpotCheck, error)
+	SettleSpotCheck(ctx context.Context, id int64, user string, clear bool, reason string) (expensebot.SpotCheck, error)
 
 	// Receipts.
 	Receipts(ctx context.Context, id int64) ([]expensebot.Receipt, error)

@@ -143,11 +143,12 @@ func (s *Service) toHome(m expensebot.Money) (expensebot.Money, bool) {
 }
 
 // reroute applies the policy again to e after its receipts changed: a pending expense with no
-// approval yet is approved automatically if every rule now agrees, else its reasons and card are
-// brought up to date. An expense not yet routed is left to its assessment, which reads the
-// receipts; a decided one keeps its decision.
+// approval yet is approved automatically if every rule now agrees, else its approvals required,
+// findings, reasons and card are brought up to date (one that a reviewer has approved keeps
+// needing a second: the store sees to it). An expense not yet routed is left to its assessment,
+// which reads the receipts; a decided one keeps its decision.
 func (s *Service) reroute(ctx context.Context, e expensebot.Expense) (expensebot.Expense, error) {
-	if !e.Status.Info().Reviewers.Has(expensebot.ActDecide) || e.FirstApprover != "" {
+	if !e.Status.Info().Reviewers.Has(expensebot.ActDecide) {
 		return e, nil
 	}
 	// The amount as converted when it was routed; the finance controls look again at the

@@ -92,3 +92,39 @@ func TestQuestionThenReceiptGoesToPerson(t *testing.T) {
 		h.eventually("approved by the reviewer", func() bool { return h.expense(e.ID).DecidedBy == rev1 })
 	})
 }
+
+// TestRerouteRaisesApprovals: a split found only when a receipt re-routes the expense raised no
+// approvals on main (the re-route kept the route's approvals and findings, updating the reasons
+// only), so one reviewer approved half of a 12,100 USD purchase alone. Now the re-route records
+// the split: two different reviewers, the other part on the card.
+func TestRerouteRaisesApprovals(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.rules.SplitWindow = 72 * time.Hour
+		h.ai.ReplyReceipts(taxi("5900.00", "Office Supplies"))
+		h.start()
+		first := h.quick("5900 Docking stations and monitors #office", "receipt")
+		if first.ApprovalsRequired != 1 || len(first.Findings) != 0 {
+			t.Fatalf("alone, the first part: %d approvals, findings %+v", first.ApprovalsRequired, first.Findings)
+		}
+		h.command(emp, "6200 Laptops for the new team #equipment")
+		second := h.nth(emp, 2)
+		if second.ApprovalsRequired != 2 {
+			t.Fatalf("the second part: %d approvals", second.ApprovalsRequired)
+		}
+		h.approvalMessage(first.ID, "receipt missing")
+		h.attach(first.ID, "receipt.png", pngOf(t, 7))
+		h.eventually("the first part re-routed with the split", func() bool {
+			got := h.expense(first.ID)
+			return got.ApprovalsRequired == 2 && len(got.Findings) == 1 && got.Findings[0].Flag == expensebot.FlagSplitOverReview
+		})
+		m := h.approvalMessage(first.ID, "need two different approvers")
+		if !strings.Contains(m.Visible(), "|#"+itoa(second.ID)+"> · 6,200.00 USD") {
+			t.Errorf("card lacks the other part:\n%s", m.Visible())
+		}
+		h.click(rev1, m, "approve", first.ID)
+		h.eventually("the first of two approvals", func() bool { return h.expense(first.ID).FirstApprover == rev1 })
+		if got := h.expense(first.ID); got.Status != expensebot.StatusPendingReview {
+			t.Fatalf("one reviewer alone decided the split purchase: %s", got.Status)
+		}
+	})
+}

@@ -222,6 +222,74 @@ func TestSpotCheckFlag(t *testing.T) {
 	})
 }
 
+// TestSpotCheckClear: a flagged spot check held its expense out of every export for good. Now a
+// member of finance (through a user group) clears it with a reason: an outsider and the submitter (even one listed in
+// finance) are refused, an empty reason is refused beside the input, a reviewer racing to say
+// "do not pay" is told it was already cleared, the message is redrawn without buttons and
+// finance is told in the thread.
+func TestSpotCheckClear(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		const fin = "UFIN"
+		h.slack.AddUser(fakeslack.User{ID: fin, Name: "fiona", RealName: "Fiona Finance"})
+		h.slack.AddUserGroup("S0FIN", fin)
+		h.spotRate, h.draw, h.finance = 0.05, func() float64 { return 0.01 }, []string{"S0FIN", emp}
+		h.start()
+		h.command(emp, "36 Taxi to the client #transport")
+		e := h.nth(emp, 1)
+		h.clickIn(rev1, h.spotMessage(e.ID, "spot_flag:"), "spot_flag", e.ID)
+		h.modal(rev1, "spot_flag_submit")
+		if _, _, err := h.slack.SubmitModal(rev1, map[string]string{"finding": "The receipt is from another city"}); err != nil {
+			t.Fatal(err)
+		}
+		m := h.spotMessage(e.ID, "spot_clear:")
+		if !strings.Contains(m.Visible(), "Held back from the accounting export until a reviewer or finance clears it") {
+			t.Errorf("the flagged message does not say it is held:\n%s", m.Visible())
+		}
+		h.clickIn(outsider, m, "spot_clear", e.ID)
+		h.ephemeral(outsider, approvals, "Only the configured reviewers and finance can clear a flagged spot check")
+		h.clickIn(emp, m, "spot_clear", e.ID)
+		h.ephemeral(emp, approvals, "You cannot settle the spot check of your own expense")
+
+		h.clickIn(fin, m, "spot_clear", e.ID)
+		h.modal(fin, "spot_clear_submit")
+		h.clickIn(rev2, m, "spot_uphold", e.ID)
+		h.modal(rev2, "spot_uphold_submit")
+		if errs, _, err := h.slack.SubmitModal(fin, map[string]string{"settlement": "  "}); err != nil || errs["settlement"] == "" {
+			t.Fatalf("empty reason: %v %v", errs, err)
+		}
+		if errs, _, err := h.slack.SubmitModal(fin, map[string]string{"settlement": "The employee sent the right receipt <!here>"}); err != nil || len(errs) > 0 {
+			t.Fatalf("clear: %v %v", errs, err)
+		}
+		done := h.spotMessage(e.ID, "*Cleared* by <@"+fin+">")
+		if strings.Contains(string(done.Blocks), `"action_id"`) || !strings.Contains(done.Visible(), "*Flagged* by <@UREV1>") ||
+			!strings.Contains(done.Visible(), "right receipt &lt;!here&gt;") {
+			t.Errorf("the cleared message:\n%s", done.Visible())
+		}
+		if _, _, err := h.slack.SubmitModal(rev2, map[string]string{"settlement": "A personal trip"}); err != nil {
+			t.Fatal(err)
+		}
+		h.ephemeral(rev2, approvals, "was already cleared by <@"+fin+">")
+		h.eventually("finance told in the thread", func() bool {
+			for _, r := range h.slack.Messages(approvals, "") {
+				if r.ThreadTS == m.TS && strings.Contains(r.Text, "<!subteam^S0FIN> <@UEMP>: <@"+fin+"> cleared the flag on expense #"+itoa(e.ID)) {
+					return true
+				}
+			}
+			return false
+		})
+		sc, err := h.db.SpotCheck(context.Background(), e.ID)
+		if err != nil || sc.Status != expensebot.SpotCheckCleared || sc.SettledBy != fin || sc.Held() {
+			t.Fatalf("spot check = %+v, %v", sc, err)
+		}
+		if evs := h.events(e.ID); count(evs, "refused") != 2 || count(evs, expensebot.EventSpotCleared) != 1 || count(evs, expensebot.EventSpotUpheld) != 0 {
+			t.Errorf("events = %v", evs)
+		}
+		if got := h.expense(e.ID); got.Status != expensebot.StatusAutoApproved {
+			t.Errorf("clearing changed the approval: %s", got.Status)
+		}
+	})
+}
+
 // TestNamesAndReceiptsAreCached: the people the bot meets are named in the store (users.info),
 // and receipts linked and hashed (files.info and the file's content), for the offline exports.
 func TestNamesAndReceiptsAreCached(t *testing.T) {

@@ -29,6 +29,8 @@ type workflow interface {
 	AttachReceipts(ctx context.Context, user string, id int64, files []string) (expensebot.Expense, error)
 	AuthorizeSpotCheck(ctx context.Context, user string, id int64) (expensebot.Expense, expensebot.SpotCheck, error)
 	ResolveSpotCheck(ctx context.Context, user string, id int64, flag bool, finding string) (expensebot.SpotCheck, error)
+	AuthorizeSpotSettle(ctx context.Context, user string, id int64) (expensebot.Expense, expensebot.SpotCheck, error)
+	SettleSpotCheck(ctx context.Context, user string, id int64, clear bool, reason string) (expensebot.SpotCheck, error)
 	AskInfo(ctx context.Context, user string, id int64, question string) error
 	OpenQuestion(ctx context.Context, user string, id int64) (expensebot.Expense, error)
 	Answer(ctx context.Context, user string, id int64, answer string) error

@@ -24,6 +24,9 @@ const (
 	// A spot check's buttons, also with the expense id.
 	ActionSpotConfirm = "spot_confirm"
 	ActionSpotFlag    = "spot_flag"
+	// A flagged spot check's buttons, with the expense id: the flag is settled.
+	ActionSpotClear  = "spot_clear"  // it may be paid after all
+	ActionSpotUphold = "spot_uphold" // it must not be paid
 
 	// A draft's buttons (a receipt posted in the bot's DM), with the draft id:
 	// ActionID(ActionDraftSubmit, 7) is "draft_submit:7".
@@ -35,14 +38,16 @@ const (
 	ActionAttachReceipt = "attach_receipt"
 
 	// Modal callbacks.
-	CallbackExpense  = "expense_submit"
-	CallbackReject   = "reject_submit"
-	CallbackComment  = "comment_submit"
-	CallbackSpotFlag = "spot_flag_submit"
-	CallbackReceipt  = "receipt_submit"
-	CallbackAsk      = "ask_submit"
-	CallbackReply    = "reply_submit"
-	CallbackDelegate = "delegate_submit"
+	CallbackExpense    = "expense_submit"
+	CallbackReject     = "reject_submit"
+	CallbackComment    = "comment_submit"
+	CallbackSpotFlag   = "spot_flag_submit"
+	CallbackSpotClear  = "spot_clear_submit"
+	CallbackSpotUphold = "spot_uphold_submit"
+	CallbackReceipt    = "receipt_submit"
+	CallbackAsk        = "ask_submit"
+	CallbackReply      = "reply_submit"
+	CallbackDelegate   = "delegate_submit"
 )
 
 // Input block ids of the modals; each input's action id is the same. The expense form's ids are
@@ -57,6 +62,7 @@ const (
 	inReason      = "reason"
 	inComment     = "comment"
 	inFinding     = "finding"
+	inSettlement  = "settlement"
 	inQuestion    = "question"
 	inAnswer      = "answer"
 	inAwayUntil   = "away_until"

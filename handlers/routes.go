@@ -28,6 +28,8 @@ func (a *App) routes() {
 		ActionComment:       a.openReasonForm(ActionComment),
 		ActionSpotConfirm:   a.confirmSpotCheck,
 		ActionSpotFlag:      a.openSpotFlagForm,
+		ActionSpotClear:     a.openSpotSettleForm(true),
+		ActionSpotUphold:    a.openSpotSettleForm(false),
 		ActionAttachReceipt: a.openReceiptForm,
 		ActionAsk:           a.openReasonForm(ActionAsk),
 		ActionReply:         a.openReplyForm,
@@ -56,7 +58,9 @@ func (a *App) routes() {
 			}
 			return nil // failSpot told who came first
 		}, nil),
-		CallbackReceipt: a.submitReceipt,
+		CallbackSpotClear:  a.settleSubmit(true),
+		CallbackSpotUphold: a.settleSubmit(false),
+		CallbackReceipt:    a.submitReceipt,
 		CallbackAsk: a.textSubmit(inQuestion, "ask", func(ctx context.Context, w where, id int64, text string) error {
 			return a.flow.AskInfo(ctx, w.user, id, text)
 		}, nil),

@@ -2,7 +2,7 @@ package handlers
 
 // What the finance controls show: the other expenses a finding is about (on the approval card),
 // the spot-check message with its Confirm and Flag buttons, its flag form, and the word to
-// finance in its thread.
+// finance in its thread; once flagged, its Clear and Do not pay buttons and their forms.
 
 import (
 	"fmt"
@@ -96,7 +96,7 @@ func relatedLine(r expensebot.Related, card string) string {
 
 // spotCheckMessage is the message in the approvals channel for an automatic approval drawn for a
 // spot check: the facts, why the policy approved it, the draw, and, until someone looks,
-// Confirm and Flag.
+// Confirm and Flag; once flagged, Clear and Do not pay until the flag is settled.
 func spotCheckMessage(e expensebot.Expense, sc expensebot.SpotCheck, receipts map[string]string) Message {
 	bs := []slack.Block{
 		slack.NewHeaderBlock(plain(fmt.Sprintf("Spot check: approved automatically · Expense #%d · %s", e.ID, e.Amount))),
@@ -114,8 +114,22 @@ func spotCheckMessage(e expensebot.Expense, sc expensebot.SpotCheck, receipts ma
 	switch sc.Status {
 	case expensebot.SpotCheckConfirmed:
 		bs = append(bs, slack.NewDividerBlock(), section(fmt.Sprintf(":white_check_mark: *Confirmed* by <@%s> at %s: nothing wrong found", sc.CheckedBy, slackDate(sc.CheckedAt))))
-	case expensebot.SpotCheckFlagged:
+	case expensebot.SpotCheckFlagged, expensebot.SpotCheckCleared, expensebot.SpotCheckUpheld:
 		bs = append(bs, slack.NewDividerBlock(), section(fmt.Sprintf(":triangular_flag_on_post: *Flagged* by <@%s> at %s: %s", sc.CheckedBy, slackDate(sc.CheckedAt), inline(sc.Finding, 1000))))
+		switch sc.Status {
+		case expensebot.SpotCheckCleared:
+			bs = append(bs, section(fmt.Sprintf(":white_check_mark: *Cleared* by <@%s> at %s: %s", sc.SettledBy, slackDate(sc.SettledAt), inline(sc.Settlement, 1000))),
+				contextBlock("It may be paid: the accounting export includes it."))
+		case expensebot.SpotCheckUpheld:
+			bs = append(bs, section(fmt.Sprintf(":no_entry: *Must not be paid*, said <@%s> at %s: %s", sc.SettledBy, slackDate(sc.SettledAt), inline(sc.Settlement, 1000))),
+				contextBlock("It stays out of the accounting export; if it was paid already, finance recovers it."))
+		default:
+			value := strconv.FormatInt(e.ID, 10)
+			bs = append(bs, contextBlock("Held back from the accounting export until a reviewer or finance clears it."),
+				slack.NewActionBlock(fmt.Sprintf("spot-%d-settle", e.ID),
+					button(ActionID(ActionSpotClear, e.ID), "Clear", value, slack.StylePrimary),
+					button(ActionID(ActionSpotUphold, e.ID), "Do not pay", value, slack.StyleDanger)))
+		}
 	default:
 		value := strconv.FormatInt(e.ID, 10)
 		bs = append(bs, slack.NewActionBlock(fmt.Sprintf("spot-%d-actions", e.ID),
@@ -130,8 +144,16 @@ func percent(rate float64) string {
 	return strconv.FormatFloat(rate*100, 'f', -1, 64) + "%"
 }
 
-// financeMessage is the reply in a spot check's thread when a reviewer flags it, mentioning
-// finance (user ids U…/W…, user-group ids S…).
+// settledAs says how a flag was settled: "cleared", "upheld (must not be paid)".
+func settledAs(status string) string {
+	if status == expensebot.SpotCheckUpheld {
+		return "upheld (must not be paid)"
+	}
+	return status
+}
+
+// financeMessage is the reply in a spot check's thread when a reviewer flags it, and when the
+// flag is cleared or upheld, mentioning finance (user ids U…/W…, user-group ids S…).
 func financeMessage(e expensebot.Expense, n expensebot.Notice, finance []string) Message {
 	var who []string
 	for _, id := range finance {
@@ -145,8 +167,18 @@ func financeMessage(e expensebot.Expense, n expensebot.Notice, finance []string)
 	if len(who) > 0 {
 		to = strings.Join(who, " ")
 	}
-	head := fmt.Sprintf(":triangular_flag_on_post: %s: <@%s> flagged the spot check of expense #%d (%s, approved automatically). The approval stands; please follow up.",
-		to, n.Actor, e.ID, e.Amount)
+	var head string
+	switch n.Event {
+	case expensebot.EventSpotCleared:
+		head = fmt.Sprintf(":white_check_mark: %s: <@%s> cleared the flag on expense #%d (%s): it may be paid, and the accounting export includes it from now on.",
+			to, n.Actor, e.ID, e.Amount)
+	case expensebot.EventSpotUpheld:
+		head = fmt.Sprintf(":no_entry: %s: <@%s> says expense #%d (%s) must not be paid: it stays out of the accounting export. If it was paid already, please recover it.",
+			to, n.Actor, e.ID, e.Amount)
+	default:
+		head = fmt.Sprintf(":triangular_flag_on_post: %s: <@%s> flagged the spot check of expense #%d (%s, approved automatically). The approval stands, but it is held back from the accounting export until a reviewer or finance clears it; please follow up.",
+			to, n.Actor, e.ID, e.Amount)
+	}
 	return Message{Text: head + " " + inline(n.Text, 1000), Blocks: blocks(section(head), userText(n.Text))}
 }
 
@@ -154,4 +186,14 @@ func financeMessage(e expensebot.Expense, n expensebot.Notice, finance []string)
 func spotFlagModal(e expensebot.Expense, channel string) slack.ModalViewRequest {
 	return textModal(e, channel, CallbackSpotFlag, fmt.Sprintf("Flag #%d", e.ID), "Flag",
 		inFinding, "What is wrong?", "e.g. the receipt is for another date", "Finance is told in the spot check's thread; the approval stands")
+}
+
+// spotSettleModal asks why a flagged spot check is cleared (clear) or must not be paid.
+func spotSettleModal(e expensebot.Expense, channel string, clear bool) slack.ModalViewRequest {
+	if clear {
+		return textModal(e, channel, CallbackSpotClear, fmt.Sprintf("Clear #%d", e.ID), "Clear",
+			inSettlement, "Why may it be paid?", "e.g. the employee sent the receipt for the right date", "Finance is told in the spot check's thread; the accounting export includes it again")
+	}
+	return textModal(e, channel, CallbackSpotUphold, fmt.Sprintf("Do not pay #%d", e.ID), "Do not pay",
+		inSettlement, "Why must it not be paid?", "e.g. a personal purchase", "Finance is told in the spot check's thread; it stays out of the accounting export")
 }

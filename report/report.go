@@ -161,8 +161,8 @@ func Summarize(in Input) Summary {
 		switch sc.Status {
 		case expensebot.SpotCheckConfirmed:
 			s.SpotChecks.Confirmed++
-		case expensebot.SpotCheckFlagged:
-			s.SpotChecks.Flagged++
+		case expensebot.SpotCheckFlagged, expensebot.SpotCheckCleared, expensebot.SpotCheckUpheld:
+			s.SpotChecks.Flagged++ // flagged, whether the flag was settled since or not
 		}
 	}
 	return s

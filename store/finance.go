@@ -356,15 +356,22 @@ type spotRow struct {
 	CheckedAt sql.NullTime `db:"checked_at"`
 	Finding   string       `db:"finding"`
 	CreatedAt time.Time    `db:"created_at"`
+	SettledBy string       `db:"settled_by"`
+	SettledAt sql.NullTime `db:"settled_at"`
+	Settle    string       `db:"settlement"`
 }
 
-const spotColumns = "expense_id, rate, draw, status, channel, message_ts, checked_by, checked_at, finding, created_at"
+const spotColumns = "expense_id, rate, draw, status, channel, message_ts, checked_by, checked_at, finding, created_at, settled_by, settled_at, settlement"
 
 func (r spotRow) spotCheck() expensebot.SpotCheck {
 	sc := expensebot.SpotCheck{ExpenseID: r.ExpenseID, Rate: r.Rate, Draw: r.Draw, Status: r.Status, Channel: r.Channel,
-		MessageTS: r.MessageTS, CheckedBy: r.CheckedBy, Finding: r.Finding, CreatedAt: r.CreatedAt.UTC()}
+		MessageTS: r.MessageTS, CheckedBy: r.CheckedBy, Finding: r.Finding, CreatedAt: r.CreatedAt.UTC(),
+		SettledBy: r.SettledBy, Settlement: r.Settle}
 	if r.CheckedAt.Valid {
 		sc.CheckedAt = r.CheckedAt.Time.UTC()
+	}
+	if r.SettledAt.Valid {
+		sc.SettledAt = r.SettledAt.Time.UTC()
 	}
 	return sc
 }
@@ -483,6 +490,69 @@ func (s *DB) ResolveSpotCheck(ctx context.Context, id int64, user string, flag b
 	}
 	if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
 		return sc, fmt.Errorf("store: resolve spot check of expense %d: %w", id, err)
+	}
+	return sc, err
+}
+
+// SettleSpotCheck records, exactly once, how a flagged spot check of expense id was settled by
+// user, with reason: cleared (the expense may be exported for payment) or upheld (it must not be
+// paid, and stays out of the export). The flag and who made it are kept. It appends the event,
+// redraws the message and tells finance in its thread, in one transaction; the expense's status
+// never changes.
+//
+// Returns EINVALID without a reason or with one too long, EFORBIDDEN when user submitted the
+// expense, ENOTFOUND when it was not drawn, and ECONFLICT with the spot check as it stands when
+// it is not flagged: settled by someone first, or never flagged.
+func (s *DB) SettleSpotCheck(ctx context.Context, id int64, user string, clear bool, reason string) (expensebot.SpotCheck, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return expensebot.SpotCheck{}, expensebot.Errorf(expensebot.EINVALID, "Please say why: finance will read it.")
+	case len([]rune(reason)) > expensebot.MaxDescription:
+		return expensebot.SpotCheck{}, expensebot.Errorf(expensebot.EINVALID, "The reason is too long (at most %d characters).", expensebot.MaxDescription)
+	}
+	status, kind := expensebot.SpotCheckUpheld, expensebot.EventSpotUpheld
+	if clear {
+		status, kind = expensebot.SpotCheckCleared, expensebot.EventSpotCleared
+	}
+	var sc expensebot.SpotCheck
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		e, err := s.byID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if e.SubmitterID == user {
+			return expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot settle the spot check of your own expense; another reviewer must.")
+		}
+		var r spotRow
+		err = sqlx.GetContext(ctx, tx, &r, s.q(`UPDATE spot_checks SET status = ?, settled_by = ?, settled_at = ?, settlement = ?
+			WHERE expense_id = ? AND status = ? RETURNING `+spotColumns), status, user, s.now(), reason, id, expensebot.SpotCheckFlagged)
+		if isNoRows(err) {
+			if err := sqlx.GetContext(ctx, tx, &r, s.q("SELECT "+spotColumns+" FROM spot_checks WHERE expense_id = ?"), id); err != nil {
+				if isNoRows(err) {
+					return expensebot.Errorf(expensebot.ENOTFOUND, "Expense #%d was not drawn for a spot check.", id)
+				}
+				return err
+			}
+			sc = r.spotCheck()
+			return expensebot.Errorf(expensebot.ECONFLICT, "The spot check of expense #%d is not waiting to be settled: it is %s.", id, sc.Status)
+		}
+		if err != nil {
+			return err
+		}
+		sc = r.spotCheck()
+		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(id, kind, user, map[string]string{"reason": reason, "finding": sc.Finding, "flagged_by": sc.CheckedBy})); err != nil {
+			return err
+		}
+		return s.addNotices(ctx, tx,
+			expensebot.Notice{Kind: expensebot.NoticeUpdateSpot, ExpenseID: id, Event: kind, Actor: user},
+			expensebot.Notice{Kind: expensebot.NoticeSpotFinding, ExpenseID: id, Event: kind, Actor: user, Text: reason})
+	})
+	if isNoRows(err) {
+		return sc, notFound(id)
+	}
+	if err != nil && expensebot.ErrorCode(err) == expensebot.EINTERNAL {
+		return sc, fmt.Errorf("store: settle spot check of expense %d: %w", id, err)
 	}
 	return sc, err
 }

@@ -197,6 +197,104 @@ func TestResolveSpotCheck(t *testing.T) {
 	})
 }
 
+// TestSettleSpotCheck: a flagged spot check is settled once: of two people racing to clear it,
+// one does and the other is told it was already cleared; who flagged it and why are kept beside
+// who cleared it and why, in the trail too; the submitter cannot settle their own; a spot check
+// not flagged cannot be settled; one can be upheld (must not be paid). Finance is told each time.
+func TestSettleSpotCheck(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		e := autoApprove(t, db, "s", "USUB", 1500, &expensebot.SpotDraw{Rate: 1, Draw: 0.3, Selected: true})
+		if _, err := db.SettleSpotCheck(ctx, e.ID, "UFIN", true, "fine"); expensebot.ErrorCode(err) != expensebot.ECONFLICT {
+			t.Errorf("cleared a spot check nobody flagged: %v", err)
+		}
+		if _, err := db.ResolveSpotCheck(ctx, e.ID, "UREV1", true, "Receipt is for a different date"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SettleSpotCheck(ctx, e.ID, "USUB", true, "It was mine, all fine"); expensebot.ErrorCode(err) != expensebot.EFORBIDDEN {
+			t.Errorf("the submitter cleared their own: %v", err)
+		}
+		if _, err := db.SettleSpotCheck(ctx, e.ID, "UFIN", true, " \n "); expensebot.ErrorCode(err) != expensebot.EINVALID {
+			t.Errorf("cleared without a reason: %v", err)
+		}
+		for range 3 { // drain the flag's notices
+			batch, _ := db.ClaimNotices(ctx, 50, time.Minute)
+			for _, n := range batch {
+				db.NoticeDone(ctx, n.ID, nil)
+			}
+		}
+		var wg sync.WaitGroup
+		results := make([]error, 2)
+		for i, who := range []string{"UFIN", "UREV2"} {
+			wg.Go(func() { _, results[i] = db.SettleSpotCheck(ctx, e.ID, who, i == 0, "The right receipt came") })
+		}
+		wg.Wait()
+		wins := 0
+		for _, err := range results {
+			switch expensebot.ErrorCode(err) {
+			case "":
+				wins++
+			case expensebot.ECONFLICT:
+				if !strings.Contains(err.Error(), "not waiting to be settled") {
+					t.Errorf("loser told %q", err)
+				}
+			default:
+				t.Errorf("settle: %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d people settled the spot check", wins)
+		}
+		sc, _ := db.SpotCheck(ctx, e.ID)
+		if (sc.Status != expensebot.SpotCheckCleared && sc.Status != expensebot.SpotCheckUpheld) || sc.SettledBy == "" || sc.SettledAt.IsZero() ||
+			sc.Settlement != "The right receipt came" || sc.CheckedBy != "UREV1" || sc.Finding != "Receipt is for a different date" {
+			t.Errorf("spot check = %+v", sc)
+		}
+		if sc.Held() != (sc.Status == expensebot.SpotCheckUpheld) {
+			t.Errorf("held = %v for %s", sc.Held(), sc.Status)
+		}
+		if got, _ := db.Expense(ctx, e.ID); got.Status != expensebot.StatusAutoApproved {
+			t.Errorf("settling changed the approval: %s", got.Status)
+		}
+		evs, err := db.Events(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := evs[len(evs)-1]
+		if want := "spot_check_" + sc.Status; last.Kind != want || last.Actor != sc.SettledBy ||
+			!strings.Contains(string(last.Detail), "The right receipt came") || !strings.Contains(string(last.Detail), "UREV1") {
+			t.Errorf("last event = %s by %s %s, want %s by %s", last.Kind, last.Actor, last.Detail, want, sc.SettledBy)
+		}
+		var notices []expensebot.Notice
+		for range 3 {
+			batch, _ := db.ClaimNotices(ctx, 50, time.Minute)
+			for _, n := range batch {
+				db.NoticeDone(ctx, n.ID, nil)
+			}
+			notices = append(notices, batch...)
+		}
+		var kinds []string
+		for _, n := range notices {
+			kinds = append(kinds, n.Kind+"/"+n.Event)
+		}
+		if got := strings.Join(kinds, ","); got != "update_spot/"+last.Kind+",spot_finding/"+last.Kind {
+			t.Errorf("notices = %s", got)
+		}
+
+		// Upheld: the expense must not be paid, and stays held.
+		u := autoApprove(t, db, "u", "USUB", 1500, &expensebot.SpotDraw{Rate: 1, Draw: 0.3, Selected: true})
+		if _, err := db.ResolveSpotCheck(ctx, u.ID, "UREV1", true, "A personal dinner"); err != nil {
+			t.Fatal(err)
+		}
+		sc, err = db.SettleSpotCheck(ctx, u.ID, "UREV1", false, "Confirmed with the employee")
+		if err != nil || sc.Status != expensebot.SpotCheckUpheld || !sc.Held() || sc.SettledBy != "UREV1" {
+			t.Fatalf("uphold: %+v, %v", sc, err)
+		}
+		if _, err := db.SettleSpotCheck(ctx, u.ID, "UFIN", true, "changed my mind"); expensebot.ErrorCode(err) != expensebot.ECONFLICT {
+			t.Errorf("an upheld flag was cleared after all: %v", err)
+		}
+	})
+}
+
 // TestMarkExported: a marked batch is skipped by later queries that ask to skip exported
 // expenses, has an event per expense, and a second run racing to mark the same expenses marks
 // nothing.

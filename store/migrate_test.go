@@ -110,3 +110,45 @@ func TestUpgradeToOneReceiptsTable(t *testing.T) {
 		})
 	}
 }
+
+// TestUpgradeKeepsSpotChecks guards 0013, which rebuilds spot_checks on SQLite for its CHECK: a
+// spot check flagged before the upgrade keeps who flagged it and why, can be cleared after it,
+// and a state nobody defined is still refused.
+func TestUpgradeKeepsSpotChecks(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			u := storetest.URL(t, engine)
+			old, err := store.OpenAtForTest(ctx, u, 11)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, stmt := range []string{
+				`INSERT INTO expenses (id, submitter_id, amount_minor, currency, description, incurred_on, status, idempotency_key, created_at, updated_at)
+				 VALUES (1, 'U1', 100, 'EUR', 'Taxi', '2026-11-20', 'auto_approved', 'k1', '2026-11-20 10:00:00', '2026-11-20 10:00:00')`,
+				`INSERT INTO spot_checks (expense_id, rate, draw, status, channel, message_ts, checked_by, checked_at, finding, created_at)
+				 VALUES (1, 0.05, 0.01, 'flagged', 'CAPP', '111.222', 'UREV1', '2026-11-21 10:00:00', 'Another date', '2026-11-20 10:00:00')`,
+			} {
+				if _, err := store.ExecForTest(old, stmt); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+			old.Close()
+			db, err := store.Open(ctx, u)
+			if err != nil {
+				t.Fatalf("upgrade: %v", err)
+			}
+			defer db.Close()
+			sc, err := db.SpotCheck(ctx, 1)
+			if err != nil || sc.Status != expensebot.SpotCheckFlagged || sc.CheckedBy != "UREV1" || sc.Finding != "Another date" || sc.MessageTS != "111.222" || sc.CheckedAt.IsZero() {
+				t.Fatalf("after the upgrade: %+v, %v", sc, err)
+			}
+			if sc, err = db.SettleSpotCheck(ctx, 1, "UFIN", true, "Right date after all"); err != nil || sc.Status != expensebot.SpotCheckCleared {
+				t.Fatalf("clear after the upgrade: %+v, %v", sc, err)
+			}
+			if _, err := store.ExecForTest(db, "UPDATE spot_checks SET status = 'bogus' WHERE expense_id = 1"); err == nil {
+				t.Errorf("an unknown spot-check state is accepted after the upgrade")
+			}
+		})
+	}
+}

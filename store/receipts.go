@@ -213,28 +213,51 @@ func (s *DB) shareNotices(ctx context.Context, tx *sqlx.Tx, id int64) ([]expense
 	return out, nil
 }
 
-// Reroute applies a new route to a pending expense that has no approval yet, after its receipts
-// changed: with an automatic approval it is approved by policy (the card says so and the
-// submitter is told); otherwise its reasons are replaced and the card redrawn. It is conditional on
-// the reasons the caller routed from (before), so a decision or another re-route in between wins:
-// that returns ECONFLICT with the expense as it stands. A route with the same reasons changes
-// nothing and returns changed false.
+// Reroute applies a new route to a pending expense after its receipts changed: its approvals
+// required, findings and reasons become the new route's, and the card is redrawn; with an
+// automatic approval it is approved by policy (the card says so, the submitter is told, and a
+// selected spot-check draw is recorded as at routing).
+//
+// A control never fails open, so approvals already given bound the new route: an expense one
+// reviewer has approved keeps needing two different reviewers and is never approved
+// automatically (its reasons then say a second reviewer decides). Without an approval the new
+// route's number stands, lower or higher.
+//
+// It is conditional on the reasons the caller routed from (before) and on the approvals given as
+// read, so a decision, an approval or another re-route in between wins: that returns ECONFLICT
+// with the expense as it stands. A route that changes nothing returns changed false.
 func (s *DB) Reroute(ctx context.Context, id int64, before []string, r expensebot.Route) (e expensebot.Expense, changed bool, err error) {
 	err = s.tx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
-		if !r.AutoApprove && slices.Equal(before, r.Reasons) {
-			var err error
-			e, err = s.byID(ctx, tx, id)
+		cur, err := s.byID(ctx, tx, id)
+		if err != nil {
 			return err
 		}
+		auto, reasons, required := r.AutoApprove, r.Reasons, r.ApprovalsRequired
+		if required < 1 || auto {
+			required = 1
+		}
+		if cur.FirstApprover != "" {
+			// One approval is in: it was given towards two, so it must not decide alone, and a
+			// person has already taken part.
+			required = 2
+			if auto {
+				auto, reasons = false, []string{secondApprovalReason}
+			}
+		}
+		if !auto && slices.Equal(before, reasons) && required == cur.ApprovalsRequired && jsonText(r.Findings) == jsonText(cur.Findings) {
+			e = cur
+			return nil
+		}
 		status, decidedBy, decidedAt := expensebot.StatusPendingReview, "", sql.NullTime{}
-		if r.AutoApprove {
+		if auto {
 			status, decidedBy, decidedAt = expensebot.StatusAutoApproved, expensebot.ActorPolicy, sql.NullTime{Time: now, Valid: true}
 		}
-		var err error
-		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, review_reasons = ?, decided_by = ?, decided_at = ?, updated_at = ?
-			WHERE id = ? AND status = ? AND first_approver = '' AND review_reasons = ? RETURNING `+expenseColumns),
-			status, jsonText(r.Reasons), decidedBy, decidedAt, now, id, expensebot.StatusPendingReview, jsonText(before))
+		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, review_reasons = ?, approvals_required = ?, findings = ?,
+			decided_by = ?, decided_at = ?, updated_at = ?
+			WHERE id = ? AND status = ? AND first_approver = ? AND review_reasons = ? RETURNING `+expenseColumns),
+			status, jsonText(reasons), required, jsonText(r.Findings), decidedBy, decidedAt, now,
+			id, expensebot.StatusPendingReview, cur.FirstApprover, jsonText(before))
 		if isNoRows(err) {
 			if e, err = s.byID(ctx, tx, id); err != nil {
 				return err
@@ -245,15 +268,29 @@ func (s *DB) Reroute(ctx context.Context, id int64, before []string, r expensebo
 			return err
 		}
 		changed = true
-		events := []expensebot.AuditEvent{expensebot.NewEvent(id, expensebot.EventRouted, expensebot.ActorPolicy,
-			map[string]any{"auto_approve": r.AutoApprove, "reasons": r.Reasons, "rerouted": "receipt", "rules_version": r.Version})}
+		routed := map[string]any{"auto_approve": auto, "approvals_required": required, "reasons": reasons, "rerouted": "receipt", "rules_version": r.Version}
+		if len(r.Findings) > 0 {
+			routed["findings"] = r.Findings
+		}
+		events := []expensebot.AuditEvent{expensebot.NewEvent(id, expensebot.EventRouted, expensebot.ActorPolicy, routed)}
 		notices := []expensebot.Notice{{Kind: expensebot.NoticeUpdateReview, ExpenseID: id, Event: expensebot.EventRouted, Actor: expensebot.ActorPolicy}}
-		if r.AutoApprove {
-			events = append(events, expensebot.NewEvent(id, expensebot.EventAutoApproved, expensebot.ActorPolicy, map[string]any{"reasons": r.Reasons}))
+		if auto {
+			approved := map[string]any{"reasons": reasons}
 			notices = []expensebot.Notice{
 				{Kind: expensebot.NoticeUpdateReview, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy},
 				{Kind: expensebot.NoticeTellSubmitter, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy},
 			}
+			if d := r.SpotCheck; d != nil {
+				// As at routing: every draw is recorded, a selected one is posted.
+				approved["spot_check"] = d
+				if d.Selected {
+					if err := s.drawSpotCheck(ctx, tx, id, *d, now); err != nil {
+						return err
+					}
+					notices = append(notices, expensebot.Notice{Kind: expensebot.NoticeSpotCheck, ExpenseID: id, Event: expensebot.EventAutoApproved, Actor: expensebot.ActorPolicy})
+				}
+			}
+			events = append(events, expensebot.NewEvent(id, expensebot.EventAutoApproved, expensebot.ActorPolicy, approved))
 			notices = append(notices, expensebot.CallbackNotices(e, expensebot.EventAutoApproved, expensebot.ActorPolicy)...)
 		}
 		if err := s.appendEvents(ctx, tx, events...); err != nil {
@@ -273,3 +310,7 @@ func (s *DB) Reroute(ctx context.Context, id int64, before []string, r expensebo
 	}
 	return e, changed, err
 }
+
+// secondApprovalReason replaces the reasons of an automatic route for an expense one reviewer
+// has already approved: it is not approved automatically.
+const secondApprovalReason = "one reviewer has already approved it, so a second reviewer decides"

@@ -71,6 +71,52 @@ func TestReroute(t *testing.T) {
 	})
 }
 
+// TestRerouteRecordsTheNewRoute: a re-route records the new route's approvals required and
+// findings with its reasons, so a split found only at the re-route needs two reviewers; an
+// expense one reviewer has approved keeps needing a second and is never approved automatically;
+// without an approval a lower count stands.
+func TestRerouteRecordsTheNewRoute(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		split := []expensebot.Finding{{Flag: expensebot.FlagSplitOverReview, Related: []expensebot.Related{{ID: 1, AmountMinor: 620000, Currency: "USD"}}}}
+		e := pending(t, db, "rn1", 1)
+		got, changed, err := db.Reroute(ctx, e.ID, e.ReviewReasons, expensebot.Route{ApprovalsRequired: 2, Reasons: []string{"possibly one purchase split up"}, Findings: split})
+		if err != nil || !changed {
+			t.Fatalf("reroute: changed=%v err=%v", changed, err)
+		}
+		if got.Status != expensebot.StatusPendingReview || got.ApprovalsRequired != 2 || len(got.Findings) != 1 || got.Findings[0].Flag != expensebot.FlagSplitOverReview {
+			t.Fatalf("after a split found at the re-route: status %s, approvals %d, findings %+v", got.Status, got.ApprovalsRequired, got.Findings)
+		}
+		if stored, err := db.Expense(ctx, e.ID); err != nil || stored.ApprovalsRequired != 2 || len(stored.Findings) != 1 || stored.ReviewReasons[0] != "possibly one purchase split up" {
+			t.Fatalf("stored: %+v, %v", stored, err)
+		}
+		// One approval of two is in: it does not decide alone, and nothing automatic decides.
+		if _, err := db.Decide(ctx, expensebot.Decision{ExpenseID: e.ID, Reviewer: "UREV1", Outcome: expensebot.Approve}); err != nil {
+			t.Fatal(err)
+		}
+		got, changed, err = db.Reroute(ctx, e.ID, got.ReviewReasons, expensebot.Route{AutoApprove: true, Reasons: []string{"fine"}})
+		if err != nil || !changed || got.Status != expensebot.StatusPendingReview || got.ApprovalsRequired != 2 || got.FirstApprover != "UREV1" ||
+			!strings.Contains(strings.Join(got.ReviewReasons, " "), "second reviewer decides") || len(got.Findings) != 0 {
+			t.Fatalf("automatic re-route after one approval: %+v changed=%v err=%v", got, changed, err)
+		}
+		got, _, err = db.Reroute(ctx, e.ID, got.ReviewReasons, expensebot.Route{ApprovalsRequired: 1, Reasons: []string{"over the auto-approve limit"}})
+		if err != nil || got.ApprovalsRequired != 2 || got.Status != expensebot.StatusPendingReview {
+			t.Fatalf("one approval required after one was given: %+v, %v", got, err)
+		}
+		if d, err := db.Decide(ctx, expensebot.Decision{ExpenseID: e.ID, Reviewer: "UREV2", Outcome: expensebot.Approve}); err != nil || d.Status != expensebot.StatusApproved {
+			t.Fatalf("second approval: %+v, %v", d, err)
+		}
+		// Without an approval, the new route's lower count stands.
+		two := pending(t, db, "rn2", 2)
+		got, _, err = db.Reroute(ctx, two.ID, two.ReviewReasons, expensebot.Route{ApprovalsRequired: 1, Reasons: []string{"over the auto-approve limit", "no receipt"}})
+		if err != nil || got.ApprovalsRequired != 1 {
+			t.Fatalf("lower without approvals: %+v, %v", got, err)
+		}
+		if k := kinds(t, db, two.ID); !strings.HasSuffix(k, "routed,routed") {
+			t.Errorf("events = %s", k)
+		}
+	})
+}
+
 // TestOneRowPerReceipt guards the one receipts table: the export's description of a file (its
 // link) lands on the receipt the workflow checked, whichever comes first, and never replaces the
 // hash the check computed, so nothing needs to download the file a second time to hash it. A

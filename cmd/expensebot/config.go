@@ -107,7 +107,7 @@ type environment struct {
 	SplitWindow         duration `envconfig:"EXPENSEBOT_SPLIT_WINDOW" default:"3d" desc:"one person's expenses, in any category, incurred this close together count as one purchase against the auto-approve and two-approver limits; 0 turns the check off"`
 	MaxAge              duration `envconfig:"EXPENSEBOT_MAX_AGE" default:"90d" desc:"an expense submitted longer than this after it was incurred goes to a person; 0 turns the check off"`
 	SpotCheckRate       number   `envconfig:"EXPENSEBOT_SPOT_CHECK_RATE" default:"0.05" desc:"share (0..1) of automatic approvals drawn at random for a reviewer to spot-check; 0 turns spot checks off"`
-	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged"`
+	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged or settled; they may clear it or say it must not be paid"`
 	Admins              idList   `envconfig:"EXPENSEBOT_ADMINS" desc:"user ids (U…) and/or user-group ids (S…) who may change reviewers, channel, limits, accounts and timers in their App Home; unset: nobody (the environment alone)"`
 	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests, and how many AI assessments, are worked on at once (each)"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`

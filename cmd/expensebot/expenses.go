@@ -234,12 +234,13 @@ type heldExpense struct {
 }
 
 // holdFlagged takes out of list the expenses whose spot check a reviewer flagged: the approval
-// stands, but the money is not booked as owed until a reviewer clears the finding. It returns
+// stands, but the money is not booked as owed until a reviewer or finance clears the finding,
+// and never when they said it must not be paid (upheld). A cleared one is exported. It returns
 // what is left to export and what is held, in list's order.
 func holdFlagged(list []expensebot.Expense, checks []expensebot.SpotCheck) (keep []expensebot.Expense, held []heldExpense) {
 	flagged := map[int64]expensebot.SpotCheck{}
 	for _, sc := range checks {
-		if sc.Status == expensebot.SpotCheckFlagged {
+		if sc.Held() {
 			flagged[sc.ExpenseID] = sc
 		}
 	}
@@ -249,8 +250,13 @@ func holdFlagged(list []expensebot.Expense, checks []expensebot.SpotCheck) (keep
 			keep = append(keep, e)
 			continue
 		}
-		held = append(held, heldExpense{e, fmt.Sprintf("its spot check was flagged by %s on %s: %q; it stays out of the export until a reviewer clears it",
-			sc.CheckedBy, sc.CheckedAt.UTC().Format(time.DateOnly), sc.Finding)})
+		why := fmt.Sprintf("its spot check was flagged by %s on %s: %q; it stays out of the export until a reviewer or finance clears it",
+			sc.CheckedBy, sc.CheckedAt.UTC().Format(time.DateOnly), sc.Finding)
+		if sc.Status == expensebot.SpotCheckUpheld {
+			why = fmt.Sprintf("it must not be paid, said %s on %s: %q (its spot check was flagged by %s: %q); it stays out of the export",
+				sc.SettledBy, sc.SettledAt.UTC().Format(time.DateOnly), sc.Settlement, sc.CheckedBy, sc.Finding)
+		}
+		held = append(held, heldExpense{e, why})
 	}
 	return keep, held
 }

@@ -391,7 +391,8 @@ func TestMarkExported(t *testing.T) {
 
 // TestFlaggedSpotCheckHeldBack: an automatic approval whose spot check a reviewer flagged is
 // not exported as an ordinary owed expense (issue 21): it is listed on stderr with the finding,
-// left out of the file and of the batch, and a confirmed one is exported as before.
+// left out of the file and of the batch, and a confirmed one is exported as before. Once
+// cleared, the next run exports it; one upheld (must not be paid) stays held, saying so.
 func TestFlaggedSpotCheckHeldBack(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -433,6 +434,27 @@ func TestFlaggedSpotCheckHeldBack(t *testing.T) {
 			}
 			if left, _ := db.Expenses(ctx, store.ExpenseQuery{SkipExported: true, Statuses: statusSets["approved"]}); len(left) != 1 || left[0].ID != flagged.ID {
 				t.Errorf("left to export = %+v, want only the flagged one", left)
+			}
+			upheld := spot("upheld", "Dinner", true)
+			if _, err := db.SettleSpotCheck(ctx, flagged.ID, "UFIN", true, "The right receipt came"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.SettleSpotCheck(ctx, upheld.ID, "UFIN", false, "A personal dinner"); err != nil {
+				t.Fatal(err)
+			}
+			out, err = runCmd(t, "expenses", "--mark-exported")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out, "\n"+jsonInt(flagged.ID)+",auto_approved,") || strings.Contains(out, "held back expense #"+jsonInt(flagged.ID)) {
+				t.Errorf("the cleared expense is not exported:\n%s", out)
+			}
+			if strings.Contains(out, "\n"+jsonInt(upheld.ID)+",auto_approved,") ||
+				!strings.Contains(out, "held back expense #"+jsonInt(upheld.ID)+` (20.00 USD): it must not be paid, said UFIN on `) || !strings.Contains(out, `"A personal dinner"`) {
+				t.Errorf("the upheld expense:\n%s", out)
+			}
+			if left, _ := db.Expenses(ctx, store.ExpenseQuery{SkipExported: true, Statuses: statusSets["approved"]}); len(left) != 1 || left[0].ID != upheld.ID {
+				t.Errorf("left to export = %+v, want only the upheld one", left)
 			}
 		})
 	}
