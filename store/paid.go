@@ -33,6 +33,16 @@ func (s *DB) pay(ctx context.Context, id int64, p expensebot.Payout) (expensebot
 		if err := expensebot.Payable(e); err != nil {
 			return e, err
 		}
+		// A spot check a reviewer flagged holds the money back until it is cleared (and for good
+		// once upheld): the payout is refused, as the accounting export leaves it out.
+		var held []string
+		if err := tx.SelectContext(ctx, &held, s.q(`SELECT status FROM spot_checks WHERE expense_id = ? AND status IN (?, ?)`),
+			id, expensebot.SpotCheckFlagged, expensebot.SpotCheckUpheld); err != nil {
+			return e, err
+		}
+		if len(held) > 0 {
+			return e, expensebot.Errorf(expensebot.ECONFLICT, "Expense #%d is held back: its spot check was flagged (%s) and not cleared; a reviewer or finance must clear it before it is paid.", id, held[0])
+		}
 		// Conditional on the status just read: of two payouts of one expense exactly one changes it.
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE expenses SET status = ?, paid_at = ?, paid_by = ?, paid_reference = ?, updated_at = ?
 			WHERE id = ? AND status = ?`), expensebot.StatusPaid, now, p.By, p.Reference, now, id, e.Status)

@@ -162,3 +162,33 @@ func TestPayBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestPayRefusesAHeldSpotCheck: a spot check a reviewer flagged holds the money back from the
+// accounting export until it is cleared; a payout recorded by hand must not pay it either. Once
+// cleared it is paid like any other.
+func TestPayRefusesAHeldSpotCheck(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		e := autoApprove(t, db, "held", "USUB", 1500, &expensebot.SpotDraw{Rate: 1, Draw: 0.3, Selected: true})
+		if _, err := db.ResolveSpotCheck(ctx, e.ID, "UREV1", true, "Receipt is for a different date"); err != nil {
+			t.Fatal(err)
+		}
+		p := expensebot.Payout{By: "Fiona Finance", Actor: "Fiona Finance", Reference: "TRX-1"}
+		got, err := db.Pay(ctx, []int64{e.ID}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := got[0]; expensebot.ErrorCode(r.Err) != expensebot.ECONFLICT || !strings.Contains(expensebot.ErrorMessage(r.Err), "held back") {
+			t.Fatalf("paid a held expense: %+v, %v", r.Expense, r.Err)
+		}
+		if now, err := db.Expense(ctx, e.ID); err != nil || now.Status != expensebot.StatusAutoApproved {
+			t.Fatalf("after the refused payout: %s, %v", now.Status, err)
+		}
+		if _, err := db.SettleSpotCheck(ctx, e.ID, "UFIN", true, "The right receipt came"); err != nil {
+			t.Fatal(err)
+		}
+		got, err = db.Pay(ctx, []int64{e.ID}, p)
+		if err != nil || got[0].Err != nil || got[0].Expense.Status != expensebot.StatusPaid {
+			t.Fatalf("cleared, then paid: %+v, %v, %v", got, err, got[0].Err)
+		}
+	})
+}
