@@ -86,6 +86,11 @@ type Expense struct {
 	DecidedAt        time.Time
 	DecisionReason   string
 
+	// The hold on its assessment: the instance holding it ("" when none) and the number of holds
+	// taken on it so far, which the holder's writes present as their fencing token.
+	HeldBy      string
+	HoldAttempt int
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -188,6 +193,11 @@ type Submission struct {
 // assessed: it is assessed again with them, never routed without them.
 var ErrNewReceipts = errors.New("receipts were attached since the assessment")
 
+// ErrLostHold is a write refused because the lease it was made under (an assessment's hold, a
+// notice's claim) ran out and was taken by another holder, or another attempt: the work is that
+// holder's now, and the writer drops it.
+var ErrLostHold = errors.New("the lease on this work passed to another holder")
+
 // Routing is one expense's route handed over to be recorded and, once recorded, what became of
 // it.
 type Routing struct {
@@ -200,10 +210,13 @@ type Routing struct {
 	CheckReceipts  bool
 	Receipts       int
 	ReceiptFileIDs []string
-	Routed         Expense  // the expense as routed
-	Notices        []Notice // the notices the route queued and claimed for the caller, with their ids and destinations
-	Waiting        int      // the notices the route queued for any instance to claim (cards: they keep the outbox's order)
-	Err            error    // ECONFLICT when the expense was routed already; nothing of this one is recorded
+	// HoldAttempt, when not 0, is the assessment hold the route was computed under: the route is
+	// recorded only while the store's instance still holds that attempt (else Err wraps ErrLostHold).
+	HoldAttempt int
+	Routed      Expense  // the expense as routed
+	Notices     []Notice // the notices the route queued and claimed for the caller, with their ids and destinations
+	Waiting     int      // the notices the route queued for any instance to claim (cards: they keep the outbox's order)
+	Err         error    // ECONFLICT when the expense was routed already; nothing of this one is recorded
 }
 
 // Assessment is the AI's advice on one expense, with what it cost and how far to trust it.

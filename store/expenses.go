@@ -60,6 +60,8 @@ type expenseRow struct {
 	CallbackURL       string         `db:"callback_url"`
 	RequestHash       string         `db:"request_hash"`
 	Findings          string         `db:"findings"`
+	AssessOwner       string         `db:"assess_owner"`
+	AssessAttempt     int            `db:"assess_attempt"`
 }
 
 const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, category, description, incurred_on,
@@ -68,7 +70,7 @@ const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, categ
 	home_currency, home_amount_minor, rate, rate_source, rate_date,
 	submitted_by, callback_url, request_hash, findings,
 	resubmit_of, resubmitted_as, question, question_by, question_for, paused_at, remind_at, escalate_at, expires_at, escalated_to,
-	first_approver_for, decided_for`
+	first_approver_for, decided_for, assess_owner, assess_attempt`
 
 // timeOf is a nullable timestamp as the domain holds it: zero for NULL.
 func timeOf(t sql.NullTime) time.Time {
@@ -117,6 +119,7 @@ func (r expenseRow) expense() (expensebot.Expense, error) {
 		Question: r.Question, QuestionBy: r.QuestionBy, QuestionFor: r.QuestionFor, PausedAt: timeOf(r.PausedAt),
 		RemindAt: timeOf(r.RemindAt), EscalateAt: timeOf(r.EscalateAt), ExpiresAt: timeOf(r.ExpiresAt),
 		FirstApproverFor: r.FirstApproverFor, DecidedFor: r.DecidedFor,
+		HeldBy: r.AssessOwner, HoldAttempt: r.AssessAttempt,
 	}
 	for _, c := range []struct {
 		column, raw string
@@ -253,6 +256,40 @@ func (s *DB) AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error {
 	return nil
 }
 
+// RenewAssessment extends the hold on expense id by lease, from now, while this instance still
+// holds it under attempt. Returns an error wrapping ErrLostHold when it does not (the hold ran out
+// and another holder took it, or the expense was routed meanwhile): the caller drops the work.
+func (s *DB) RenewAssessment(ctx context.Context, id int64, attempt int, lease time.Duration) error {
+	now := s.now()
+	return s.fenceAssessment(ctx, "renew", id, attempt, `UPDATE expenses SET assessing_until = ?
+		WHERE id = ? AND status IN (?, ?) AND assess_owner = ? AND assess_attempt = ?`,
+		now.Add(lease), id, expensebot.StatusSubmitted, expensebot.StatusAssessing, s.owner, attempt)
+}
+
+// ReleaseAssessment gives back the hold on expense id taken under attempt, so that any instance
+// may take it at once: an instance that stops hands its unfinished assessments over instead of
+// making the others wait for its holds to run out. Returns an error wrapping ErrLostHold when
+// this instance no longer holds it.
+func (s *DB) ReleaseAssessment(ctx context.Context, id int64, attempt int) error {
+	return s.fenceAssessment(ctx, "release", id, attempt, `UPDATE expenses SET assessing_until = NULL, assess_owner = ''
+		WHERE id = ? AND status IN (?, ?) AND assess_owner = ? AND assess_attempt = ?`,
+		id, expensebot.StatusSubmitted, expensebot.StatusAssessing, s.owner, attempt)
+}
+
+// fenceAssessment runs a write fenced by the hold (owner and attempt) and checks that it wrote.
+func (s *DB) fenceAssessment(ctx context.Context, op string, id int64, attempt int, query string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return fmt.Errorf("store: %s hold on expense %d: %w", op, id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: %s hold on expense %d: %w", op, id, err)
+	} else if n == 0 {
+		return fmt.Errorf("store: %s hold %d on expense %d: %w", op, attempt, id, expensebot.ErrLostHold)
+	}
+	return nil
+}
+
 // unlockedID matches the expense id given as its parameter; on PostgreSQL, only when no other
 // transaction holds the row (SKIP LOCKED), so that a claim another instance is making this moment
 // is not waited for: it is that instance's, and this claim finds nothing.
@@ -263,8 +300,9 @@ func (s *DB) unlockedID() string {
 	return "?"
 }
 
-// StartAssessment moves a submitted expense to assessing and holds it for lease: the time one
-// assessment may take. An expense already assessing is taken over only when its holder's lease
+// StartAssessment moves a submitted expense to assessing and holds it for lease, in the name of
+// this instance ([DB.Owner]) and with the next attempt number (Expense.HoldAttempt), which
+// [DB.RenewAssessment], [DB.ReleaseAssessment] and the route (Routing.HoldAttempt) present. An expense already assessing is taken over only when its holder's lease
 // ran out (the holder crashed or stopped); until then this returns ECONFLICT, as it does for any
 // later status, so that no two instances ask the AI about one expense at once.
 func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration) (expensebot.Expense, error) {
@@ -273,9 +311,10 @@ func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration)
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
 		var err error
-		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessing_until = ?, updated_at = ?
+		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessing_until = ?, updated_at = ?,
+				assess_owner = ?, assess_attempt = assess_attempt + 1
 			WHERE id = `+s.unlockedID()+` AND status IN (?, ?) AND (assessing_until IS NULL OR assessing_until < ?) RETURNING `+expenseColumns),
-			expensebot.StatusAssessing, now.Add(lease), now, id, expensebot.StatusSubmitted, expensebot.StatusAssessing, now)
+			expensebot.StatusAssessing, now.Add(lease), now, s.owner, id, expensebot.StatusSubmitted, expensebot.StatusAssessing, now)
 		if isNoRows(err) {
 			e, err = s.byID(ctx, tx, id) // held by another instance, or long past it
 			return err
@@ -410,7 +449,7 @@ func (s *DB) route(ctx context.Context, tx *sqlx.Tx, rt *expensebot.Routing, now
 		status, assessment, jsonText(r.Reasons), required, r.Channel, jsonText(r.Reviewers), r.Version, decidedBy, decidedAt, now,
 		r.HomeAmount.Currency, home, r.Rate.Value, r.Rate.Source, rate, jsonText(r.Findings),
 		nullTime(remind), nullTime(escalate), nullTime(expire),
-		id, expensebot.StatusSubmitted, expensebot.StatusAssessing}
+		id, expensebot.StatusSubmitted, expensebot.StatusAssessing, rt.HoldAttempt, s.owner, rt.HoldAttempt}
 	if rt.CheckReceipts {
 		// The list is a column of the row, so that PostgreSQL checks it again on the row as a
 		// receipt being attached leaves it (the count, a subquery, is checked on the snapshot).
@@ -424,6 +463,8 @@ func (s *DB) route(ctx context.Context, tx *sqlx.Tx, rt *expensebot.Routing, now
 			rt.Err = notFound(id)
 		case err != nil:
 			return nil, nil, err
+		case !e.Status.Routed() && rt.HoldAttempt != 0 && (e.HeldBy != s.owner || e.HoldAttempt != rt.HoldAttempt):
+			rt.Err = fmt.Errorf("store: route expense %d (hold %d, now %s's %d): %w", id, rt.HoldAttempt, e.HeldBy, e.HoldAttempt, expensebot.ErrLostHold)
 		case !e.Status.Routed():
 			rt.Err = fmt.Errorf("store: route expense %d: %w", id, expensebot.ErrNewReceipts)
 		default:
@@ -485,7 +526,7 @@ const (
 	approvals_required = ?, review_channel = ?, route_reviewers = ?, rules_version = ?, decided_by = ?, decided_at = ?, updated_at = ?,
 	home_currency = ?, home_amount_minor = ?, rate = ?, rate_source = ?, rate_date = ?, findings = ?,
 	remind_at = ?, escalate_at = ?, expires_at = ?, timed = TRUE
-	WHERE id = ? AND status IN (?, ?)`
+	WHERE id = ? AND status IN (?, ?) AND (? = 0 OR (assess_owner = ? AND assess_attempt = ?))`
 	routeQuery           = routeSet + " RETURNING " + expenseColumns
 	routeIfReceiptsQuery = routeSet + " AND receipt_file_ids = ? AND (SELECT count(*) FROM receipts WHERE expense_id = ? AND checked) = ? RETURNING " + expenseColumns
 )
