@@ -48,6 +48,17 @@ func (s *Service) Run(ctx context.Context) error {
 		wg.Go(func() { s.cfg.Rates.Run(ctx) })
 	}
 	wg.Go(func() { s.timerLoop(ctx) })
+	// The assessment holds are renewed until the work in flight has finished, then the ones
+	// left are given back (see holds).
+	stopHolds, holdsDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(holdsDone); s.holds.run(work, stopHolds) }()
+	defer func() {
+		close(stopHolds)
+		<-holdsDone
+		rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		s.holds.release(rec)
+	}()
 	<-ctx.Done()
 
 	done := make(chan struct{})

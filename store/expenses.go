@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -256,14 +257,29 @@ func (s *DB) AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error {
 	return nil
 }
 
-// RenewAssessment extends the hold on expense id by lease, from now, while this instance still
-// holds it under attempt. Returns an error wrapping ErrLostHold when it does not (the hold ran out
-// and another holder took it, or the expense was routed meanwhile): the caller drops the work.
-func (s *DB) RenewAssessment(ctx context.Context, id int64, attempt int, lease time.Duration) error {
-	now := s.now()
-	return s.fenceAssessment(ctx, "renew", id, attempt, `UPDATE expenses SET assessing_until = ?
-		WHERE id = ? AND status IN (?, ?) AND assess_owner = ? AND assess_attempt = ?`,
-		now.Add(lease), id, expensebot.StatusSubmitted, expensebot.StatusAssessing, s.owner, attempt)
+// RenewAssessments extends, by lease from now, the holds this instance has on the expenses ids,
+// and returns those it no longer holds: their hold ran out and another instance took it, or they
+// were routed or withdrawn meanwhile. The caller drops the work on those.
+func (s *DB) RenewAssessments(ctx context.Context, ids []int64, lease time.Duration) (lost []int64, err error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`UPDATE expenses SET assessing_until = ?
+		WHERE id IN (?) AND status IN (?, ?) AND assess_owner = ? RETURNING id`,
+		s.now().Add(lease), ids, expensebot.StatusSubmitted, expensebot.StatusAssessing, s.owner)
+	if err != nil {
+		return nil, fmt.Errorf("store: renew %d holds: %w", len(ids), err)
+	}
+	var kept []int64
+	if err := s.db.SelectContext(ctx, &kept, s.q(q), args...); err != nil {
+		return nil, fmt.Errorf("store: renew %d holds: %w", len(ids), err)
+	}
+	for _, id := range ids {
+		if !slices.Contains(kept, id) {
+			lost = append(lost, id)
+		}
+	}
+	return lost, nil
 }
 
 // ReleaseAssessment gives back the hold on expense id taken under attempt, so that any instance

@@ -117,20 +117,11 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 			ln.Close() // if the start fails before they are served
 		}
 	}()
-	// An assessment holds its expense for as long as it may take, so that a crashed instance's
-	// expenses are taken over soon after, and a live one's never.
-	lease := 5 * time.Second
-	if assessor != nil {
-		lease += cfg.AITimeout
-	}
-	if reader != nil {
-		lease += 3 * cfg.AITimeout // the form's receipts are read before the assessment
-	}
 	m := watchAI(metrics.New(backlog(db)), assessor)
 	b := wire.Assemble(wire.Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
-			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
+			SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
 			Timing: expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
 		Store: db, Assessor: assessor, Log: logger,
 		API: apiConfig(cfg), Metrics: m,
