@@ -2,6 +2,7 @@ package expensebot
 
 import (
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -365,7 +366,7 @@ type Notice struct {
 	Actor     string // who caused it
 	Text      string // a comment's, question's or answer's text
 	Attempts  int    // deliveries tried before this one
-	Dest      string // the conversation it goes to: a channel, a submitter's user id; "" for callbacks
+	Dest      string // the conversation it goes to: a channel, a submitter's user id; for a callback, its receiver's host (CallbackHost)
 
 	// Filled in when a reminder or escalation is delivered, from the expense as it is then: not
 	// stored.
@@ -400,4 +401,14 @@ func CallbackNotices(e Expense, event, actor string) []Notice {
 		return nil
 	}
 	return []Notice{{Kind: NoticeCallback, ExpenseID: e.ID, Event: event, Actor: actor}}
+}
+
+// CallbackHost is the receiver a callback URL names, for a callback notice's Dest: its host and
+// port, lower case; "" when the URL cannot be read.
+func CallbackHost(callbackURL string) string {
+	u, err := url.Parse(callbackURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
 }

@@ -419,8 +419,11 @@ func (s *DB) RouteAll(ctx context.Context, rs []expensebot.Routing, claim time.D
 		for i, n := range carried {
 			r := &rs[owner[i]]
 			n.ID = ids[i]
-			if n.Kind == expensebot.NoticeTellSubmitter {
+			switch n.Kind {
+			case expensebot.NoticeTellSubmitter:
 				n.Dest = r.Routed.SubmitterID
+			case expensebot.NoticeCallback:
+				n.Dest = expensebot.CallbackHost(r.Routed.CallbackURL)
 			}
 			r.Notices = append(r.Notices, n)
 		}

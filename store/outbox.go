@@ -143,7 +143,7 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 }
 
 // destinations fills in where each notice goes: the card's channel for card notices, the
-// submitter for DMs; callbacks go to no conversation.
+// submitter for DMs, the receiver's host for callbacks (each host has a delivery lane of its own).
 func (s *DB) destinations(ctx context.Context, ns []expensebot.Notice) error {
 	if len(ns) == 0 {
 		return nil
@@ -152,7 +152,7 @@ func (s *DB) destinations(ctx context.Context, ns []expensebot.Notice) error {
 	for i, n := range ns {
 		ids[i] = n.ExpenseID
 	}
-	q, args, err := sqlx.In("SELECT id, review_channel, submitter_id FROM expenses WHERE id IN (?)", ids)
+	q, args, err := sqlx.In("SELECT id, review_channel, submitter_id, callback_url FROM expenses WHERE id IN (?)", ids)
 	if err != nil {
 		return fmt.Errorf("store: notice destinations: %w", err)
 	}
@@ -160,6 +160,7 @@ func (s *DB) destinations(ctx context.Context, ns []expensebot.Notice) error {
 		ID        int64  `db:"id"`
 		Channel   string `db:"review_channel"`
 		Submitter string `db:"submitter_id"`
+		Callback  string `db:"callback_url"`
 	}
 	if err := s.db.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
 		return fmt.Errorf("store: notice destinations: %w", err)
@@ -174,6 +175,7 @@ func (s *DB) destinations(ctx context.Context, ns []expensebot.Notice) error {
 		case expensebot.NoticeTellSubmitter:
 			ns[i].Dest = r.Submitter
 		case expensebot.NoticeCallback:
+			ns[i].Dest = expensebot.CallbackHost(r.Callback)
 		default:
 			ns[i].Dest = r.Channel
 		}

@@ -54,6 +54,7 @@ type Config struct {
 	SpotCheckRate       float64
 	Finance             []string
 	Workers             int
+	DrainTimeout        time.Duration // how long a stop may take in all, whatever is in flight
 	LogFormat           string
 	HTTPAddr            string       // approval API and health; "" for none
 	MetricsAddr         string       // health and metrics on a listener of their own; "" for none
@@ -106,6 +107,7 @@ type environment struct {
 	SpotCheckRate       number   `envconfig:"EXPENSEBOT_SPOT_CHECK_RATE" default:"0.05" desc:"share (0..1) of automatic approvals drawn at random for a reviewer to spot-check; 0 turns spot checks off"`
 	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged"`
 	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests, and how many AI assessments, are worked on at once (each)"`
+	DrainTimeout        duration `envconfig:"EXPENSEBOT_DRAIN_TIMEOUT" default:"25s" desc:"how long a stop (SIGTERM) may take: acks of saved submissions go out, work in flight finishes or is handed back; the process exits within it whatever is in flight"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
 	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for /healthz, /readyz, /metrics and, with EXPENSEBOT_API_TOKENS, the approval API (then /metrics needs a token), e.g. 127.0.0.1:8080; unset: no listener"`
 	MetricsAddr         text     `envconfig:"EXPENSEBOT_METRICS_ADDR" desc:"address of a listener of their own for /healthz, /readyz and /metrics (no token), e.g. 127.0.0.1:9090; unset: none"`
@@ -165,6 +167,9 @@ func (e *environment) validate() {
 	}
 	if e.AITimeout.d <= 0 {
 		e.AITimeout.fail("must be positive")
+	}
+	if e.DrainTimeout.d < 5*time.Second {
+		e.DrainTimeout.fail("must be at least 5s: acks of saved submissions need up to 3s to go out")
 	}
 	e.validatePace()
 	if u := e.RatesURL.raw; u != "" && !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
@@ -287,6 +292,7 @@ func (e *environment) config() Config {
 		SpotCheckRate:       e.SpotCheckRate.v,
 		Finance:             e.Finance.ids,
 		Workers:             e.Workers.n,
+		DrainTimeout:        e.DrainTimeout.d,
 		LogFormat:           e.LogFormat.raw,
 		HTTPAddr:            e.HTTPAddr.raw,
 		MetricsAddr:         e.MetricsAddr.raw,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -117,10 +118,13 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 			ln.Close() // if the start fails before they are served
 		}
 	}()
+	drain := cmp.Or(cfg.DrainTimeout, 25*time.Second)
 	m := watchAI(metrics.New(backlog(db)), assessor)
 	b := wire.Assemble(wire.Options{
-		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
+		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers,
+			DrainTimeout: drain, FlowShare: drain / 2},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
+			DrainTimeout:  flowDrain(drain),
 			SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
 			Timing: expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
 		Store: db, Assessor: assessor, Log: logger,
@@ -184,4 +188,11 @@ func backlog(db *store.DB) metrics.BacklogFunc {
 		}
 		return out, nil
 	}
+}
+
+// flowDrain is how long the workflow lets its work in flight finish at a stop: its half of the
+// drain time (see bot.Config.FlowShare), less the time it needs to record what finished and give
+// back its holds and claims.
+func flowDrain(total time.Duration) time.Duration {
+	return max(total/2-6*time.Second, time.Second)
 }
