@@ -178,7 +178,7 @@ func (r *crashRig) routedDMs(id int64) int {
 // card and one DM each, and fails on anything said twice.
 func (r *crashRig) settled(ids []int64) {
 	r.t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var waiting []string
 		for _, id := range ids {
