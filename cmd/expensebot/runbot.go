@@ -148,10 +148,36 @@ func runWithHTTP(ctx context.Context, cfg Config, logger *slog.Logger, b *bot.Bo
 		defer close(served)
 		host.Run(ctx, listeners...)
 	}()
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		prune(ctx, db, logger, time.Hour)
+	}()
 	err := b.Run(ctx)
 	cancel() // a bot that stopped on its own takes the HTTP host down with it
 	<-served
+	<-pruned
 	return err
+}
+
+// prune forgets the Slack event ids seen more than store.SeenEventsRetention ago, at start and
+// every interval until ctx ends, so that seen_events stays a day of events long. Several
+// instances may prune at once.
+func prune(ctx context.Context, db *store.DB, logger *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := db.Prune(ctx, store.SeenEventsRetention); err != nil && ctx.Err() == nil {
+			logger.Warn("prune seen Slack events", "err", err)
+		} else if n > 0 {
+			logger.Info("seen Slack events pruned", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // openDatabase opens the database for run: it applies pending migrations, unless
