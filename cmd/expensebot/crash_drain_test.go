@@ -166,8 +166,9 @@ func lockExpenses(t *testing.T, engine, dbURL string) (release func()) {
 }
 
 // TestSigtermDrainsWithinTimeout: SIGTERM while submissions are being committed, on both engines.
-//   - locked: 60 submissions wait for a table another connection holds; the lock is let go
-//     1.8 s after the SIGTERM, about when the first commits' 2 s run out.
+//   - locked: 60 submissions in two waves 1.2 s apart wait for a table another connection
+//     holds; SIGTERM follows the second wave, and the lock is let go 1 s later: after the first
+//     wave's 2 s ran out, within the second's.
 //   - busy: 60 submissions arrive and SIGTERM follows at once.
 //
 // The process exits within EXPENSEBOT_DRAIN_TIMEOUT. Every submitter told "received" has an
@@ -187,14 +188,21 @@ func TestSigtermDrainsWithinTimeout(t *testing.T) {
 				if locked {
 					release = lockExpenses(t, engine, r.dbURL)
 				}
-				told := make(chan []outcome, 1)
-				go func() { told <- r.submitAll(60) }()
-				time.Sleep(500 * time.Millisecond) // the submissions are waiting for their commit
+				// Two waves of 30: with the table locked, the first wave's 2 s run out before
+				// the lock is let go (told "not saved"), the second's do not (saved and acked
+				// during the drain).
+				told := make(chan []outcome, 2)
+				go func() { told <- r.submitAll(30) }()
+				if locked {
+					time.Sleep(1200 * time.Millisecond)
+				}
+				go func() { told <- r.submitAll(30) }()
+				time.Sleep(300 * time.Millisecond) // the submissions are waiting for their commit
 				first.Process.Signal(syscall.SIGTERM)
 				stopped := time.Now()
 				exited := make(chan error, 1)
 				go func() { exited <- first.Wait() }()
-				time.AfterFunc(1800*time.Millisecond, release) // about when the first commits' 2 s run out
+				time.AfterFunc(time.Second, release) // after the first wave's 2 s, within the second's
 				select {
 				case err := <-exited:
 					if err != nil {
@@ -212,7 +220,7 @@ func TestSigtermDrainsWithinTimeout(t *testing.T) {
 				}
 				r.procs = r.procs[1:] // waited for already
 				release()
-				outcomes := <-told
+				outcomes := append(<-told, <-told...)
 				var ids []int64
 				var noAck, refused int
 				for _, o := range outcomes {
