@@ -38,7 +38,13 @@ func (s *Service) Submit(ctx context.Context, e expensebot.Expense) (expensebot.
 		select {
 		case <-sub.done:
 		case <-ctx.Done():
-			return expensebot.Expense{}, false, fmt.Errorf("approval: submit for %s: %w", e.SubmitterID, ctx.Err())
+			// The transaction ends at the same deadline (see commit); its outcome, if it is
+			// being decided this moment, is the answer.
+			select {
+			case <-sub.done:
+			case <-time.After(commitSettle):
+				return expensebot.Expense{}, false, fmt.Errorf("approval: submit for %s: %w", e.SubmitterID, ctx.Err())
+			}
 		}
 	}
 	if sub.Err != nil {
@@ -49,6 +55,11 @@ func (s *Service) Submit(ctx context.Context, e expensebot.Expense) (expensebot.
 	}
 	return sub.Saved, sub.Created, nil
 }
+
+// commitSettle is how long a Submit whose time ran out still waits for the transaction that
+// ended at the same moment to say whether it committed: the ack of a submission is sent at most
+// 2 s after its arrival, and Slack waits 3 s.
+const commitSettle = 300 * time.Millisecond
 
 // submission is one Submit waiting for its commit.
 type submission struct {
@@ -125,37 +136,46 @@ func (s *Service) stopCommits(work context.Context, group []*submission) {
 // assessment, already held for it.
 func (s *Service) commit(ctx context.Context, group []*submission) {
 	// A submitter who gave up waiting was told the expense was not saved: it must not be saved
-	// later. So those are dropped, and the commit ends when the last submitter stops waiting.
-	alive := group[:0]
-	var last time.Time
-	endless := false // a submitter waits without a deadline
-	for _, g := range group {
-		if err := g.ctx.Err(); err != nil {
-			g.Err = fmt.Errorf("not saved in time: %w", err)
-			close(g.done)
-			continue
+	// later. So those are dropped, and the transaction ends when the first submitter of the
+	// group stops waiting: it must not commit a submission whose submitter was told "not saved"
+	// meanwhile. Those still waiting when it ends are committed again, without the others.
+	var err error
+	var subs []expensebot.Submission
+	for {
+		alive := group[:0]
+		var first time.Time
+		for _, g := range group {
+			if err := g.ctx.Err(); err != nil {
+				g.Err = fmt.Errorf("not saved in time: %w", err)
+				close(g.done)
+				continue
+			}
+			if d, ok := g.ctx.Deadline(); ok && (first.IsZero() || d.Before(first)) {
+				first = d
+			}
+			alive = append(alive, g)
 		}
-		if d, ok := g.ctx.Deadline(); !ok {
-			endless = true
-		} else if d.After(last) {
-			last = d
+		if len(alive) == 0 {
+			return
 		}
-		alive = append(alive, g)
+		group = alive
+		tctx, cancel := ctx, context.CancelFunc(func() {})
+		if !first.IsZero() {
+			tctx, cancel = context.WithDeadline(ctx, first)
+		}
+		subs = make([]expensebot.Submission, len(group))
+		for i, g := range group {
+			subs[i] = g.Submission
+		}
+		err = s.store.SubmitAll(tctx, subs, s.cfg.AssessLease)
+		expired := tctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if err == nil || !expired {
+			break
+		}
+		// The first submitter's time ran out: nothing of this transaction was kept, or what
+		// was (a half of a split group) is found again by its idempotency key.
 	}
-	if len(alive) == 0 {
-		return
-	}
-	group = alive
-	if !endless {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, last)
-		defer cancel()
-	}
-	subs := make([]expensebot.Submission, len(group))
-	for i, g := range group {
-		subs[i] = g.Submission
-	}
-	err := s.store.SubmitAll(ctx, subs, s.cfg.AssessLease)
 	held := s.cfg.Now().Add(s.cfg.AssessLease)
 	for i, g := range group {
 		if err != nil {
