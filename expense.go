@@ -3,6 +3,7 @@ package expensebot
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -92,6 +93,10 @@ type Expense struct {
 	PaidAt        time.Time // when the payout was recorded, zero until paid
 	PaidBy        string    // who recorded it
 	PaidReference string    // the payment's reference (a bank transfer's, say), "" if none given
+	// The hold on its assessment: the instance holding it ("" when none) and the number of holds
+	// taken on it so far, which the holder's writes present as their fencing token.
+	HeldBy      string
+	HoldAttempt int
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -195,6 +200,11 @@ type Submission struct {
 // assessed: it is assessed again with them, never routed without them.
 var ErrNewReceipts = errors.New("receipts were attached since the assessment")
 
+// ErrLostHold is a write refused because the lease it was made under (an assessment's hold, a
+// notice's claim) ran out and was taken by another holder, or another attempt: the work is that
+// holder's now, and the writer drops it.
+var ErrLostHold = errors.New("the lease on this work passed to another holder")
+
 // Routing is one expense's route handed over to be recorded and, once recorded, what became of
 // it.
 type Routing struct {
@@ -207,10 +217,13 @@ type Routing struct {
 	CheckReceipts  bool
 	Receipts       int
 	ReceiptFileIDs []string
-	Routed         Expense  // the expense as routed
-	Notices        []Notice // the notices the route queued and claimed for the caller, with their ids and destinations
-	Waiting        int      // the notices the route queued for any instance to claim (cards: they keep the outbox's order)
-	Err            error    // ECONFLICT when the expense was routed already; nothing of this one is recorded
+	// HoldAttempt, when not 0, is the assessment hold the route was computed under: the route is
+	// recorded only while the store's instance still holds that attempt (else Err wraps ErrLostHold).
+	HoldAttempt int
+	Routed      Expense  // the expense as routed
+	Notices     []Notice // the notices the route queued and claimed for the caller, with their ids and destinations
+	Waiting     int      // the notices the route queued for any instance to claim (cards: they keep the outbox's order)
+	Err         error    // ECONFLICT when the expense was routed already; nothing of this one is recorded
 }
 
 // Assessment is the AI's advice on one expense, with what it cost and how far to trust it.
@@ -361,7 +374,7 @@ type Notice struct {
 	Actor     string // who caused it
 	Text      string // a comment's, question's or answer's text
 	Attempts  int    // deliveries tried before this one
-	Dest      string // the conversation it goes to: a channel, a submitter's user id; "" for callbacks
+	Dest      string // the conversation it goes to: a channel, a submitter's user id; for a callback, its receiver's host (CallbackHost)
 
 	// Filled in when a reminder or escalation is delivered, from the expense as it is then: not
 	// stored.
@@ -443,4 +456,14 @@ type Paid struct {
 	ID      int64
 	Expense Expense // as it stands after the payout (or as it stood when refused, if it exists)
 	Err     error   // ECONFLICT (not payable), ENOTFOUND, or another error; nil when paid
+}
+
+// CallbackHost is the receiver a callback URL names, for a callback notice's Dest: its host and
+// port, lower case; "" when the URL cannot be read.
+func CallbackHost(callbackURL string) string {
+	u, err := url.Parse(callbackURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
 }

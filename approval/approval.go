@@ -42,6 +42,7 @@ type Store interface {
 	Unfinished(ctx context.Context) ([]expensebot.Expense, error)
 	ReleaseNotices(ctx context.Context, ids []int64) error
 	ReleaseBlocked(ctx context.Context, channel string) (int, error)
+	Holder // the assessment holds
 
 	Histories
 	Events(ctx context.Context, expenseID int64) ([]expensebot.AuditEvent, error)
@@ -212,7 +213,7 @@ type Config struct {
 	Workers          int               // assessments at once (default 4)
 	DrainTimeout     time.Duration     // how long Run lets work in flight finish after ctx ends (default 25s)
 	GroupTTL         time.Duration     // how old a user group's member list may be (default 2m)
-	AssessLease      time.Duration     // how long one assessment holds its expense: more than the AI timeout (default 1m)
+	AssessLease      time.Duration     // how long an assessment's hold on its expense lasts unless renewed (default 10s); renewed every third of it while the work runs
 	Callbacks        Callbacks         // delivers API callbacks; nil: they wait until one is configured
 	Files            ReceiptFiles      // fetches and shares receipts; nil: receipt ids are taken as they are, unchecked
 	Reader           ReceiptReader     // reads receipts; nil: a person compares each receipt with the claim
@@ -260,8 +261,10 @@ type Service struct {
 	queue      chan queued // expenses to assess
 	submits    chan *submission
 	routes     chan *routing
-	committing atomic.Bool // the committer runs: Submit hands over, else it commits itself
-	inflight   sync.Map    // expense id → queued or being assessed
+	committing atomic.Bool  // the committer runs: Submit hands over, else it commits itself
+	handing    sync.RWMutex // held for reading while a Submit hands over; the committer's stop takes it to know none still is
+	holds      *holds       // the assessment holds this instance keeps
+	inflight   sync.Map     // expense id → queued or being assessed
 	sweepEvery time.Duration
 }
 
@@ -277,7 +280,7 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 		cfg.GroupTTL = 2 * time.Minute
 	}
 	if cfg.AssessLease <= 0 {
-		cfg.AssessLease = time.Minute
+		cfg.AssessLease = 10 * time.Second
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
@@ -293,7 +296,8 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	}
 	s := &Service{store: st, related: st, assessor: assessor, msg: m, cfg: cfg, log: log,
 		out: noOutbox{}, homes: noHomes{}, lookups: noLookups{}, queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup),
-		routes: make(chan *routing, maxGroup), sweepEvery: 5 * time.Second}
+		routes: make(chan *routing, maxGroup), sweepEvery: 2 * time.Second} // with 10 s holds, work a killed instance held resumes within 12 s
+	s.holds = newHolds(st, cfg.AssessLease, log)
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
 	s.admins = newReviewerSet(cfg.Admins, g, cfg.GroupTTL, cfg.Now)
 	s.apply(0, policy.Settings{Rules: cfg.Rules, ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers,

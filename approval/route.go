@@ -51,8 +51,10 @@ func (s *Service) routed(ctx context.Context, g *routing) {
 	switch {
 	case errors.Is(g.Err, expensebot.ErrNewReceipts) && g.attempt+1 < maxReassess:
 		if s.reassess(ctx, g) {
-			return
+			return // still held
 		}
+	case errors.Is(g.Err, expensebot.ErrLostHold):
+		s.log.Info("route dropped: the expense's hold passed to another holder", "expense_id", g.ID, "err", g.Err)
 	case g.Err != nil:
 		if expensebot.ErrorCode(g.Err) != expensebot.ECONFLICT {
 			s.log.Error("route", "expense_id", g.ID, "err", g.Err)
@@ -66,6 +68,7 @@ func (s *Service) routed(ctx context.Context, g *routing) {
 			s.homes.MarkReviewers()
 		}
 	}
+	s.holds.drop(g.ID)
 	s.inflight.Delete(g.ID)
 }
 

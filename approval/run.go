@@ -52,6 +52,17 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.cfg.RuleSets != nil {
 		wg.Go(func() { s.rulesLoop(ctx) })
 	}
+	// The assessment holds are renewed until the work in flight has finished, then the ones
+	// left are given back (see holds).
+	stopHolds, holdsDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(holdsDone); s.holds.run(work, stopHolds) }()
+	defer func() {
+		close(stopHolds)
+		<-holdsDone
+		rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		s.holds.release(rec)
+	}()
 	<-ctx.Done()
 
 	done := make(chan struct{})

@@ -19,18 +19,32 @@ import (
 // most one commit before its own, and the database does one commit for many.
 func (s *Service) Submit(ctx context.Context, e expensebot.Expense) (expensebot.Expense, bool, error) {
 	sub := &submission{Submission: expensebot.Submission{Expense: e}, ctx: ctx, done: make(chan struct{})}
-	if !s.committing.Load() {
-		s.commit(ctx, []*submission{sub}) // no committer: Run is not running
-	} else {
+	// The hand-over holds s.handing for reading: the committer, stopping, takes it for writing
+	// once, and then knows that every submission handed over is in s.submits.
+	s.handing.RLock()
+	handed := s.committing.Load()
+	if handed {
 		select {
 		case s.submits <- sub:
 		case <-ctx.Done():
+			s.handing.RUnlock()
 			return expensebot.Expense{}, false, fmt.Errorf("approval: submit for %s: %w", e.SubmitterID, ctx.Err())
 		}
+	}
+	s.handing.RUnlock()
+	if !handed {
+		s.commit(ctx, []*submission{sub}) // no committer: Run is not running
+	} else {
 		select {
 		case <-sub.done:
 		case <-ctx.Done():
-			return expensebot.Expense{}, false, fmt.Errorf("approval: submit for %s: %w", e.SubmitterID, ctx.Err())
+			// The transaction ends at the same deadline (see commit); its outcome, if it is
+			// being decided this moment, is the answer.
+			select {
+			case <-sub.done:
+			case <-time.After(commitSettle):
+				return expensebot.Expense{}, false, fmt.Errorf("approval: submit for %s: %w", e.SubmitterID, ctx.Err())
+			}
 		}
 	}
 	if sub.Err != nil {
@@ -41,6 +55,11 @@ func (s *Service) Submit(ctx context.Context, e expensebot.Expense) (expensebot.
 	}
 	return sub.Saved, sub.Created, nil
 }
+
+// commitSettle is how long a Submit whose time ran out still waits for the transaction that
+// ended at the same moment to say whether it committed: the ack of a submission is sent at most
+// 2 s after its arrival, and Slack waits 3 s.
+const commitSettle = 300 * time.Millisecond
 
 // submission is one Submit waiting for its commit.
 type submission struct {
@@ -77,19 +96,39 @@ func (s *Service) commitLoop(ctx, work context.Context) {
 		select {
 		case first = <-s.submits:
 		case <-ctx.Done():
-			s.committing.Store(false)
-			// A Submit that saw the committer running may still be handing over.
-			for {
-				select {
-				case sub := <-s.submits:
-					s.commit(work, []*submission{sub})
-				case <-time.After(50 * time.Millisecond):
-					return
-				}
-			}
+			s.stopCommits(work, group)
+			return
 		}
 		group = gather(append(group[:0], first), s.submits)
 		s.commit(work, group)
+	}
+}
+
+// stopCommits ends the committer: from now on a Submit commits by itself. A Submit that saw the
+// committer running may still be handing over; the committer keeps committing until it has
+// taken s.handing for writing, which no hand-over holds then, so what s.submits holds is the last.
+func (s *Service) stopCommits(work context.Context, group []*submission) {
+	stopped := make(chan struct{})
+	go func() {
+		s.handing.Lock()
+		s.committing.Store(false)
+		s.handing.Unlock()
+		close(stopped)
+	}()
+	for {
+		select {
+		case first := <-s.submits:
+			group = gather(append(group[:0], first), s.submits)
+			s.commit(work, group)
+		case <-stopped:
+			for {
+				group = gather(group[:0], s.submits)
+				if len(group) == 0 {
+					return
+				}
+				s.commit(work, group)
+			}
+		}
 	}
 }
 
@@ -97,37 +136,46 @@ func (s *Service) commitLoop(ctx, work context.Context) {
 // assessment, already held for it.
 func (s *Service) commit(ctx context.Context, group []*submission) {
 	// A submitter who gave up waiting was told the expense was not saved: it must not be saved
-	// later. So those are dropped, and the commit ends when the last submitter stops waiting.
-	alive := group[:0]
-	var last time.Time
-	endless := false // a submitter waits without a deadline
-	for _, g := range group {
-		if err := g.ctx.Err(); err != nil {
-			g.Err = fmt.Errorf("not saved in time: %w", err)
-			close(g.done)
-			continue
+	// later. So those are dropped, and the transaction ends when the first submitter of the
+	// group stops waiting: it must not commit a submission whose submitter was told "not saved"
+	// meanwhile. Those still waiting when it ends are committed again, without the others.
+	var err error
+	var subs []expensebot.Submission
+	for {
+		alive := group[:0]
+		var first time.Time
+		for _, g := range group {
+			if err := g.ctx.Err(); err != nil {
+				g.Err = fmt.Errorf("not saved in time: %w", err)
+				close(g.done)
+				continue
+			}
+			if d, ok := g.ctx.Deadline(); ok && (first.IsZero() || d.Before(first)) {
+				first = d
+			}
+			alive = append(alive, g)
 		}
-		if d, ok := g.ctx.Deadline(); !ok {
-			endless = true
-		} else if d.After(last) {
-			last = d
+		if len(alive) == 0 {
+			return
 		}
-		alive = append(alive, g)
+		group = alive
+		tctx, cancel := ctx, context.CancelFunc(func() {})
+		if !first.IsZero() {
+			tctx, cancel = context.WithDeadline(ctx, first)
+		}
+		subs = make([]expensebot.Submission, len(group))
+		for i, g := range group {
+			subs[i] = g.Submission
+		}
+		err = s.store.SubmitAll(tctx, subs, s.cfg.AssessLease)
+		expired := tctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if err == nil || !expired {
+			break
+		}
+		// The first submitter's time ran out: nothing of this transaction was kept, or what
+		// was (a half of a split group) is found again by its idempotency key.
 	}
-	if len(alive) == 0 {
-		return
-	}
-	group = alive
-	if !endless {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, last)
-		defer cancel()
-	}
-	subs := make([]expensebot.Submission, len(group))
-	for i, g := range group {
-		subs[i] = g.Submission
-	}
-	err := s.store.SubmitAll(ctx, subs, s.cfg.AssessLease)
 	held := s.cfg.Now().Add(s.cfg.AssessLease)
 	for i, g := range group {
 		if err != nil {
@@ -146,7 +194,10 @@ func (s *Service) commit(ctx context.Context, group []*submission) {
 			s.homes.Mark(g.Saved.SubmitterID)
 			s.lookups.Person(g.Saved.SubmitterID)
 			s.lookups.Receipts(g.Saved.ReceiptFileIDs...)
-			s.enqueue(g.Saved.ID, held, g.Saved)
+			s.holds.add(g.Saved.ID, g.Saved.HoldAttempt)
+			if !s.enqueue(g.Saved.ID, held, g.Saved) {
+				s.holds.drop(g.Saved.ID) // the queue is full: the sweep takes it once the hold runs out
+			}
 			if g.Saved.ResubmitOf != 0 {
 				s.kick() // the card of the expense it replaces says so
 				s.homes.MarkReviewers()
@@ -166,12 +217,21 @@ func (s *Service) process(ctx context.Context, q queued) bool {
 	// in the queue that long) it is taken again, or found taken by another instance. A hold that
 	// runs out during the AI call may let another instance ask too; the route is still recorded
 	// once (Route is conditional).
+	// The hold is renewed while this instance works on the expense (see holds); hctx ends when
+	// it is lost, and the work with it.
 	held := q.held
-	if !held.IsZero() && s.cfg.Now().Before(held) {
+	hctx, holding := ctx, false
+	if !held.IsZero() {
 		e = q.e
-	} else {
+		hctx, holding = s.holds.work(ctx, id, e.HoldAttempt)
+	}
+	if !holding {
 		held = s.cfg.Now().Add(s.cfg.AssessLease)
 		e, err = s.store.StartAssessment(ctx, id, s.cfg.AssessLease)
+		if err == nil {
+			s.holds.add(id, e.HoldAttempt)
+			hctx, _ = s.holds.work(ctx, id, e.HoldAttempt)
+		}
 	}
 	if err != nil {
 		if expensebot.ErrorCode(err) != expensebot.ECONFLICT {
@@ -179,16 +239,22 @@ func (s *Service) process(ctx context.Context, q queued) bool {
 		}
 		return false
 	}
-	e = s.intake(ctx, e)
-	a := s.assess(ctx, e)
-	// The route is recorded only while e has the receipts it has here.
-	rt := &routing{Routing: expensebot.Routing{ID: e.ID, Assessment: a, CheckReceipts: true, Receipts: len(e.Receipts), ReceiptFileIDs: e.ReceiptFileIDs},
+	e = s.intake(hctx, e)
+	a := s.assess(hctx, e)
+	if hctx.Err() != nil && ctx.Err() == nil {
+		s.log.Info("assessment dropped: its hold passed to another holder", "expense_id", id)
+		return false
+	}
+	// The route is recorded only while e has the receipts it has here, and this instance holds
+	// the expense under the hold it was assessed under.
+	rt := &routing{Routing: expensebot.Routing{ID: e.ID, Assessment: a, CheckReceipts: true, Receipts: len(e.Receipts), ReceiptFileIDs: e.ReceiptFileIDs,
+		HoldAttempt: e.HoldAttempt},
 		e: e, held: held, attempt: q.attempt}
 	select {
 	case s.routes <- rt:
 		return true
 	case <-ctx.Done():
-		return false // the expense stays held until its hold runs out, then any instance takes it
+		return false // the hold is given back as Run ends, and any instance takes the expense
 	}
 }
 

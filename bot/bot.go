@@ -46,7 +46,8 @@ type Config struct {
 	CommitWorkers int    // acks waiting for a database write at once (separate, so that they never hold up the rest)
 	Queue         int    // work items waiting at most before acks slow down
 	PingInterval  time.Duration
-	DrainTimeout  time.Duration // how long shutdown waits for work in flight
+	DrainTimeout  time.Duration // how long shutdown may take in all, the workflow's drain included (default 25s)
+	FlowShare     time.Duration // the part of DrainTimeout kept for the workflow's drain (default half)
 	HTTPClient    *http.Client
 }
 
@@ -125,6 +126,9 @@ func New(cfg Config, api *slack.Client, h Handler, log *slog.Logger) *Bot {
 	if cfg.CommitWorkers <= 0 {
 		cfg.CommitWorkers = 64
 	}
+	if cfg.FlowShare <= 0 || cfg.FlowShare >= cfg.DrainTimeout {
+		cfg.FlowShare = cfg.DrainTimeout / 2
+	}
 	var opts []socketmode.Option
 	if cfg.PingInterval > 0 {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
@@ -179,13 +183,26 @@ func (b *Bot) Run(ctx context.Context) error {
 		return fmt.Errorf("%w: SLACK_BOT_TOKEN was refused by Slack (auth.test: %s)", ErrFatal, slackErr(err))
 	}
 	b.log.Info("connected to Slack", "workspace", auth.Team, "team_id", auth.TeamID, "bot", auth.User, "bot_user", auth.UserID)
+	var drainBy time.Time // when the whole shutdown must be over: set when ctx ends
 	if b.flow != nil {
 		// The workflow stops after the connection has drained, so that the work the last
-		// envelopes started is assessed and delivered before the end.
+		// envelopes started is assessed and delivered before the end. It has the rest of the
+		// drain time (its own drain is Config.FlowShare); past that the process exits anyway.
 		flowCtx, stopFlow := context.WithCancel(context.WithoutCancel(ctx))
 		flowDone := make(chan struct{})
 		go func() { defer close(flowDone); b.flow.Run(flowCtx) }()
-		defer func() { stopFlow(); <-flowDone }()
+		defer func() {
+			stopFlow()
+			if drainBy.IsZero() {
+				<-flowDone
+				return
+			}
+			select {
+			case <-flowDone:
+			case <-time.After(time.Until(drainBy)):
+				b.log.Error("the workflow did not stop within the drain timeout; exiting anyway (its holds and claims run out and are taken over)", "timeout", b.cfg.DrainTimeout)
+			}
+		}()
 	}
 	// Work already acked is finished even during shutdown, so it runs on a context that outlives
 	// ctx until the drain timeout.
@@ -222,23 +239,35 @@ loop:
 			b.dispatch(evt)
 		}
 	}
-	// Stop taking work: close the connection (Slack hands new envelopes to another connection or
-	// retries them), then let the workers finish what they hold.
-	stopSocket()
+	drainBy = time.Now().Add(b.cfg.DrainTimeout)
+	b.drain(cancelWork, stopSocket, drainBy.Add(-b.cfg.FlowShare))
+	return runErr
+}
+
+// ackFlush is how long the connection stays open after the last ack was queued, for slack-go's
+// writer to send what it holds: it writes each in microseconds, one after the other.
+const ackFlush = 300 * time.Millisecond
+
+// drain stops the bot in the order that loses no ack: envelopes are no longer read (the loop in
+// Run has ended: Slack redelivers what no one acked); the commits that acks wait for finish and
+// their acks are queued while the connection is still open, and written; only then is the
+// connection closed. Then the workers finish what they hold until by, and the rest is cancelled.
+func (b *Bot) drain(cancelWork, stopSocket context.CancelFunc, by time.Time) {
 	close(b.commits)
-	b.commitsWG.Wait() // each is bounded by ackDeadline
+	b.commitsWG.Wait() // each is bounded by its envelope's ack deadline
+	time.Sleep(ackFlush)
+	stopSocket()
 	close(b.work)
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 		b.log.Info("stopped; work in flight finished")
-	case <-time.After(b.cfg.DrainTimeout):
+	case <-time.After(time.Until(by)):
 		b.log.Warn("work in flight cancelled at the drain timeout", "timeout", b.cfg.DrainTimeout)
 		cancelWork()
 		<-done
 	}
-	return runErr
 }
 
 func slackErr(err error) string {
@@ -261,7 +290,7 @@ func (b *Bot) dispatch(evt socketmode.Event) {
 		if r := recover(); r != nil {
 			b.log.Error("panic handling envelope", "envelope_id", envelope, "type", evt.Type, "panic", r, "stack", string(debug.Stack()))
 			if envelope != "" {
-				b.client.Ack(*evt.Request)
+				b.ack(*evt.Request, nil, start)
 			}
 		}
 	}()
@@ -294,7 +323,7 @@ func (b *Bot) dispatch(evt socketmode.Event) {
 				EnvelopeID string `json:"envelope_id"`
 			}
 			if json.Unmarshal(bad.Message, &env) == nil && env.EnvelopeID != "" {
-				b.client.Ack(socketmode.Request{EnvelopeID: env.EnvelopeID})
+				b.ack(socketmode.Request{EnvelopeID: env.EnvelopeID}, nil, start)
 			}
 			b.log.Warn("unreadable envelope acked and dropped", "envelope_id", env.EnvelopeID, "err", bad.Cause)
 		}
@@ -336,17 +365,26 @@ func (b *Bot) dispatch(evt socketmode.Event) {
 	b.queue(string(evt.Type), envelope, work)
 }
 
-// ack answers an envelope, with a payload if there is one.
-func (b *Bot) ack(req socketmode.Request, payload any, start time.Time) {
-	if payload != nil {
-		if err := b.client.Ack(req, payload); err != nil {
-			b.log.Error("ack with payload failed; acking plain", "envelope_id", req.EnvelopeID, "err", err)
-			b.client.Ack(req)
-		}
-	} else {
-		b.client.Ack(req)
+// ackLife is how long after an envelope's arrival its ack is still worth sending: Slack waits 3 s.
+const ackLife = 3 * time.Second
+
+// ack answers an envelope, with a payload if there is one, and reports whether the ack was
+// handed to the connection's writer. It never waits past the envelope's life: slack-go's queue of
+// responses is small, and with no connection writing it an ack would otherwise wait forever.
+func (b *Bot) ack(req socketmode.Request, payload any, start time.Time) bool {
+	ctx, cancel := context.WithDeadline(context.Background(), start.Add(ackLife))
+	defer cancel()
+	err := b.client.AckCtx(ctx, req.EnvelopeID, payload)
+	if err != nil && payload != nil && ctx.Err() == nil {
+		b.log.Error("ack with payload failed; acking plain", "envelope_id", req.EnvelopeID, "err", err)
+		err = b.client.AckCtx(ctx, req.EnvelopeID, nil)
+	}
+	if err != nil {
+		b.log.Error("ack not sent: the envelope's time ran out", "envelope_id", req.EnvelopeID, "err", err)
+		return false
 	}
 	b.recordAck(time.Since(start))
+	return true
 }
 
 func (b *Bot) queue(kind, envelope string, work Work) {
@@ -370,7 +408,7 @@ func (b *Bot) commitOne(ctx context.Context, j commitJob) {
 		if r := recover(); r != nil {
 			b.log.Error("panic committing envelope", "envelope_id", j.req.EnvelopeID, "kind", j.kind, "panic", r, "stack", string(debug.Stack()))
 			if !acked {
-				b.client.Ack(j.req)
+				b.ack(j.req, nil, j.start)
 			}
 		}
 	}()

@@ -121,13 +121,14 @@ func (dl *Deliverer) Carry(ns []expensebot.Notice, routed map[int64]expensebot.E
 func (dl *Deliverer) Run(ctx, work context.Context) {
 	d := newDispatcher(dl, work)
 	dl.disp.Store(d)
-	stopRecorder := make(chan struct{})
+	stopRecorder, stopRenewing := make(chan struct{}), make(chan struct{})
 	var helpers sync.WaitGroup
 	helpers.Go(func() { d.recordLoop(stopRecorder) })
-	helpers.Go(func() { dl.renewLoop(ctx, d) })
+	helpers.Go(func() { dl.renewLoop(stopRenewing, d) })
 	defer func() {
 		dl.disp.Store(nil)
-		left := d.stop()
+		left := d.stop() // the sends in flight finish, their leases still renewed
+		close(stopRenewing)
 		close(stopRecorder)
 		helpers.Wait()
 		rec, cancel := context.WithTimeout(context.WithoutCancel(work), recordTimeout)
@@ -167,18 +168,26 @@ func (dl *Deliverer) Run(ctx, work context.Context) {
 	}
 }
 
-// renewLoop keeps the leases of the notices in flight, every third of a lease, until ctx ends.
-// The lease is short, so that notices of an instance that died are taken over within seconds; the
-// renewal keeps a slow Slack from handing them over while they are worked on.
-func (dl *Deliverer) renewLoop(ctx context.Context, d *dispatcher) {
+// renewLoop keeps the leases of the notices in flight, every third of a lease, until stop is
+// closed: after the lanes have stopped, not when shutdown begins, so that a post finishing during
+// the drain keeps its lease. The lease is short, so that notices of an instance that died are
+// taken over within seconds; the renewal keeps a slow Slack from handing them over while they are
+// worked on. A notice whose lease another instance took is that instance's: its writes from here
+// are refused by the store, and this instance only logs it.
+func (dl *Deliverer) renewLoop(stop <-chan struct{}, d *dispatcher) {
 	t := time.NewTicker(dl.cfg.Lease / 3)
 	defer t.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop:
 			return
 		case <-t.C:
-			if err := dl.store.RenewNotices(d.work, d.ids(), dl.cfg.Lease); err != nil && d.work.Err() == nil {
+			err := dl.store.RenewNotices(d.work, d.ids(), dl.cfg.Lease)
+			switch {
+			case err == nil, d.work.Err() != nil:
+			case errors.Is(err, expensebot.ErrLostHold):
+				dl.log.Info("notice leases lost to another instance or already recorded", "err", err)
+			default:
 				dl.log.Warn("renew notice leases", "err", err)
 			}
 		}
@@ -218,19 +227,29 @@ func (dl *Deliverer) deliverOne(ctx context.Context, n expensebot.Notice, routed
 			"expense_id", n.ExpenseID, "channel", channel, "err", err)
 		tell := n.Kind == expensebot.NoticePostReview // the submitter hears once that the card waits
 		if err := dl.store.NoticeBlocked(rec, n, channel, err.Error(), blockedRetry, tell); err != nil {
-			dl.log.Error("block notice", "notice_id", n.ID, "err", err)
+			dl.logRecord("block notice", n, err)
 		}
 		return expensebot.Delivered{}, false, 0, ""
 	case errors.As(err, &perm) && n.Attempts+1 >= 3, n.Attempts+1 >= giveUpAfter:
 		dl.log.Error("notice given up", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "attempts", n.Attempts+1, "err", err)
 		if err := dl.store.NoticeFailed(rec, n.ID, err.Error()); err != nil {
-			dl.log.Error("notice failed", "notice_id", n.ID, "err", err)
+			dl.logRecord("notice failed", n, err)
 		}
 		return expensebot.Delivered{}, false, 0, ""
 	}
 	dl.log.Warn("notice not delivered; will retry", "notice_id", n.ID, "kind", n.Kind, "expense_id", n.ExpenseID, "retry_in", delay, "err", err)
 	if err := dl.store.NoticeRetry(rec, n.ID, delay, err.Error()); err != nil {
-		dl.log.Error("notice retry", "notice_id", n.ID, "err", err)
+		dl.logRecord("notice retry", n, err)
 	}
 	return expensebot.Delivered{}, false, 0, ""
+}
+
+// logRecord logs a record of n's outcome that the store refused: quietly when n's lease had
+// passed to another instance (that instance owns n now), as an error otherwise.
+func (dl *Deliverer) logRecord(op string, n expensebot.Notice, err error) {
+	if errors.Is(err, expensebot.ErrLostHold) {
+		dl.log.Info(op+": the notice's lease passed to another instance; left to it", "notice_id", n.ID)
+		return
+	}
+	dl.log.Error(op, "notice_id", n.ID, "err", err)
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // Notices are delivered in lanes, one per destination: an approvals channel, a submitter's DM,
-// or the callbacks. Each lane delivers in claim order (so cards appear in submission order), is
+// or one callback receiver (by host). Each lane delivers in claim order (so cards appear in submission order), is
 // paced by the Pacer, and waits out a Retry-After on its own: a busy approvals channel at month
 // end never delays the DMs, and a 429 on one channel or method never stalls the others. The
 // claimer keeps claiming while lanes drain, up to maxInFlight notices; their leases are renewed
@@ -60,7 +60,8 @@ func newDispatcher(dl *Deliverer, work context.Context) *dispatcher {
 func (d *dispatcher) laneOf(n expensebot.Notice) (key, conv string) {
 	switch {
 	case n.Kind == expensebot.NoticeCallback:
-		return "callback", ""
+		// One lane per receiver: a slow or dead receiver delays only its own callbacks.
+		return "callback:" + n.Dest, ""
 	case n.Dest == "":
 		return "conv:" + d.dl.cfg.ApprovalsChannel, d.dl.cfg.ApprovalsChannel
 	}

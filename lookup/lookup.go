@@ -114,9 +114,33 @@ func (l *Lookups) take() (people, files []string) {
 		l.fetched[f] = true
 	}
 	l.people, l.files = map[string]bool{}, map[string]bool{}
+	l.bound()
 	slices.Sort(people)
 	slices.Sort(files)
 	return people, files
+}
+
+// maxRemembered bounds what the lookups remember having looked up, so that memory does not grow
+// with every person and file ever seen. Forgetting costs at most one more lookup of each.
+const maxRemembered = 50_000
+
+// bound keeps seen and fetched within maxRemembered: names past personTTL are forgotten first
+// (they are due again anyway), then, if still too many, everything; l.mu is held.
+func (l *Lookups) bound() {
+	if len(l.seen) > maxRemembered {
+		now := l.now()
+		for u, at := range l.seen {
+			if now.Sub(at) > personTTL {
+				delete(l.seen, u)
+			}
+		}
+		if len(l.seen) > maxRemembered {
+			clear(l.seen)
+		}
+	}
+	if len(l.fetched) > maxRemembered {
+		clear(l.fetched)
+	}
 }
 
 func (l *Lookups) forget(user, file string) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/expensebot/expensebot"
@@ -64,6 +65,8 @@ type expenseRow struct {
 	PaidAt            sql.NullTime   `db:"paid_at"`
 	PaidBy            string         `db:"paid_by"`
 	PaidReference     string         `db:"paid_reference"`
+	AssessOwner       string         `db:"assess_owner"`
+	AssessAttempt     int            `db:"assess_attempt"`
 }
 
 const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, category, description, incurred_on,
@@ -72,7 +75,7 @@ const expenseColumns = `id, team_id, submitter_id, amount_minor, currency, categ
 	home_currency, home_amount_minor, rate, rate_source, rate_date,
 	submitted_by, callback_url, request_hash, findings,
 	resubmit_of, resubmitted_as, question, question_by, question_for, paused_at, remind_at, escalate_at, expires_at, escalated_to,
-	first_approver_for, decided_for, export_batch, paid_at, paid_by, paid_reference`
+	first_approver_for, decided_for, export_batch, paid_at, paid_by, paid_reference, assess_owner, assess_attempt`
 
 // timeOf is a nullable timestamp as the domain holds it: zero for NULL.
 func timeOf(t sql.NullTime) time.Time {
@@ -122,6 +125,7 @@ func (r expenseRow) expense() (expensebot.Expense, error) {
 		RemindAt: timeOf(r.RemindAt), EscalateAt: timeOf(r.EscalateAt), ExpiresAt: timeOf(r.ExpiresAt),
 		FirstApproverFor: r.FirstApproverFor, DecidedFor: r.DecidedFor,
 		ExportBatch: r.ExportBatch.Int64, PaidAt: timeOf(r.PaidAt), PaidBy: r.PaidBy, PaidReference: r.PaidReference,
+		HeldBy: r.AssessOwner, HoldAttempt: r.AssessAttempt,
 	}
 	for _, c := range []struct {
 		column, raw string
@@ -259,6 +263,55 @@ func (s *DB) AppendEvent(ctx context.Context, ev expensebot.AuditEvent) error {
 	return nil
 }
 
+// RenewAssessments extends, by lease from now, the holds this instance has on the expenses ids,
+// and returns those it no longer holds: their hold ran out and another instance took it, or they
+// were routed or withdrawn meanwhile. The caller drops the work on those.
+func (s *DB) RenewAssessments(ctx context.Context, ids []int64, lease time.Duration) (lost []int64, err error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`UPDATE expenses SET assessing_until = ?
+		WHERE id IN (?) AND status IN (?, ?) AND assess_owner = ? RETURNING id`,
+		s.now().Add(lease), ids, expensebot.StatusSubmitted, expensebot.StatusAssessing, s.owner)
+	if err != nil {
+		return nil, fmt.Errorf("store: renew %d holds: %w", len(ids), err)
+	}
+	var kept []int64
+	if err := s.db.SelectContext(ctx, &kept, s.q(q), args...); err != nil {
+		return nil, fmt.Errorf("store: renew %d holds: %w", len(ids), err)
+	}
+	for _, id := range ids {
+		if !slices.Contains(kept, id) {
+			lost = append(lost, id)
+		}
+	}
+	return lost, nil
+}
+
+// ReleaseAssessment gives back the hold on expense id taken under attempt, so that any instance
+// may take it at once: an instance that stops hands its unfinished assessments over instead of
+// making the others wait for its holds to run out. Returns an error wrapping ErrLostHold when
+// this instance no longer holds it.
+func (s *DB) ReleaseAssessment(ctx context.Context, id int64, attempt int) error {
+	return s.fenceAssessment(ctx, "release", id, attempt, `UPDATE expenses SET assessing_until = NULL, assess_owner = ''
+		WHERE id = ? AND status IN (?, ?) AND assess_owner = ? AND assess_attempt = ?`,
+		id, expensebot.StatusSubmitted, expensebot.StatusAssessing, s.owner, attempt)
+}
+
+// fenceAssessment runs a write fenced by the hold (owner and attempt) and checks that it wrote.
+func (s *DB) fenceAssessment(ctx context.Context, op string, id int64, attempt int, query string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return fmt.Errorf("store: %s hold on expense %d: %w", op, id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: %s hold on expense %d: %w", op, id, err)
+	} else if n == 0 {
+		return fmt.Errorf("store: %s hold %d on expense %d: %w", op, attempt, id, expensebot.ErrLostHold)
+	}
+	return nil
+}
+
 // unlockedID matches the expense id given as its parameter; on PostgreSQL, only when no other
 // transaction holds the row (SKIP LOCKED), so that a claim another instance is making this moment
 // is not waited for: it is that instance's, and this claim finds nothing.
@@ -269,8 +322,9 @@ func (s *DB) unlockedID() string {
 	return "?"
 }
 
-// StartAssessment moves a submitted expense to assessing and holds it for lease: the time one
-// assessment may take. An expense already assessing is taken over only when its holder's lease
+// StartAssessment moves a submitted expense to assessing and holds it for lease, in the name of
+// this instance ([DB.Owner]) and with the next attempt number (Expense.HoldAttempt), which
+// [DB.RenewAssessment], [DB.ReleaseAssessment] and the route (Routing.HoldAttempt) present. An expense already assessing is taken over only when its holder's lease
 // ran out (the holder crashed or stopped); until then this returns ECONFLICT, as it does for any
 // later status, so that no two instances ask the AI about one expense at once.
 func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration) (expensebot.Expense, error) {
@@ -279,9 +333,10 @@ func (s *DB) StartAssessment(ctx context.Context, id int64, lease time.Duration)
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
 		var err error
-		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessing_until = ?, updated_at = ?
+		e, err = getExpense(ctx, tx, s.q(`UPDATE expenses SET status = ?, assessing_until = ?, updated_at = ?,
+				assess_owner = ?, assess_attempt = assess_attempt + 1
 			WHERE id = `+s.unlockedID()+` AND status IN (?, ?) AND (assessing_until IS NULL OR assessing_until < ?) RETURNING `+expenseColumns),
-			expensebot.StatusAssessing, now.Add(lease), now, id, expensebot.StatusSubmitted, expensebot.StatusAssessing, now)
+			expensebot.StatusAssessing, now.Add(lease), now, s.owner, id, expensebot.StatusSubmitted, expensebot.StatusAssessing, now)
 		if isNoRows(err) {
 			e, err = s.byID(ctx, tx, id) // held by another instance, or long past it
 			return err
@@ -370,8 +425,11 @@ func (s *DB) RouteAll(ctx context.Context, rs []expensebot.Routing, claim time.D
 		for i, n := range carried {
 			r := &rs[owner[i]]
 			n.ID = ids[i]
-			if n.Kind == expensebot.NoticeTellSubmitter {
+			switch n.Kind {
+			case expensebot.NoticeTellSubmitter:
 				n.Dest = r.Routed.SubmitterID
+			case expensebot.NoticeCallback:
+				n.Dest = expensebot.CallbackHost(r.Routed.CallbackURL)
 			}
 			r.Notices = append(r.Notices, n)
 		}
@@ -416,7 +474,7 @@ func (s *DB) route(ctx context.Context, tx *sqlx.Tx, rt *expensebot.Routing, now
 		status, assessment, jsonText(r.Reasons), required, r.Channel, jsonText(r.Reviewers), r.Version, decidedBy, decidedAt, now,
 		r.HomeAmount.Currency, home, r.Rate.Value, r.Rate.Source, rate, jsonText(r.Findings),
 		nullTime(remind), nullTime(escalate), nullTime(expire),
-		id, expensebot.StatusSubmitted, expensebot.StatusAssessing}
+		id, expensebot.StatusSubmitted, expensebot.StatusAssessing, rt.HoldAttempt, s.owner, rt.HoldAttempt}
 	if rt.CheckReceipts {
 		// The list is a column of the row, so that PostgreSQL checks it again on the row as a
 		// receipt being attached leaves it (the count, a subquery, is checked on the snapshot).
@@ -430,6 +488,8 @@ func (s *DB) route(ctx context.Context, tx *sqlx.Tx, rt *expensebot.Routing, now
 			rt.Err = notFound(id)
 		case err != nil:
 			return nil, nil, err
+		case !e.Status.Routed() && rt.HoldAttempt != 0 && (e.HeldBy != s.owner || e.HoldAttempt != rt.HoldAttempt):
+			rt.Err = fmt.Errorf("store: route expense %d (hold %d, now %s's %d): %w", id, rt.HoldAttempt, e.HeldBy, e.HoldAttempt, expensebot.ErrLostHold)
 		case !e.Status.Routed():
 			rt.Err = fmt.Errorf("store: route expense %d: %w", id, expensebot.ErrNewReceipts)
 		default:
@@ -491,7 +551,7 @@ const (
 	approvals_required = ?, review_channel = ?, route_reviewers = ?, rules_version = ?, decided_by = ?, decided_at = ?, updated_at = ?,
 	home_currency = ?, home_amount_minor = ?, rate = ?, rate_source = ?, rate_date = ?, findings = ?,
 	remind_at = ?, escalate_at = ?, expires_at = ?, timed = TRUE
-	WHERE id = ? AND status IN (?, ?)`
+	WHERE id = ? AND status IN (?, ?) AND (? = 0 OR (assess_owner = ? AND assess_attempt = ?))`
 	routeQuery           = routeSet + " RETURNING " + expenseColumns
 	routeIfReceiptsQuery = routeSet + " AND receipt_file_ids = ? AND (SELECT count(*) FROM receipts WHERE expense_id = ? AND checked) = ? RETURNING " + expenseColumns
 )

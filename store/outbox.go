@@ -26,9 +26,9 @@ func (s *DB) queueNotices(ctx context.Context, tx *sqlx.Tx, claimedUntil time.Ti
 		return nil, nil
 	}
 	now := s.now()
-	attempts, until := 0, sql.NullTime{}
+	attempts, until, owner := 0, sql.NullTime{}, ""
 	if !claimedUntil.IsZero() {
-		attempts, until = 1, sql.NullTime{Time: claimedUntil, Valid: true}
+		attempts, until, owner = 1, sql.NullTime{Time: claimedUntil, Valid: true}, s.owner
 	}
 	var ids []int64
 	var err error
@@ -38,15 +38,15 @@ func (s *DB) queueNotices(ctx context.Context, tx *sqlx.Tx, claimedUntil time.Ti
 		for i, n := range notices {
 			kinds[i], expenses[i], events[i], actors[i], texts[i] = n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text
 		}
-		err = s.selectPrepared(ctx, tx, &ids, insertNoticesPostgres, now, now, until, attempts,
+		err = s.selectPrepared(ctx, tx, &ids, insertNoticesPostgres, now, now, until, attempts, owner,
 			pq.Array(kinds), pq.Array(expenses), pq.Array(events), pq.Array(actors), pq.Array(texts))
 	} else {
-		args := make([]any, 0, 9*len(notices))
+		args := make([]any, 0, 10*len(notices))
 		for _, n := range notices {
-			args = append(args, n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text, now, now, until, attempts)
+			args = append(args, n.Kind, n.ExpenseID, n.Event, n.Actor, n.Text, now, now, until, attempts, owner)
 		}
-		err = tx.SelectContext(ctx, &ids, s.q("INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts) VALUES "+
-			values(len(notices), 9)+" RETURNING id"), args...)
+		err = tx.SelectContext(ctx, &ids, s.q("INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts, claim_owner) VALUES "+
+			values(len(notices), 10)+" RETURNING id"), args...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("queue %s notice: %w", notices[0].Kind, err)
@@ -59,14 +59,14 @@ func (s *DB) queueNotices(ctx context.Context, tx *sqlx.Tx, claimedUntil time.Ti
 	return ids, nil
 }
 
-const insertNoticesPostgres = `INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts)
-	SELECT k, e, ev, a, t, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::int
+const insertNoticesPostgres = `INSERT INTO outbox (kind, expense_id, event, actor, text, next_attempt, created_at, claimed_until, attempts, claim_owner)
+	SELECT k, e, ev, a, t, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::int, ?::text
 	FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS n(k, e, ev, a, t, ord)
 	ORDER BY ord
 	RETURNING id`
 
 const noticesDonePostgres = `UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = ''
-	WHERE done_at IS NULL AND id = ANY(?::bigint[]) RETURNING id`
+	WHERE done_at IS NULL AND id = ANY(?::bigint[]) AND claim_owner IN ('', ?) RETURNING id`
 
 // lane is the SQL for a notice's queue within its expense (see ClaimNotices).
 func lane(alias string) string {
@@ -119,14 +119,14 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 		Text      string `db:"text"`
 		Attempts  int    `db:"attempts"`
 	}
-	err := s.db.SelectContext(ctx, &rows, s.q(`UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
+	err := s.db.SelectContext(ctx, &rows, s.q(`UPDATE outbox SET claimed_until = ?, claim_owner = ?, attempts = attempts + 1
 		WHERE id `+s.inClaim()+` (SELECT id FROM outbox o
 			WHERE done_at IS NULL AND next_attempt <= ? AND (claimed_until IS NULL OR claimed_until < ?)
 			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.expense_id = o.expense_id AND p.id < o.id AND p.done_at IS NULL
 				AND `+lane("p")+` = `+lane("o")+`)
 			ORDER BY id LIMIT ?`+s.skipLocked("o")+`)`+s.inClaimEnd()+`
 		AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)
-		RETURNING id, kind, expense_id, event, actor, text, attempts`), now.Add(lease), now, now,
+		RETURNING id, kind, expense_id, event, actor, text, attempts`), now.Add(lease), s.owner, now, now,
 		limit, now)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim notices: %w", err)
@@ -143,7 +143,7 @@ func (s *DB) ClaimNotices(ctx context.Context, limit int, lease time.Duration) (
 }
 
 // destinations fills in where each notice goes: the card's channel for card notices, the
-// submitter for DMs; callbacks go to no conversation.
+// submitter for DMs, the receiver's host for callbacks (each host has a delivery lane of its own).
 func (s *DB) destinations(ctx context.Context, ns []expensebot.Notice) error {
 	if len(ns) == 0 {
 		return nil
@@ -152,7 +152,7 @@ func (s *DB) destinations(ctx context.Context, ns []expensebot.Notice) error {
 	for i, n := range ns {
 		ids[i] = n.ExpenseID
 	}
-	q, args, err := sqlx.In("SELECT id, review_channel, submitter_id FROM expenses WHERE id IN (?)", ids)
+	q, args, err := sqlx.In("SELECT id, review_channel, submitter_id, callback_url FROM expenses WHERE id IN (?)", ids)
 	if err != nil {
 		return fmt.Errorf("store: notice destinations: %w", err)
 	}
@@ -160,6 +160,7 @@ func (s *DB) destinations(ctx context.Context, ns []expensebot.Notice) error {
 		ID        int64  `db:"id"`
 		Channel   string `db:"review_channel"`
 		Submitter string `db:"submitter_id"`
+		Callback  string `db:"callback_url"`
 	}
 	if err := s.db.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
 		return fmt.Errorf("store: notice destinations: %w", err)
@@ -174,6 +175,7 @@ func (s *DB) destinations(ctx context.Context, ns []expensebot.Notice) error {
 		case expensebot.NoticeTellSubmitter:
 			ns[i].Dest = r.Submitter
 		case expensebot.NoticeCallback:
+			ns[i].Dest = expensebot.CallbackHost(r.Callback)
 		default:
 			ns[i].Dest = r.Channel
 		}
@@ -187,7 +189,7 @@ func (s *DB) ReleaseNotices(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	q, args, err := sqlx.In("UPDATE outbox SET claimed_until = NULL WHERE done_at IS NULL AND id IN (?)", ids)
+	q, args, err := sqlx.In("UPDATE outbox SET claimed_until = NULL, claim_owner = '' WHERE done_at IS NULL AND id IN (?) AND claim_owner IN ('', ?)", ids, s.owner)
 	if err != nil {
 		return fmt.Errorf("store: release notices: %w", err)
 	}
@@ -208,7 +210,7 @@ func (s *DB) NoticesDone(ctx context.Context, done []expensebot.Delivered) error
 	for i, d := range done {
 		ids[i] = d.NoticeID
 	}
-	q, args, err := sqlx.In("UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = '' WHERE done_at IS NULL AND id IN (?) RETURNING id", s.now(), ids)
+	q, args, err := sqlx.In("UPDATE outbox SET done_at = ?, claimed_until = NULL, last_error = '' WHERE done_at IS NULL AND id IN (?) AND claim_owner IN ('', ?) RETURNING id", s.now(), ids, s.owner)
 	if err != nil {
 		return fmt.Errorf("store: notices done: %w", err)
 	}
@@ -216,7 +218,7 @@ func (s *DB) NoticesDone(ctx context.Context, done []expensebot.Delivered) error
 		var marked []int64
 		var err error
 		if s.dialect == Postgres {
-			err = s.selectPrepared(ctx, tx, &marked, noticesDonePostgres, s.now(), pq.Array(ids))
+			err = s.selectPrepared(ctx, tx, &marked, noticesDonePostgres, s.now(), pq.Array(ids), s.owner)
 		} else {
 			err = tx.SelectContext(ctx, &marked, s.q(q), args...)
 		}
@@ -237,17 +239,26 @@ func (s *DB) NoticesDone(ctx context.Context, done []expensebot.Delivered) error
 	return nil
 }
 
-// RenewNotices extends the lease on notices still being delivered.
+// RenewNotices extends the lease on notices still being delivered, those this instance still
+// holds (an error wrapping ErrLostHold says some were lost or are done).
+//
+// Every write after a claim is fenced by its holder: claim_owner must be this instance's (or ”
+// for a notice no one claimed). A stale instance whose lease ran out and was taken cannot record,
+// retry, give up or hand back a notice another instance now holds.
 func (s *DB) RenewNotices(ctx context.Context, ids []int64, lease time.Duration) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	q, args, err := sqlx.In("UPDATE outbox SET claimed_until = ? WHERE done_at IS NULL AND id IN (?)", s.now().Add(lease), ids)
+	q, args, err := sqlx.In("UPDATE outbox SET claimed_until = ? WHERE done_at IS NULL AND id IN (?) AND claim_owner = ?", s.now().Add(lease), ids, s.owner)
 	if err != nil {
 		return fmt.Errorf("store: renew notices: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, s.q(q), args...); err != nil {
+	res, err := s.db.ExecContext(ctx, s.q(q), args...)
+	if err != nil {
 		return fmt.Errorf("store: renew notices: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && int(n) < len(ids) {
+		return fmt.Errorf("store: renew notices: %d of %d: %w", len(ids)-int(n), len(ids), expensebot.ErrLostHold)
 	}
 	return nil
 }
@@ -259,12 +270,12 @@ func (s *DB) NoticeDone(ctx context.Context, id int64, ev *expensebot.AuditEvent
 
 // NoticeRetry releases a notice to be tried again after a delay.
 func (s *DB) NoticeRetry(ctx context.Context, id int64, after time.Duration, reason string) error {
-	_, err := s.db.ExecContext(ctx, s.q("UPDATE outbox SET next_attempt = ?, claimed_until = NULL, last_error = ? WHERE id = ?"),
-		s.now().Add(after), errorText(reason), id)
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE outbox SET next_attempt = ?, claimed_until = NULL, claim_owner = '', last_error = ? WHERE id = ? AND done_at IS NULL AND claim_owner IN ('', ?)"),
+		s.now().Add(after), errorText(reason), id, s.owner)
 	if err != nil {
 		return fmt.Errorf("store: retry notice %d: %w", id, err)
 	}
-	return nil
+	return lostUnless(res, "retry notice", id)
 }
 
 // NoticeBlocked sets a notice aside that Slack refused for a reason only an administrator can fix
@@ -273,8 +284,12 @@ func (s *DB) NoticeRetry(ctx context.Context, id int64, after time.Duration, rea
 // expense's card is blocked is recorded in the audit trail and its submitter is told, once.
 func (s *DB) NoticeBlocked(ctx context.Context, n expensebot.Notice, channel, reason string, retry time.Duration, tell bool) error {
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q("UPDATE outbox SET next_attempt = ?, claimed_until = NULL, last_error = ?, blocked_channel = ? WHERE id = ?"),
-			s.now().Add(retry), errorText(reason), channel, n.ID); err != nil {
+		res, err := tx.ExecContext(ctx, s.q("UPDATE outbox SET next_attempt = ?, claimed_until = NULL, claim_owner = '', last_error = ?, blocked_channel = ? WHERE id = ? AND done_at IS NULL AND claim_owner IN ('', ?)"),
+			s.now().Add(retry), errorText(reason), channel, n.ID, s.owner)
+		if err != nil {
+			return err
+		}
+		if err := lostUnless(res, "block notice", n.ID); err != nil {
 			return err
 		}
 		if !tell {
@@ -311,12 +326,12 @@ func (s *DB) ReleaseBlocked(ctx context.Context, channel string) (int, error) {
 
 // NoticeFailed gives up on a notice that can never be delivered, keeping it for an operator.
 func (s *DB) NoticeFailed(ctx context.Context, id int64, reason string) error {
-	_, err := s.db.ExecContext(ctx, s.q("UPDATE outbox SET done_at = ?, failed = TRUE, claimed_until = NULL, last_error = ? WHERE id = ?"),
-		s.now(), errorText(reason), id)
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE outbox SET done_at = ?, failed = TRUE, claimed_until = NULL, last_error = ? WHERE id = ? AND done_at IS NULL AND claim_owner IN ('', ?)"),
+		s.now(), errorText(reason), id, s.owner)
 	if err != nil {
 		return fmt.Errorf("store: fail notice %d: %w", id, err)
 	}
-	return nil
+	return lostUnless(res, "fail notice", id)
 }
 
 // PendingNotices counts notices not yet delivered.
@@ -386,4 +401,13 @@ func parseTime(s string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// lostUnless returns an error wrapping ErrLostHold when res changed no row: the notice's claim
+// passed to another instance (or it is done already), and the write was refused.
+func lostUnless(res sql.Result, op string, id int64) error {
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("store: %s %d: %w", op, id, expensebot.ErrLostHold)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expensebot/expensebot"
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // PostgreSQL driver
 	"modernc.org/sqlite"  // pure-Go SQLite driver
@@ -44,6 +46,7 @@ type DB struct {
 	dialect string
 	now     func() time.Time
 	stmts   statements
+	owner   string // this instance, named in every lease it takes (see [DB.Owner])
 
 	skipTextCheck bool // tests only: let text the database refuses reach it
 }
@@ -147,7 +150,7 @@ func connect(ctx context.Context, src dataSource) (*DB, error) {
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
 	}
-	s := &DB{db: db, dialect: src.dialect, now: func() time.Time { return time.Now().UTC() }}
+	s := &DB{db: db, dialect: src.dialect, now: func() time.Time { return time.Now().UTC() }, owner: newOwner()}
 	if err := s.ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -296,6 +299,18 @@ func sqliteSource(file string) dataSource {
 // SetClock makes s stamp rows and events with now instead of the wall clock: tests move time
 // without waiting. Call it before s is used.
 func (s *DB) SetClock(now func() time.Time) { s.now = func() time.Time { return now().UTC() } }
+
+// Owner is the instance id this DB names in the leases it takes (assessment holds, notice claims):
+// the host, the process and a random part, unique to each Open.
+func (s *DB) Owner() string { return s.owner }
+
+// newOwner returns an instance id: host name, process id and 4 random bytes.
+func newOwner() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%x", expensebot.Truncate(host, 40), os.Getpid(), b)
+}
 
 // Dialect reports which engine is behind s: Postgres or SQLite.
 func (s *DB) Dialect() string { return s.dialect }

@@ -124,7 +124,7 @@ func (s *DB) submitTx(ctx context.Context, subs []expensebot.Submission, hold ti
 				}
 			}
 			saved, err := getExpense(ctx, tx, s.q(insertExpensesValues(1)),
-				newExpenseValues(e, status, heldUntil, now, resubmits)...)
+				newExpenseValues(e, status, heldUntil, now, resubmits, s.owner)...)
 			if isNoRows(err) {
 				sub.Saved, err = getExpense(ctx, tx, s.q("SELECT "+expenseColumns+" FROM expenses WHERE idempotency_key = ?"), e.IdempotencyKey)
 				if err != nil {
@@ -258,7 +258,7 @@ func (s *DB) insertPlain(ctx context.Context, tx *sqlx.Tx, subs []expensebot.Sub
 	}
 	rows := make([][]any, len(insert))
 	for j, i := range insert {
-		rows[j] = newExpenseValues(subs[i].Expense, status, heldUntil, now, sql.NullInt64{})
+		rows[j] = newExpenseValues(subs[i].Expense, status, heldUntil, now, sql.NullInt64{}, s.owner)
 	}
 	var saved0 []expenseRow
 	if s.dialect == Postgres {
@@ -345,14 +345,20 @@ var newExpenseColumns = []struct {
 	{"assessing_until", "timestamptz", true}, {"idempotency_key", "text", false},
 	{"created_at", "timestamptz", true}, {"updated_at", "timestamptz", true},
 	{"submitted_by", "text", false}, {"callback_url", "text", false}, {"request_hash", "text", false},
-	{"resubmit_of", "bigint", true},
+	{"resubmit_of", "bigint", true}, {"assess_owner", "text", true}, {"assess_attempt", "bigint", true},
 }
 
 // newExpenseValues is the row of newExpenseColumns for e.
-func newExpenseValues(e expensebot.Expense, status expensebot.Status, heldUntil sql.NullTime, now time.Time, resubmitOf sql.NullInt64) []any {
+func newExpenseValues(e expensebot.Expense, status expensebot.Status, heldUntil sql.NullTime, now time.Time, resubmitOf sql.NullInt64, owner string) []any {
+	attempt := 0 // a held expense is held by owner, its first hold
+	if heldUntil.Valid {
+		attempt = 1
+	} else {
+		owner = ""
+	}
 	return []any{e.TeamID, e.SubmitterID, e.Amount.Minor, e.Amount.Currency, e.Category, e.Description,
 		e.IncurredOn, jsonText(e.ReceiptFileIDs), string(status), heldUntil, e.IdempotencyKey, now, now,
-		e.SubmittedBy, e.CallbackURL, e.RequestHash, resubmitOf}
+		e.SubmittedBy, e.CallbackURL, e.RequestHash, resubmitOf, owner, attempt}
 }
 
 // insertExpensesValues is the INSERT of n new expenses as a VALUES list: a single submission on

@@ -56,6 +56,7 @@ type Config struct {
 	Finance             []string
 	Admins              []string // who may change the rules in the App Home
 	Workers             int
+	DrainTimeout        time.Duration // how long a stop may take in all, whatever is in flight
 	LogFormat           string
 	HTTPAddr            string       // approval API and health; "" for none
 	MetricsAddr         string       // health and metrics on a listener of their own; "" for none
@@ -110,6 +111,7 @@ type environment struct {
 	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged or settled; they may clear it or say it must not be paid"`
 	Admins              idList   `envconfig:"EXPENSEBOT_ADMINS" desc:"user ids (U…) and/or user-group ids (S…) who may change reviewers, channel, limits, accounts and timers in their App Home; unset: nobody (the environment alone)"`
 	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests, and how many AI assessments, are worked on at once (each)"`
+	DrainTimeout        duration `envconfig:"EXPENSEBOT_DRAIN_TIMEOUT" default:"25s" desc:"how long a stop (SIGTERM) may take: acks of saved submissions go out, work in flight finishes or is handed back; the process exits within it whatever is in flight"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
 	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for /healthz, /readyz, /metrics and, with EXPENSEBOT_API_TOKENS, the approval API (then /metrics needs a token), e.g. 127.0.0.1:8080; unset: no listener"`
 	MetricsAddr         text     `envconfig:"EXPENSEBOT_METRICS_ADDR" desc:"address of a listener of their own for /healthz, /readyz and /metrics (no token), e.g. 127.0.0.1:9090; unset: none"`
@@ -169,6 +171,9 @@ func (e *environment) validate() {
 	}
 	if e.AITimeout.d <= 0 {
 		e.AITimeout.fail("must be positive")
+	}
+	if e.DrainTimeout.d < 5*time.Second {
+		e.DrainTimeout.fail("must be at least 5s: acks of saved submissions need up to 3s to go out")
 	}
 	e.validatePace()
 	if u := e.RatesURL.raw; u != "" && !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
@@ -302,6 +307,7 @@ func (e *environment) config() Config {
 		Finance:             e.Finance.ids,
 		Admins:              e.Admins.ids,
 		Workers:             e.Workers.n,
+		DrainTimeout:        e.DrainTimeout.d,
 		LogFormat:           e.LogFormat.raw,
 		HTTPAddr:            e.HTTPAddr.raw,
 		MetricsAddr:         e.MetricsAddr.raw,

@@ -175,10 +175,11 @@ func (r *crashRig) routedDMs(id int64) int {
 }
 
 // settled waits until every expense in ids is pending review with its card recorded, exactly one
-// card and one DM each, and fails on anything said twice.
+// card and one DM each, and fails on anything said twice. Cards and DMs go out at Slack's pace
+// of one a second per conversation, so the wait allows a second for each expense.
 func (r *crashRig) settled(ids []int64) {
 	r.t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
+	deadline := time.Now().Add(40*time.Second + time.Duration(len(ids))*time.Second)
 	for {
 		var waiting []string
 		for _, id := range ids {

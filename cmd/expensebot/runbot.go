@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -119,20 +120,14 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 			ln.Close() // if the start fails before they are served
 		}
 	}()
-	// An assessment holds its expense for as long as it may take, so that a crashed instance's
-	// expenses are taken over soon after, and a live one's never.
-	lease := 5 * time.Second
-	if assessor != nil {
-		lease += cfg.AITimeout
-	}
-	if reader != nil {
-		lease += 3 * cfg.AITimeout // the form's receipts are read before the assessment
-	}
+	drain := cmp.Or(cfg.DrainTimeout, 25*time.Second)
 	m := watchAI(metrics.New(backlog(db)), assessor)
 	b := wire.Assemble(wire.Options{
-		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
+		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers,
+			DrainTimeout: drain, FlowShare: drain / 2},
 		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
-			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Admins: cfg.Admins, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
+			DrainTimeout:  flowDrain(drain),
+			SpotCheckRate: cfg.SpotCheckRate, Admins: cfg.Admins, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
 			DraftTTL: cfg.DraftTTL,
 			Timing:   expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
 		Store: db, Assessor: assessor, Log: logger,
@@ -156,10 +151,36 @@ func runWithHTTP(ctx context.Context, cfg Config, logger *slog.Logger, b *bot.Bo
 		defer close(served)
 		host.Run(ctx, listeners...)
 	}()
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		prune(ctx, db, logger, time.Hour)
+	}()
 	err := b.Run(ctx)
 	cancel() // a bot that stopped on its own takes the HTTP host down with it
 	<-served
+	<-pruned
 	return err
+}
+
+// prune forgets the Slack event ids seen more than store.SeenEventsRetention ago, at start and
+// every interval until ctx ends, so that seen_events stays a day of events long. Several
+// instances may prune at once.
+func prune(ctx context.Context, db *store.DB, logger *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := db.Prune(ctx, store.SeenEventsRetention); err != nil && ctx.Err() == nil {
+			logger.Warn("prune seen Slack events", "err", err)
+		} else if n > 0 {
+			logger.Info("seen Slack events pruned", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // openDatabase opens the database for run: it applies pending migrations, unless
@@ -196,4 +217,11 @@ func backlog(db *store.DB) metrics.BacklogFunc {
 		}
 		return out, nil
 	}
+}
+
+// flowDrain is how long the workflow lets its work in flight finish at a stop: its half of the
+// drain time (see bot.Config.FlowShare), less the time it needs to record what finished and give
+// back its holds and claims.
+func flowDrain(total time.Duration) time.Duration {
+	return max(total/2-6*time.Second, time.Second)
 }

@@ -56,6 +56,14 @@ type Store interface {
 // o.Store and the rooms beside it (delivery, App Home, directory lookups), the approval API, and
 // the Socket Mode connection. Run the returned bot to start it all.
 func Assemble(o Options) *bot.Bot {
+	// One clock decides every timer: the store stamps and compares times with the workflow's
+	// clock, so a reminder due by one is due by the other.
+	if o.Workflow.Now == nil {
+		o.Workflow.Now = time.Now
+	}
+	if c, ok := o.Store.(interface{ SetClock(func() time.Time) }); ok {
+		c.SetClock(o.Workflow.Now)
+	}
 	sl := bot.NewAPI(o.Slack)
 	msg := handlers.NewMessenger(sl, o.Log, o.Metrics)
 	if o.Metrics != nil {
