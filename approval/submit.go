@@ -145,7 +145,7 @@ func (s *Service) commit(ctx context.Context, group []*submission) {
 			s.cfg.Observer.Outcome(string(expensebot.StatusSubmitted))
 			s.homes.Mark(g.Saved.SubmitterID)
 			s.lookups.Person(g.Saved.SubmitterID)
-			s.lookups.Receipts(g.Saved.ReceiptFileIDs...)
+			s.lookups.Receipts(g.Saved.ID, g.Saved.ReceiptFileIDs...)
 			s.enqueue(g.Saved.ID, held, g.Saved)
 			if g.Saved.ResubmitOf != 0 {
 				s.kick() // the card of the expense it replaces says so
