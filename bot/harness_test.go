@@ -301,10 +301,28 @@ func (in *instance) stop() error {
 	}
 }
 
-// eventually waits for cond, failing with what after a few seconds.
+// eventually waits for cond, failing with what after waitFor.
 func (h *harness) eventually(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(8 * time.Second)
+	h.eventuallyWithin(waitFor, what, cond)
+}
+
+// waitFor is how long eventually waits for something that must happen. It bounds no speed (a
+// test returns as soon as the thing happens, and a test about speed compares paces instead): it
+// only stops a test that would wait forever. At 8 s, tests failed on a loaded machine under the
+// race detector while the bot was merely slow.
+const waitFor = 30 * time.Second
+
+// batchWait is how long a test waits for a batch of hundreds of messages to be delivered. It
+// bounds no speed (the tests that care compare one pace with another): it only stops a test
+// that would otherwise wait forever, so it is far above what a loaded machine under the race
+// detector takes.
+const batchWait = 90 * time.Second
+
+// eventuallyWithin waits for cond, failing with what after wait.
+func (h *harness) eventuallyWithin(wait time.Duration, what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(wait)
 	for !cond() {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("timed out waiting for: %s", what)
