@@ -140,8 +140,8 @@ type Lookups interface {
 	Run(ctx, work context.Context)
 	// Person asks for user's name to be looked up.
 	Person(user string)
-	// Receipts asks for receipt files to be looked up.
-	Receipts(ids ...string)
+	// Receipts asks for the receipt files of an expense to be looked up.
+	Receipts(expenseID int64, ids ...string)
 }
 
 // Rooms are what works beside the workflow: each is told of the changes that concern it, and runs
@@ -171,7 +171,7 @@ type noLookups struct{}
 
 func (noLookups) Run(context.Context, context.Context) {}
 func (noLookups) Person(string)                        {}
-func (noLookups) Receipts(...string)                   {}
+func (noLookups) Receipts(int64, ...string)            {}
 
 // Rates expresses amounts in the home currency (*rates.Book is one). Convert reports false when
 // it knows no usable rate; the Rate it returns then describes the newest rate it had, if that was

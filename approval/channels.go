@@ -49,17 +49,3 @@ func (s *Service) checkChannels(ctx context.Context) {
 		}
 	}
 }
-
-func (s *Service) channelLoop(ctx context.Context) {
-	s.checkChannels(ctx)
-	t := time.NewTicker(channelCheckEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.checkChannels(ctx)
-		}
-	}
-}

@@ -43,12 +43,12 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { s.out.Run(ctx, work) })
 	wg.Go(func() { s.homes.Run(ctx, work) })
 	wg.Go(func() { s.lookups.Run(ctx, work) })
-	wg.Go(func() { s.sweepLoop(ctx) })
-	wg.Go(func() { s.channelLoop(ctx) })
+	wg.Go(func() { every(ctx, s.sweepEvery, s.sweep) })
+	wg.Go(func() { every(ctx, channelCheckEvery, s.checkChannels) })
 	if s.cfg.Rates != nil {
 		wg.Go(func() { s.cfg.Rates.Run(ctx) })
 	}
-	wg.Go(func() { s.timerLoop(ctx) })
+	wg.Go(func() { every(ctx, s.cfg.TimerEvery, s.fireTimers) })
 	if s.cfg.RuleSets != nil {
 		wg.Go(func() { s.rulesLoop(ctx) })
 	}
@@ -77,16 +77,18 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) sweepLoop(ctx context.Context) {
-	s.sweep(ctx)
-	t := time.NewTicker(s.sweepEvery)
+// every calls f at once, then every d, until ctx ends: the workflow's periodic work (the sweep,
+// the approvals channels' check, the timers).
+func every(ctx context.Context, d time.Duration, f func(context.Context)) {
+	f(ctx)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.sweep(ctx)
+			f(ctx)
 		}
 	}
 }

@@ -193,7 +193,7 @@ func (s *Service) commit(ctx context.Context, group []*submission) {
 			s.cfg.Observer.Outcome(string(expensebot.StatusSubmitted))
 			s.homes.Mark(g.Saved.SubmitterID)
 			s.lookups.Person(g.Saved.SubmitterID)
-			s.lookups.Receipts(g.Saved.ReceiptFileIDs...)
+			s.lookups.Receipts(g.Saved.ID, g.Saved.ReceiptFileIDs...)
 			s.holds.add(g.Saved.ID, g.Saved.HoldAttempt)
 			if !s.enqueue(g.Saved.ID, held, g.Saved) {
 				s.holds.drop(g.Saved.ID) // the queue is full: the sweep takes it once the hold runs out

@@ -16,19 +16,10 @@ import (
 // timerBatch is how many due expenses one look takes; the next look takes the rest.
 const timerBatch = 100
 
-// timerLoop fires due timers until ctx ends.
-func (s *Service) timerLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.TimerEvery)
-	defer t.Stop()
-	for {
-		if _, err := s.RunTimers(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("run timers", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// fireTimers fires due timers, logging a failure (the next pass tries again).
+func (s *Service) fireTimers(ctx context.Context) {
+	if _, err := s.RunTimers(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("run timers", "err", err)
 	}
 }
 

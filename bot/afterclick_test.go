@@ -179,7 +179,7 @@ func TestQuestionAnsweredReturnsToQueue(t *testing.T) {
 		h.ephemeral(rev2, approvals, "waiting for its submitter to answer a question")
 		h.home(rev1, "Waiting for review (0)")
 		h.advance(3 * time.Hour)
-		time.Sleep(300 * time.Millisecond) // several timer ticks
+		h.timersRan()
 		if r := h.replies(card.TS, "still waiting for a decision"); len(r) != 0 {
 			t.Errorf("reminded while the question was with the submitter: %d", len(r))
 		}
@@ -308,7 +308,7 @@ func TestExpiry(t *testing.T) {
 		h.start()
 		e, card := h.reviewed("2500 Conference hotel #lodging")
 		h.advance(335 * time.Hour)
-		time.Sleep(200 * time.Millisecond)
+		h.timersRan()
 		if got := h.expense(e.ID); got.Status != expensebot.StatusPendingReview {
 			t.Fatalf("expired early: %s", got.Status)
 		}
@@ -348,7 +348,7 @@ func TestReminderCadenceTwoInstances(t *testing.T) {
 	h.start()
 	e, card := h.reviewed("2500 Shared offsite")
 	h.advance(23 * time.Hour)
-	time.Sleep(200 * time.Millisecond)
+	h.timersRan()
 	if r := h.replies(card.TS, "still waiting"); len(r) != 0 {
 		t.Fatalf("reminded before the period was over")
 	}
@@ -359,7 +359,7 @@ func TestReminderCadenceTwoInstances(t *testing.T) {
 			h.advance(24 * time.Hour)
 		}
 		h.eventually("reminder "+itoa(int64(period)), func() bool { return len(h.replies(card.TS, "still waiting")) == period })
-		time.Sleep(300 * time.Millisecond) // six ticks of each instance
+		h.timersRan() // each instance looked again after the reminder
 		r := h.replies(card.TS, "still waiting")
 		if len(r) != period {
 			t.Fatalf("period %d: %d reminders", period, len(r))
@@ -375,7 +375,7 @@ func TestReminderCadenceTwoInstances(t *testing.T) {
 	h.click(rev1, card, "approve", e.ID)
 	h.approvalMessage(e.ID, "*Approved*")
 	h.advance(48 * time.Hour)
-	time.Sleep(300 * time.Millisecond)
+	h.timersRan()
 	if n := len(h.replies(card.TS, "still waiting")); n != 3 {
 		t.Errorf("%d reminders after the decision", n)
 	}
@@ -551,7 +551,7 @@ func TestTimersSurviveRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.start()
-		time.Sleep(300 * time.Millisecond)
+		h.timersRan()
 		if n := len(h.replies(card.TS, "still waiting for a decision")); n != 1 {
 			t.Errorf("%d reminders for the periods missed and a restart, want 1", n)
 		}

@@ -293,7 +293,7 @@ func TestAPICallbackRetriedThenRecordedOnce(t *testing.T) {
 			}
 		}
 		k.mu.Unlock()
-		time.Sleep(300 * time.Millisecond) // nothing more comes
+		h.settle() // the callback's notice is done: nothing more is sent
 		if got, ok, _ := k.counts(); got != 3 || ok != 1 {
 			t.Errorf("receiver got %d callbacks, %d answered ok; want 3 and 1", got, ok)
 		}

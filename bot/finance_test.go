@@ -291,7 +291,9 @@ func TestSpotCheckClear(t *testing.T) {
 }
 
 // TestNamesAndReceiptsAreCached: the people the bot meets are named in the store (users.info),
-// and receipts linked and hashed (files.info and the file's content), for the offline exports.
+// and receipts linked (files.info) and hashed, for the offline exports. The hash is the one the
+// workflow computed when it checked the receipt: the file is not downloaded again to hash it
+// for the export.
 func TestNamesAndReceiptsAreCached(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.start()
@@ -311,6 +313,11 @@ func TestNamesAndReceiptsAreCached(t *testing.T) {
 			return people[emp].Name == "Alice Employee" && people[emp].DisplayName == "alice" && people[rev1].Name == "Rita Reviewer" &&
 				files["F0BERLIN"].SHA256 == hex.EncodeToString(sum[:]) && strings.HasSuffix(files["F0BERLIN"].Permalink, "/files/F0BERLIN")
 		})
+		// Twice: once to check and hash it, once to share a copy in the card's thread
+		// (ShareReceipt); the export's lookup only describes it.
+		if n := h.slack.Downloads("F0BERLIN"); n != 2 {
+			t.Errorf("the receipt was downloaded %d times, want 2 (checked, shared), none for the export", n)
+		}
 	})
 }
 

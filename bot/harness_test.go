@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,11 +100,49 @@ func (c *testClock) advance(d time.Duration) {
 }
 
 type instance struct {
+	store       *countingStore // the instance's database, counting its timer passes
 	bot         *bot.Bot
 	cancel      context.CancelFunc
 	done        chan error
 	apiURL      string // the approval API's base URL, when the harness serves it
 	internalURL string // the health checks' and metrics' base URL, beside the API
+}
+
+// countingStore is an instance's database that counts the timer loop's looks for due timers, so
+// that a test can wait for a complete pass that started after it moved the clock (timersRan)
+// instead of sleeping and hoping the loop ran.
+type countingStore struct {
+	*store.DB
+	looks atomic.Int64
+}
+
+func (c *countingStore) DueTimers(ctx context.Context, limit int) ([]expensebot.Expense, error) {
+	defer c.looks.Add(1)
+	return c.DB.DueTimers(ctx, limit)
+}
+
+// timersRan waits until every running instance has completed a timer pass that began after the
+// call, then until every notice it queued is delivered: whatever a timer due now does has been
+// done, and what has not happened will not (until the clock moves again).
+func (h *harness) timersRan() {
+	h.t.Helper()
+	live := h.liveRuns()
+	from := make([]int64, len(live))
+	for i, in := range live {
+		from[i] = in.store.looks.Load()
+	}
+	// Looks are sequential per instance: the look ending as from+1 may have begun before this
+	// call; the one ending as from+2 began after it, and its pass has fired all it found once
+	// the next look (from+3) has ended.
+	h.eventually("a timer pass of every instance", func() bool {
+		for i, in := range live {
+			if in.store.looks.Load() < from[i]+3 {
+				return false
+			}
+		}
+		return true
+	})
+	h.settle()
 }
 
 type syncBuffer struct {
@@ -193,16 +232,17 @@ func (h *harness) start() *instance {
 		}
 	}
 	m := metrics.New(nil)
+	counting := &countingStore{DB: db}
 	// The same assembly as `expensebot run`, with the test workspace's settings.
 	b := wire.Assemble(wire.Options{
 		Slack:    bot.Config{AppToken: fakeslack.AppToken, BotToken: fakeslack.BotToken, APIURL: h.slack.APIURL(), Workers: 8, PingInterval: 2 * time.Second, DrainTimeout: 5 * time.Second},
 		Workflow: h.workflow(reader), PostInterval: h.postInterval,
-		Store: db, Assessor: assessor, Log: log,
+		Store: counting, Assessor: assessor, Log: log,
 		API: apiCfg, Metrics: m, Setup: h.setup,
 	})
 	connectsBefore := h.slack.Connects()
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{bot: b, cancel: cancel, done: make(chan error, 1)}
+	in := &instance{store: counting, bot: b, cancel: cancel, done: make(chan error, 1)}
 	// The HTTP host as `expensebot run` wires it: the API's listener, and an internal port for
 	// the health checks and the metrics.
 	served := make(chan struct{})
@@ -267,10 +307,28 @@ func (in *instance) stop() error {
 	}
 }
 
-// eventually waits for cond, failing with what after a few seconds.
+// eventually waits for cond, failing with what after waitFor.
 func (h *harness) eventually(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(8 * time.Second)
+	h.eventuallyWithin(waitFor, what, cond)
+}
+
+// waitFor is how long eventually waits for something that must happen. It bounds no speed (a
+// test returns as soon as the thing happens, and a test about speed compares paces instead): it
+// only stops a test that would wait forever. At 8 s, tests failed on a loaded machine under the
+// race detector while the bot was merely slow.
+const waitFor = 30 * time.Second
+
+// batchWait is how long a test waits for a batch of hundreds of messages to be delivered. It
+// bounds no speed (the tests that care compare one pace with another): it only stops a test
+// that would otherwise wait forever, so it is far above what a loaded machine under the race
+// detector takes.
+const batchWait = 90 * time.Second
+
+// eventuallyWithin waits for cond, failing with what after wait.
+func (h *harness) eventuallyWithin(wait time.Duration, what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(wait)
 	for !cond() {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("timed out waiting for: %s", what)

@@ -2,18 +2,12 @@ package handlers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/expensebot/expensebot"
 	"github.com/expensebot/expensebot/approval"
 	"github.com/slack-go/slack"
 )
-
-// maxReceiptBytes bounds a receipt download: Slack's own upload limit is far above any receipt,
-// and a file larger than this is not hashed.
-const maxReceiptBytes = 50 << 20
 
 // Person describes a Slack user (users.info, scope users:read): their full name, else their
 // display name, and the display name Slack shows beside their messages.
@@ -35,31 +29,15 @@ func (m *Messenger) Person(ctx context.Context, id string) (expensebot.Person, e
 	return p, nil
 }
 
-// ReceiptFile describes a receipt (files.info, scope files:read) and hashes its content, so that
-// the accounting export can link and identify it.
+// ReceiptFile describes a receipt (files.info, scope files:read): its permalink, for the
+// accounting export. It does not download the file: the workflow hashed it when it checked the
+// receipt, and the export shows that hash.
 func (m *Messenger) ReceiptFile(ctx context.Context, id string) (expensebot.ReceiptFile, error) {
 	f, _, _, err := m.slack.GetFileInfoContext(ctx, id, 0, 0)
 	if err != nil {
 		return expensebot.ReceiptFile{}, fmt.Errorf("files.info %s: %w", id, m.classify("files.info", err))
 	}
-	rf := expensebot.ReceiptFile{FileID: id, Permalink: f.Permalink}
-	download := f.URLPrivateDownload
-	if download == "" {
-		download = f.URLPrivate
-	}
-	if download == "" {
-		return rf, nil // nothing to hash: the link alone is still worth keeping
-	}
-	h := sha256.New()
-	w := &limitWriter{w: h, n: maxReceiptBytes}
-	if err := m.slack.GetFileContext(ctx, download, w); err != nil {
-		if w.over {
-			return rf, nil // too large to hash: the link is still exported
-		}
-		return expensebot.ReceiptFile{}, fmt.Errorf("download receipt %s: %w", id, err)
-	}
-	rf.SHA256 = hex.EncodeToString(h.Sum(nil))
-	return rf, nil
+	return expensebot.ReceiptFile{FileID: id, Permalink: f.Permalink}, nil
 }
 
 // PostSpotCheck posts the spot-check message of an automatic approval to channel.

@@ -17,7 +17,7 @@ func TestRememberedLookupsAreBounded(t *testing.T) {
 	l.seen["UOLD"] = now.Add(-2 * personTTL)
 	for i := range maxRemembered {
 		l.people[fmt.Sprintf("U%06d", i)] = true
-		l.files[fmt.Sprintf("F%06d", i)] = true
+		l.files[receipt{expense: int64(i), file: fmt.Sprintf("F%06d", i)}] = true
 	}
 	l.mu.Unlock()
 	l.take()

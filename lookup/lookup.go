@@ -6,9 +6,11 @@
 package lookup
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,14 +21,15 @@ import (
 // is one).
 type Directory interface {
 	Person(ctx context.Context, id string) (expensebot.Person, error)
-	// ReceiptFile returns a file's link and the SHA-256 of its content.
+	// ReceiptFile returns how the platform describes a file: its link. It does not download the
+	// file: the workflow hashed it when it checked the receipt.
 	ReceiptFile(ctx context.Context, id string) (expensebot.ReceiptFile, error)
 }
 
 // Store keeps what the lookups find (*store.DB has it).
 type Store interface {
 	SavePeople(ctx context.Context, ps []expensebot.Person) error
-	SaveReceiptFile(ctx context.Context, f expensebot.ReceiptFile) error
+	DescribeReceipt(ctx context.Context, expenseID int64, f expensebot.ReceiptFile) error
 }
 
 // Lookups remembers whose names and which receipt files to look up. Its methods are safe for
@@ -40,9 +43,15 @@ type Lookups struct {
 
 	mu      sync.Mutex
 	people  map[string]bool      // to look up
-	files   map[string]bool      // to look up
+	files   map[receipt]bool     // to look up
 	seen    map[string]time.Time // person → when last looked up
-	fetched map[string]bool      // file → looked up
+	fetched map[receipt]bool     // looked up
+}
+
+// receipt is a file as one expense lists it.
+type receipt struct {
+	expense int64
+	file    string
 }
 
 // lookupGather is how long lookups asked for are gathered before they are made.
@@ -57,8 +66,8 @@ func New(dir Directory, st Store, now func() time.Time, log *slog.Logger) *Looku
 	if now == nil {
 		now = time.Now
 	}
-	return &Lookups{dir: dir, store: st, log: log, now: now, wake: make(chan struct{}, 1), people: map[string]bool{}, files: map[string]bool{},
-		seen: map[string]time.Time{}, fetched: map[string]bool{}}
+	return &Lookups{dir: dir, store: st, log: log, now: now, wake: make(chan struct{}, 1), people: map[string]bool{}, files: map[receipt]bool{},
+		seen: map[string]time.Time{}, fetched: map[receipt]bool{}}
 }
 
 // Person asks for user's name to be looked up, unless it was today.
@@ -78,13 +87,13 @@ func (l *Lookups) Person(user string) {
 	}
 }
 
-// Receipts asks for receipt files to be looked up, unless they were.
-func (l *Lookups) Receipts(ids ...string) {
+// Receipts asks for the receipt files of an expense to be looked up, unless they were.
+func (l *Lookups) Receipts(expenseID int64, ids ...string) {
 	l.mu.Lock()
 	due := false
 	for _, id := range ids {
-		if id != "" && !l.fetched[id] {
-			l.files[id], due = true, true
+		if r := (receipt{expenseID, id}); id != "" && !l.fetched[r] {
+			l.files[r], due = true, true
 		}
 	}
 	l.mu.Unlock()
@@ -102,7 +111,7 @@ func (l *Lookups) kick() {
 
 // take returns what is due, sorted, and forgets it; what then fails is asked for again by the
 // next event about the same person or file.
-func (l *Lookups) take() (people, files []string) {
+func (l *Lookups) take() (people []string, files []receipt) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for u := range l.people {
@@ -113,10 +122,15 @@ func (l *Lookups) take() (people, files []string) {
 		files = append(files, f)
 		l.fetched[f] = true
 	}
-	l.people, l.files = map[string]bool{}, map[string]bool{}
+	l.people, l.files = map[string]bool{}, map[receipt]bool{}
 	l.bound()
 	slices.Sort(people)
-	slices.Sort(files)
+	slices.SortFunc(files, func(a, b receipt) int {
+		if c := cmp.Compare(a.expense, b.expense); c != 0 {
+			return c
+		}
+		return strings.Compare(a.file, b.file)
+	})
 	return people, files
 }
 
@@ -143,13 +157,13 @@ func (l *Lookups) bound() {
 	}
 }
 
-func (l *Lookups) forget(user, file string) {
+func (l *Lookups) forget(user string, file receipt) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if user != "" {
 		delete(l.seen, user)
 	}
-	if file != "" {
+	if file.file != "" {
 		delete(l.fetched, file)
 	}
 }
@@ -183,7 +197,7 @@ func (l *Lookups) Run(ctx, work context.Context) {
 			}
 			p, err := d.Person(work, u)
 			if err != nil {
-				l.forget(u, "")
+				l.forget(u, receipt{})
 				l.log.Warn("look up a name", "user_id", u, "err", err)
 				continue
 			}
@@ -191,7 +205,7 @@ func (l *Lookups) Run(ctx, work context.Context) {
 		}
 		if err := l.store.SavePeople(work, found); err != nil {
 			for _, p := range found {
-				l.forget(p.ID, "")
+				l.forget(p.ID, receipt{})
 			}
 			l.log.Warn("keep names", "people", len(found), "err", err)
 		}
@@ -199,13 +213,15 @@ func (l *Lookups) Run(ctx, work context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			rf, err := d.ReceiptFile(work, f)
+			// Only the description: the workflow hashed the file when it checked it, and a
+			// description never replaces that hash, so the file is not downloaded again.
+			rf, err := d.ReceiptFile(work, f.file)
 			if err == nil {
-				err = l.store.SaveReceiptFile(work, rf)
+				err = l.store.DescribeReceipt(work, f.expense, expensebot.ReceiptFile{FileID: f.file, Permalink: rf.Permalink})
 			}
 			if err != nil {
 				l.forget("", f)
-				l.log.Warn("look up a receipt file", "file_id", f, "err", err)
+				l.log.Warn("look up a receipt file", "expense_id", f.expense, "file_id", f.file, "err", err)
 			}
 		}
 	}

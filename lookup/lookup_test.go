@@ -3,6 +3,7 @@ package lookup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -16,10 +17,11 @@ import (
 
 // directory answers lookups, counting them; a name in down fails.
 type directory struct {
-	mu     sync.Mutex
-	asked  []string
-	down   map[string]bool
-	people []expensebot.Person // saved
+	mu        sync.Mutex
+	asked     []string
+	down      map[string]bool
+	people    []expensebot.Person // saved
+	described []string            // "expense/file permalink"
 }
 
 func (d *directory) Person(_ context.Context, id string) (expensebot.Person, error) {
@@ -36,7 +38,7 @@ func (d *directory) ReceiptFile(_ context.Context, id string) (expensebot.Receip
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.asked = append(d.asked, id)
-	return expensebot.ReceiptFile{FileID: id}, nil
+	return expensebot.ReceiptFile{FileID: id, Permalink: "https://x/" + id}, nil
 }
 
 func (d *directory) SavePeople(_ context.Context, ps []expensebot.Person) error {
@@ -46,7 +48,18 @@ func (d *directory) SavePeople(_ context.Context, ps []expensebot.Person) error 
 	return nil
 }
 
-func (d *directory) SaveReceiptFile(context.Context, expensebot.ReceiptFile) error { return nil }
+func (d *directory) DescribeReceipt(_ context.Context, expenseID int64, f expensebot.ReceiptFile) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.described = append(d.described, fmt.Sprintf("%d/%s %s", expenseID, f.FileID, f.Permalink))
+	return nil
+}
+
+func (d *directory) describedAs() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.described)
+}
 
 func (d *directory) lookedUp() []string {
 	d.mu.Lock()
@@ -69,15 +82,18 @@ func TestLookupsOncePerDay(t *testing.T) {
 		for range 3 {
 			l.Person("U1")
 			l.Person("UBAD")
-			l.Receipts("F1", "F1")
+			l.Receipts(7, "F1", "F1")
 		}
 		settle()
 		if got := d.lookedUp(); !slices.Equal(got, []string{"U1", "UBAD", "F1"}) {
 			t.Errorf("looked up %v, want each once", got)
 		}
+		if got := d.describedAs(); !slices.Equal(got, []string{"7/F1 https://x/F1"}) {
+			t.Errorf("described %v, want F1 of expense 7 with its link", got)
+		}
 		l.Person("U1")   // known today: no lookup
 		l.Person("UBAD") // failed: asked again
-		l.Receipts("F1")
+		l.Receipts(7, "F1")
 		settle()
 		if got := d.lookedUp()[3:]; !slices.Equal(got, []string{"UBAD"}) {
 			t.Errorf("then looked up %v, want only the failed one again", got)

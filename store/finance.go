@@ -246,10 +246,6 @@ func (s *DB) People(ctx context.Context) (map[string]expensebot.Person, error) {
 	return out, nil
 }
 
-// describedFor is how long after an expense last changed SaveReceiptFile still finds it by one of
-// its files: the lookup that describes a receipt runs right after the submission.
-const describedFor = 24 * time.Hour
-
 // DescribeReceipt keeps how Slack describes a receipt file of expense id (its permalink, and the
 // SHA-256 of its content if the caller hashed it), for the accounting export. The receipts table
 // is the one place a receipt is kept: a receipt the workflow checked already has its hash, which
@@ -265,35 +261,6 @@ func (s *DB) DescribeReceipt(ctx context.Context, id int64, f expensebot.Receipt
 		id, f.FileID, sum, now, f.Permalink, now)
 	if err != nil {
 		return fmt.Errorf("store: describe receipt %s of expense %d: %w", f.FileID, id, err)
-	}
-	return nil
-}
-
-// SaveReceiptFile keeps how Slack describes a receipt file, for the accounting export, on every
-// receipt row of that file (see [DB.DescribeReceipt], which it is a thin wrapper of, kept for the
-// callers that do not pass the expense). A file no row has yet is described on the expenses that
-// list it and changed in the last day; a file described later than that with no row is not kept.
-func (s *DB) SaveReceiptFile(ctx context.Context, f expensebot.ReceiptFile) error {
-	now, sum := s.now(), describedHash(f.SHA256)
-	contains := "instr(receipt_file_ids, ?) > 0"
-	if s.dialect == Postgres {
-		contains = "strpos(receipt_file_ids, ?) > 0"
-	}
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE receipts SET permalink = ?, described_at = ?,
-			sha256 = CASE WHEN checked OR ? = '' THEN sha256 ELSE ? END WHERE file_id = ?`), f.Permalink, now, sum, sum, f.FileID); err != nil {
-			return err
-		}
-		// The file's id as the JSON list of receipt_file_ids holds it, quotes included.
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO receipts (expense_id, file_id, size, sha256, added_by, added_at, checked, permalink, described_at)
-			SELECT id, ?, 0, ?, '', ?, FALSE, ?, ? FROM expenses WHERE updated_at >= ? AND `+contains+`
-			AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.expense_id = expenses.id AND r.file_id = ?)
-			ON CONFLICT (expense_id, file_id) DO NOTHING`),
-			f.FileID, sum, now, f.Permalink, now, now.Add(-describedFor), jsonText(f.FileID), f.FileID)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: save receipt file %s: %w", f.FileID, err)
 	}
 	return nil
 }

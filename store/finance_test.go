@@ -389,12 +389,13 @@ func TestPeopleAndReceiptFiles(t *testing.T) {
 		if err != nil || len(people) != 701 || people["U1"].Label() != "Alice Renamed" || people["UM699"].Label() != "Member 699" {
 			t.Errorf("after saving 701 at once: %d people, U1 %q, %v", len(people), people["U1"].Label(), err)
 		}
-		// A receipt file is kept as a receipt of the expenses that list it (newExpense lists F1).
-		if _, _, err := db.Submit(ctx, newExpense("rf", "U1", 100)); err != nil {
+		// A receipt file is kept as a receipt of the expense that lists it (newExpense lists F1).
+		rf, _, err := db.Submit(ctx, newExpense("rf", "U1", 100))
+		if err != nil {
 			t.Fatal(err)
 		}
 		sum := strings.Repeat("ab", 32)
-		if err := db.SaveReceiptFile(ctx, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://x/F1", SHA256: sum}); err != nil {
+		if err := db.DescribeReceipt(ctx, rf.ID, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://x/F1", SHA256: sum}); err != nil {
 			t.Fatal(err)
 		}
 		files, err := db.ReceiptFiles(ctx)

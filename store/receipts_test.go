@@ -126,7 +126,7 @@ func TestOneRowPerReceipt(t *testing.T) {
 		p := pending(t, db, "one", 1) // lists F1
 		other := strings.Repeat("c", 64)
 		// Described before it is checked, with a hash of its own.
-		if err := db.SaveReceiptFile(ctx, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://x/F1", SHA256: other}); err != nil {
+		if err := db.DescribeReceipt(ctx, p.ID, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://x/F1", SHA256: other}); err != nil {
 			t.Fatal(err)
 		}
 		if e, err := db.Expense(ctx, p.ID); err != nil || len(e.Receipts) != 0 {
@@ -144,7 +144,7 @@ func TestOneRowPerReceipt(t *testing.T) {
 			t.Errorf("events = %s", got)
 		}
 		// Described again after the check: the link changes, the checked hash stays.
-		if err := db.SaveReceiptFile(ctx, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://x/F1-new", SHA256: other}); err != nil {
+		if err := db.DescribeReceipt(ctx, p.ID, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://x/F1-new", SHA256: other}); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.DescribeReceipt(ctx, dup.ID, expensebot.ReceiptFile{FileID: "F9", Permalink: "https://x/F9"}); err != nil {

@@ -92,7 +92,7 @@ func seed(t *testing.T, url string) books {
 		db.SavePerson(ctx, p)
 	}
 	sum := sha256.Sum256([]byte("receipt"))
-	db.SaveReceiptFile(ctx, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://files.example/F1", SHA256: hex.EncodeToString(sum[:])})
+	db.DescribeReceipt(ctx, b.auto.ID, expensebot.ReceiptFile{FileID: "F1", Permalink: "https://files.example/F1", SHA256: hex.EncodeToString(sum[:])})
 	return b
 }
 

@@ -123,7 +123,9 @@ func TestSandboxInBrowser(t *testing.T) {
 	defer cancelA()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	// A guard against a page that never gets there, not a measure of speed: beside other test
+	// runs the scenario took over 30 s, and a 90 s budget for all of it ran out once.
+	ctx, cancelT := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancelT()
 
 	shot := func(name string) chromedp.Action[chromedp.Void] {
@@ -145,7 +147,7 @@ func TestSandboxInBrowser(t *testing.T) {
 		)
 	}
 	waitText := func(sel, text string) chromedp.Action[chromedp.Void] {
-		return void(chromedp.Poll[bool](`(document.querySelector('`+sel+`') || {innerText: ''}).innerText.includes(`+jsString(text)+`)`, chromedp.WithPollingTimeout(20*time.Second)))
+		return void(chromedp.Poll[bool](`(document.querySelector('`+sel+`') || {innerText: ''}).innerText.includes(`+jsString(text)+`)`, chromedp.WithPollingTimeout(stepWait)))
 	}
 	var approvals, dm, awayForm, kept, attached string
 	var links []string
@@ -302,14 +304,18 @@ func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 // with given id"): chromedp.Click is two calls.
 func click(sel string) chromedp.Action[chromedp.Void] {
 	return void(chromedp.Poll[bool](`(() => { const el = document.querySelector(`+jsString(sel)+`); if (!el) return false; el.click(); return true; })()`,
-		chromedp.WithPollingTimeout(20*time.Second)))
+		chromedp.WithPollingTimeout(stepWait)))
 }
 
 // clickLast clicks the last element matching sel, as click does: the newest message's button.
 func clickLast(sel string) chromedp.Action[chromedp.Void] {
 	return void(chromedp.Poll[bool](`(() => { const all = document.querySelectorAll(`+jsString(sel)+`); if (!all.length) return false; all[all.length-1].click(); return true; })()`,
-		chromedp.WithPollingTimeout(20*time.Second)))
+		chromedp.WithPollingTimeout(stepWait)))
 }
+
+// stepWait is how long one step of the browser test waits for the page: a guard against a hang,
+// far above what a step takes on a loaded machine.
+const stepWait = time.Minute
 
 func jsString(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
 

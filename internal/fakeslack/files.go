@@ -78,6 +78,18 @@ func (s *Server) Files() []File {
 	return out
 }
 
+// Downloads counts the downloads of file id's content so far (its url_private_download, with
+// the bot's token), so that a test can tell a file was fetched once and not again.
+func (s *Server) Downloads(id string) int {
+	n := 0
+	for _, c := range s.Calls("files.download") {
+		if c.Params["file"] == id && c.Params["part"] == "download" {
+			n++
+		}
+	}
+	return n
+}
+
 // FileContent is what the fake serves for a file id it was never given: a tiny PDF, as files
 // named in tests without being uploaded used to be.
 func FileContent(id string) []byte { return []byte("%PDF-1.4 fake receipt " + id + "\n") }

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -93,7 +94,8 @@ type trigger struct {
 
 // Server is a running fake Slack.
 type Server struct {
-	URL string // base URL, ending in /
+	unacked atomic.Int64 // envelopes written and not yet acked (Unacked)
+	URL     string       // base URL, ending in /
 
 	// TriggerTTL is how long a trigger_id may be used (Slack: about 3 seconds).
 	TriggerTTL time.Duration

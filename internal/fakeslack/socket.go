@@ -229,17 +229,24 @@ func (s *Server) Send(typ string, payload any, retryAttempt int) (Ack, error) {
 		if err := c.write(env); err != nil {
 			return Ack{}, fmt.Errorf("fakeslack: send envelope: %w", err)
 		}
+		s.unacked.Add(1)
 		select {
 		case a := <-ch:
+			s.unacked.Add(-1)
 			a.Latency = time.Since(start)
 			return a, nil
 		case <-time.After(s.AckTimeout):
+			s.unacked.Add(-1)
 			if typ != "events_api" || attempt >= retryAttempt+3 {
 				return Ack{}, ErrNoAck
 			}
 		}
 	}
 }
+
+// Unacked counts the envelopes Send has written to a connection and is still waiting on the
+// ack of.
+func (s *Server) Unacked() int { return int(s.unacked.Load()) }
 
 // SendRaw writes one text frame as it is to a connection, for hostile-payload tests. When the
 // frame carries an envelope_id, WaitAck can wait for its ack.
