@@ -208,7 +208,8 @@ type Config struct {
 	Reviewers        []string // user ids and user-group ids
 	Rules            policy.Rules
 	Rates            Rates             // nil: no exchange rates, so other currencies have no known rate
-	Workers          int               // assessments at once (default 4)
+	Workers          int               // assessment workers (default 4): with an AI check, more than the provider takes calls at once
+	Queue            *Queue            // the expenses waiting for a worker; nil: one of its own
 	DrainTimeout     time.Duration     // how long Run lets work in flight finish after ctx ends (default 25s)
 	GroupTTL         time.Duration     // how old a user group's member list may be (default 2m)
 	AssessLease      time.Duration     // how long one assessment holds its expense: more than the AI timeout (default 1m)
@@ -243,7 +244,7 @@ type Service struct {
 	lookups   Lookups
 	version   string // of the rules in effect
 
-	queue      chan queued // expenses to assess
+	queue      *Queue // expenses to assess
 	submits    chan *submission
 	routes     chan *routing
 	committing atomic.Bool // the committer runs: Submit hands over, else it commits itself
@@ -274,8 +275,11 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Queue == nil {
+		cfg.Queue = NewQueue()
+	}
 	s := &Service{store: st, related: st, assessor: assessor, msg: m, cfg: cfg, log: log,
-		out: noOutbox{}, homes: noHomes{}, lookups: noLookups{}, queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup),
+		out: noOutbox{}, homes: noHomes{}, lookups: noLookups{}, queue: cfg.Queue, submits: make(chan *submission, maxGroup),
 		routes: make(chan *routing, maxGroup), sweepEvery: 5 * time.Second}
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)
 	s.version = policy.Version(cfg.Rules, cfg.ApprovalsChannel, cfg.Reviewers)

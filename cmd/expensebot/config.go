@@ -105,7 +105,7 @@ type environment struct {
 	MaxAge              duration `envconfig:"EXPENSEBOT_MAX_AGE" default:"90d" desc:"an expense submitted longer than this after it was incurred goes to a person; 0 turns the check off"`
 	SpotCheckRate       number   `envconfig:"EXPENSEBOT_SPOT_CHECK_RATE" default:"0.05" desc:"share (0..1) of automatic approvals drawn at random for a reviewer to spot-check; 0 turns spot checks off"`
 	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged"`
-	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests, and how many AI assessments, are worked on at once (each)"`
+	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests are worked on at once; with a model, assessments at once follow the provider (EXPENSEBOT_AI_MAX_IN_FLIGHT)"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
 	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for /healthz, /readyz, /metrics and, with EXPENSEBOT_API_TOKENS, the approval API (then /metrics needs a token), e.g. 127.0.0.1:8080; unset: no listener"`
 	MetricsAddr         text     `envconfig:"EXPENSEBOT_METRICS_ADDR" desc:"address of a listener of their own for /healthz, /readyz and /metrics (no token), e.g. 127.0.0.1:9090; unset: none"`

@@ -126,10 +126,12 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 	if reader != nil {
 		lease += 3 * cfg.AITimeout // the form's receipts are read before the assessment
 	}
-	m := watchAI(metrics.New(backlog(db)), assessor)
+	queue := approval.NewQueue()
+	m := watchAI(metrics.New(backlog(db)), assessor, queue)
 	b := wire.Assemble(wire.Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers},
-		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
+		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book,
+			Workers: assessWorkers(cfg, assessor != nil || reader != nil), Queue: queue,
 			AssessLease: lease, SpotCheckRate: cfg.SpotCheckRate, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
 			Timing: expensebot.Timing{RemindAfter: cfg.RemindAfter, EscalateAfter: cfg.EscalateAfter, ExpireAfter: cfg.ExpireAfter}},
 		Store: db, Assessor: assessor, Log: logger,
