@@ -48,10 +48,11 @@ func TestSlackOvertakesAPIBatch(t *testing.T) {
 			t.Fatalf("the person's expense was not assessed: %+v", e.Assessment)
 		}
 		// Where its call came among the model's calls: the ones the workers held when the gate
-		// opened (the harness runs 8), and then it.
+		// opened (the harness runs 8), then it, give or take the few the workers took while it
+		// was being queued after its ack. Behind the batch, it would be the last.
 		order := -1
 		var reqs []fakeopenai.Request
-		h.eventually("every expense assessed", func() bool {
+		within(t, time.Minute, "every expense assessed", func() bool {
 			reqs = h.ai.Requests()
 			return len(reqs) >= batch+1
 		})
@@ -61,11 +62,11 @@ func TestSlackOvertakesAPIBatch(t *testing.T) {
 				break
 			}
 		}
-		if order < 0 || order > 16 {
+		if order < 0 || order >= batch/2 {
 			t.Errorf("the person's expense was call %d of %d: it waited behind the batch", order+1, len(reqs))
 		}
 		// Nothing of the batch is lost: every one is routed.
-		h.eventually("the whole batch routed", func() bool {
+		within(t, time.Minute, "the whole batch routed", func() bool {
 			list, _ := h.db.BySubmitter(t.Context(), emp, 0, batch+10)
 			routed := 0
 			for _, x := range list {
@@ -99,4 +100,16 @@ func TestThrottledDeadlineToldInWords(t *testing.T) {
 			t.Errorf("%d calls to the model: the 429 was not retried", c.Requests)
 		}
 	})
+}
+
+// within waits for cond up to limit: a batch takes longer than one expense, more so under -race.
+func within(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for: %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
