@@ -210,7 +210,8 @@ type Config struct {
 	Reviewers        []string // user ids and user-group ids
 	Rules            policy.Rules
 	Rates            Rates             // nil: no exchange rates, so other currencies have no known rate
-	Workers          int               // assessments at once (default 4)
+	Workers          int               // assessment workers (default 4): with an AI check, more than the provider takes calls at once
+	Queue            *Queue            // the expenses waiting for a worker; nil: one of its own
 	DrainTimeout     time.Duration     // how long Run lets work in flight finish after ctx ends (default 25s)
 	GroupTTL         time.Duration     // how old a user group's member list may be (default 2m)
 	AssessLease      time.Duration     // how long an assessment's hold on its expense lasts unless renewed (default 10s); renewed every third of it while the work runs
@@ -258,7 +259,7 @@ type Service struct {
 	live      atomic.Pointer[live] // the rules in force
 	admins    *reviewerSet         // who may change them
 
-	queue      chan queued // expenses to assess
+	queue      *Queue // expenses to assess
 	submits    chan *submission
 	routes     chan *routing
 	committing atomic.Bool  // the committer runs: Submit hands over, else it commits itself
@@ -294,8 +295,11 @@ func New(st Store, assessor Assessor, m Messenger, g Groups, cfg Config, log *sl
 	if cfg.RulesEvery <= 0 {
 		cfg.RulesEvery = 5 * time.Second
 	}
+	if cfg.Queue == nil {
+		cfg.Queue = NewQueue()
+	}
 	s := &Service{store: st, related: st, assessor: assessor, msg: m, cfg: cfg, log: log,
-		out: noOutbox{}, homes: noHomes{}, lookups: noLookups{}, queue: make(chan queued, 4096), submits: make(chan *submission, maxGroup),
+		out: noOutbox{}, homes: noHomes{}, lookups: noLookups{}, queue: cfg.Queue, submits: make(chan *submission, maxGroup),
 		routes: make(chan *routing, maxGroup), sweepEvery: 2 * time.Second} // with 10 s holds, work a killed instance held resumes within 12 s
 	s.holds = newHolds(st, cfg.AssessLease, log)
 	s.reviewers = newReviewerSet(cfg.Reviewers, g, cfg.GroupTTL, cfg.Now)

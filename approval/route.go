@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/pace"
 )
 
 // Routes are recorded the way submissions are committed: the expenses workers finish assessing
@@ -84,12 +85,10 @@ func (s *Service) reassess(ctx context.Context, g *routing) bool {
 	case e.Status.Routed():
 		return false // withdrawn, or routed by another instance whose hold began when ours ran out
 	}
-	select {
-	case s.queue <- queued{id: g.ID, held: g.held, e: e, attempt: g.attempt + 1}:
-		return true
-	default:
-		return false // the queue is full: the sweep takes it once its hold runs out
-	}
+	// Nobody waits for a re-assessment as for a submission: it queues with the batches, and its
+	// deadline counts from now.
+	// false: the queue is full, and the sweep takes it once its hold runs out.
+	return s.queue.push(queued{id: g.ID, held: g.held, e: e, attempt: g.attempt + 1, prio: pace.Bulk, since: s.cfg.Now()})
 }
 
 // recordGroup records a group of routes in one transaction and hands their notices to the Outbox.

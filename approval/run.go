@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/pace"
 )
 
 // Run resumes unfinished work, then assesses submitted expenses, fires due reminders, escalations
@@ -21,17 +22,20 @@ func (s *Service) Run(ctx context.Context) error {
 	defer cancelWork()
 	s.seedRules(ctx)
 	var wg, workers sync.WaitGroup
+	// Each worker takes the most urgent expense queued and assesses it: people's submissions
+	// before batches. With the AI check on there are more workers than the provider lets calls
+	// run at once, so that what waits for the provider's pace waits in its limiter, where a
+	// person's submission overtakes a batch too, and none waits behind a worker count.
 	for range s.cfg.Workers {
 		workers.Go(func() {
 			for {
-				select {
-				case <-ctx.Done():
+				q, ok := s.queue.pop(ctx)
+				if !ok {
 					return
-				case q := <-s.queue:
-					if !s.process(work, q) {
-						s.inflight.Delete(q.id)
-					} // else the router lets it go once recorded
 				}
+				if !s.process(work, q) {
+					s.inflight.Delete(q.id)
+				} // else the router lets it go once recorded
 			}
 		})
 	}
@@ -104,7 +108,7 @@ func (s *Service) sweep(ctx context.Context) {
 		return
 	}
 	for _, e := range list {
-		if s.enqueue(e.ID, time.Time{}, expensebot.Expense{}) {
+		if s.enqueue(e.ID, time.Time{}, expensebot.Expense{}, priorityOf(e)) {
 			s.log.Info("resuming expense", "expense_id", e.ID, "status", e.Status)
 		}
 	}
@@ -117,18 +121,84 @@ type queued struct {
 	held    time.Time
 	e       expensebot.Expense // as committed (or read again), when held
 	attempt int                // assessments before this one (receipts attached meanwhile)
+	prio    pace.Priority
+	since   time.Time // when a re-assessment was asked for: its deadline counts from then; zero for the submission
 }
 
-// enqueue asks for id to be assessed, unless it already is; it reports whether it queued it.
-func (s *Service) enqueue(id int64, held time.Time, e expensebot.Expense) bool {
+// priorityOf is the priority of e's assessment: a person waits for a submission of their own,
+// nobody watches a batch posted through the approval API.
+func priorityOf(e expensebot.Expense) pace.Priority {
+	if e.SubmittedBy != "" {
+		return pace.Bulk
+	}
+	return pace.Interactive
+}
+
+// queueSize is how many expenses of one priority wait in memory for a worker; past it they wait
+// in the database, and the sweep queues them as room is made.
+const queueSize = 4096
+
+// Queue holds the expenses waiting for an assessment worker, by priority: a worker takes an
+// interactive one (a person's submission from Slack) before any bulk one (API batches,
+// re-assessments after a receipt). Its methods are safe for concurrent use.
+type Queue struct {
+	ch [2]chan queued // by pace.Priority
+}
+
+// NewQueue returns an empty queue, to share between a workflow ([Config].Queue) and what reads
+// its lengths.
+func NewQueue() *Queue {
+	return &Queue{ch: [2]chan queued{make(chan queued, queueSize), make(chan queued, queueSize)}}
+}
+
+// Lengths returns how many expenses wait for a worker, by priority.
+func (q *Queue) Lengths() (interactive, bulk int) {
+	return len(q.ch[pace.Interactive]), len(q.ch[pace.Bulk])
+}
+
+// push queues x, unless its priority's queue is full; it reports whether it did.
+func (q *Queue) push(x queued) bool {
+	p := x.prio
+	if p != pace.Interactive {
+		p = pace.Bulk
+	}
+	select {
+	case q.ch[p] <- x:
+		return true
+	default:
+		return false
+	}
+}
+
+// pop waits for the most urgent expense queued, or for ctx to end (false).
+func (q *Queue) pop(ctx context.Context) (queued, bool) {
+	hi, lo := q.ch[pace.Interactive], q.ch[pace.Bulk]
+	select {
+	case x := <-hi:
+		return x, true
+	default:
+	}
+	select {
+	case x := <-hi:
+		return x, true
+	case x := <-lo:
+		// An interactive one queued at the same instant may be taken after this one; the
+		// limiter still admits its call first.
+		return x, true
+	case <-ctx.Done():
+		return queued{}, false
+	}
+}
+
+// enqueue asks for id to be assessed at priority p, unless it already is; it reports whether it
+// queued it.
+func (s *Service) enqueue(id int64, held time.Time, e expensebot.Expense, p pace.Priority) bool {
 	if _, busy := s.inflight.LoadOrStore(id, true); busy {
 		return false
 	}
-	select {
-	case s.queue <- queued{id: id, held: held, e: e}:
-		return true
-	default:
+	if !s.queue.push(queued{id: id, held: held, e: e, prio: p}) {
 		s.inflight.Delete(id) // the sweep will find it
 		return false
 	}
+	return true
 }

@@ -2,10 +2,12 @@ package approval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/expensebot/expensebot"
+	"github.com/expensebot/expensebot/pace"
 )
 
 // Submit stores an accepted expense and queues its assessment. It reports whether the expense is
@@ -195,7 +197,7 @@ func (s *Service) commit(ctx context.Context, group []*submission) {
 			s.lookups.Person(g.Saved.SubmitterID)
 			s.lookups.Receipts(g.Saved.ID, g.Saved.ReceiptFileIDs...)
 			s.holds.add(g.Saved.ID, g.Saved.HoldAttempt)
-			if !s.enqueue(g.Saved.ID, held, g.Saved) {
+			if !s.enqueue(g.Saved.ID, held, g.Saved, priorityOf(g.Saved)) {
 				s.holds.drop(g.Saved.ID) // the queue is full: the sweep takes it once the hold runs out
 			}
 			if g.Saved.ResubmitOf != 0 {
@@ -239,8 +241,14 @@ func (s *Service) process(ctx context.Context, q queued) bool {
 		}
 		return false
 	}
+	// The receipts' reading and the AI check wait for the provider's pace at the expense's
+	// priority, and a re-assessment's deadline counts from when it was asked for.
+	hctx = pace.WithPriority(hctx, q.prio)
+	if !q.since.IsZero() {
+		hctx = pace.WithSince(hctx, q.since)
+	}
 	e = s.intake(hctx, e)
-	a := s.assess(hctx, e)
+	a := s.assess(hctx, e, q.since)
 	if hctx.Err() != nil && ctx.Err() == nil {
 		s.log.Info("assessment dropped: its hold passed to another holder", "expense_id", id)
 		return false
@@ -263,8 +271,9 @@ func (s *Service) process(ctx context.Context, q queued) bool {
 const maxReassess = 3
 
 // assess asks the AI about e: nil without an AI check; on failure an assessment that carries the
-// error (the policy then sends e to a person).
-func (s *Service) assess(ctx context.Context, e expensebot.Expense) *expensebot.Assessment {
+// error (the policy then sends e to a person). since is when a re-assessment was asked for (zero:
+// the submission).
+func (s *Service) assess(ctx context.Context, e expensebot.Expense, since time.Time) *expensebot.Assessment {
 	if s.assessor == nil {
 		return nil
 	}
@@ -273,10 +282,42 @@ func (s *Service) assess(ctx context.Context, e expensebot.Expense) *expensebot.
 	if err != nil {
 		s.log.Warn("AI assessment failed; a person will decide", "expense_id", e.ID, "err", err, "latency_ms", time.Since(start).Milliseconds())
 	}
+	var throttled interface{ Throttled() bool }
+	if err != nil && assessment != nil && errors.As(err, &throttled) && throttled.Throttled() {
+		// Not a failure of the check but of its wait: the submitter and the reviewer read why
+		// a person decides, in words.
+		if since.IsZero() {
+			since = e.CreatedAt
+		}
+		assessment.Error = busyReason(s.cfg.Now().Sub(since))
+	}
 	var prompt, completion int
 	if assessment != nil {
 		prompt, completion = assessment.PromptTokens, assessment.CompletionTokens
 	}
 	s.cfg.Observer.Assessed(time.Since(start), !assessment.Usable(), prompt, completion)
 	return assessment
+}
+
+// busyReason says why a person decides an expense the AI service was too busy to check within
+// waited of its submission.
+func busyReason(waited time.Duration) string {
+	return fmt.Sprintf("the AI service was too busy to check it within %s of its submission, so a person decides instead of it waiting longer", roughly(waited))
+}
+
+// roughly is d in words, to the minute past two minutes, else to the second.
+func roughly(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d >= 2*time.Hour:
+		return plural(int64(d.Round(time.Hour)/time.Hour), "hour")
+	case d >= 2*time.Minute:
+		return plural(int64(d.Round(time.Minute)/time.Minute), "minute")
+	}
+	return plural(max(1, int64(d.Round(time.Second)/time.Second)), "second")
 }

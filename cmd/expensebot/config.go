@@ -110,7 +110,7 @@ type environment struct {
 	SpotCheckRate       number   `envconfig:"EXPENSEBOT_SPOT_CHECK_RATE" default:"0.05" desc:"share (0..1) of automatic approvals drawn at random for a reviewer to spot-check; 0 turns spot checks off"`
 	Finance             idList   `envconfig:"EXPENSEBOT_FINANCE" desc:"user ids (U…) and/or user-group ids (S…) told in the thread when a spot check is flagged or settled; they may clear it or say it must not be paid"`
 	Admins              idList   `envconfig:"EXPENSEBOT_ADMINS" desc:"user ids (U…) and/or user-group ids (S…) who may change reviewers, channel, limits, accounts and timers in their App Home; unset: nobody (the environment alone)"`
-	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests, and how many AI assessments, are worked on at once (each)"`
+	Workers             count    `envconfig:"EXPENSEBOT_WORKERS" default:"8" desc:"how many Slack requests are worked on at once; with a model, assessments at once follow the provider (EXPENSEBOT_AI_MAX_IN_FLIGHT)"`
 	DrainTimeout        duration `envconfig:"EXPENSEBOT_DRAIN_TIMEOUT" default:"25s" desc:"how long a stop (SIGTERM) may take: acks of saved submissions go out, work in flight finishes or is handed back; the process exits within it whatever is in flight"`
 	LogFormat           text     `envconfig:"EXPENSEBOT_LOG_FORMAT" default:"text" desc:"text or json"`
 	HTTPAddr            text     `envconfig:"EXPENSEBOT_HTTP_ADDR" desc:"address for /healthz, /readyz, /metrics and, with EXPENSEBOT_API_TOKENS, the approval API (then /metrics needs a token), e.g. 127.0.0.1:8080; unset: no listener"`

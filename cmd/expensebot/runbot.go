@@ -121,11 +121,13 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, assessor approv
 		}
 	}()
 	drain := cmp.Or(cfg.DrainTimeout, 25*time.Second)
-	m := watchAI(metrics.New(backlog(db)), assessor)
+	queue := approval.NewQueue()
+	m := watchAI(metrics.New(backlog(db)), assessor, queue)
 	b := wire.Assemble(wire.Options{
 		Slack: bot.Config{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Workers: cfg.Workers,
 			DrainTimeout: drain, FlowShare: drain / 2},
-		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book, Workers: cfg.Workers,
+		Workflow: approval.Config{ApprovalsChannel: cfg.ApprovalsChannel, Reviewers: cfg.Reviewers, Rules: r, Rates: book,
+			Workers: assessWorkers(cfg, assessor != nil || reader != nil), Queue: queue,
 			DrainTimeout:  flowDrain(drain),
 			SpotCheckRate: cfg.SpotCheckRate, Admins: cfg.Admins, Finance: cfg.Finance, Reader: reader, EscalateTo: cfg.EscalateTo,
 			DraftTTL: cfg.DraftTTL,
