@@ -58,6 +58,9 @@ func (h *holds) work(ctx context.Context, id int64, attempt int) (context.Contex
 	if !ok || hd.attempt != attempt {
 		return ctx, false
 	}
+	if hd.stop != nil {
+		hd.stop() // a re-assessment: the earlier work on it has ended
+	}
 	ctx, hd.stop = context.WithCancel(ctx)
 	return ctx, true
 }

@@ -49,6 +49,12 @@ func (s *Service) routeLoop(ctx context.Context, done <-chan struct{}) {
 // routed tells what came of one route, and lets the expense go (or assesses it again when
 // receipts were attached while it was assessed).
 func (s *Service) routed(ctx context.Context, g *routing) {
+	if g.Err != nil && ctx.Err() != nil {
+		// Cut off by the stop: the hold stays tracked, so that the stop gives it back and another
+		// instance takes the expense at once instead of after the lease.
+		s.inflight.Delete(g.ID)
+		return
+	}
 	switch {
 	case errors.Is(g.Err, expensebot.ErrNewReceipts) && g.attempt+1 < maxReassess:
 		if s.reassess(ctx, g) {

@@ -172,6 +172,9 @@ func (q *Queue) push(x queued) bool {
 
 // pop waits for the most urgent expense queued, or for ctx to end (false).
 func (q *Queue) pop(ctx context.Context) (queued, bool) {
+	if ctx.Err() != nil {
+		return queued{}, false // stopping: what is still queued is held for the next instance
+	}
 	hi, lo := q.ch[pace.Interactive], q.ch[pace.Bulk]
 	select {
 	case x := <-hi:
