@@ -133,7 +133,9 @@ func lockExpenses(t *testing.T, engine, dbURL string) (release func()) {
 	var db *sql.DB
 	var err error
 	if engine == store.SQLite {
-		db, err = sql.Open("sqlite", strings.TrimPrefix(dbURL, "sqlite://"))
+		// The bot writes briefly at start (its rules, pruning, names): the test's lock waits for
+		// that write to end instead of failing with SQLITE_BUSY.
+		db, err = sql.Open("sqlite", "file:"+strings.TrimPrefix(dbURL, "sqlite://")+"?_pragma=busy_timeout(10000)")
 	} else {
 		db, err = sql.Open("postgres", dbURL)
 	}
