@@ -426,23 +426,15 @@ func (s *DB) ResolveSpotCheck(ctx context.Context, id int64, user string, flag b
 			return expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot spot-check your own expense; another reviewer must.")
 		}
 		now := s.now()
-		var r spotRow
-		err = sqlx.GetContext(ctx, tx, &r, s.q(`UPDATE spot_checks SET status = ?, checked_by = ?, checked_at = ?, finding = ?
-			WHERE expense_id = ? AND status = ? RETURNING `+spotColumns), status, user, now, finding, id, expensebot.SpotCheckDrawn)
-		if isNoRows(err) {
-			if err := sqlx.GetContext(ctx, tx, &r, s.q("SELECT "+spotColumns+" FROM spot_checks WHERE expense_id = ?"), id); err != nil {
-				if isNoRows(err) {
-					return expensebot.Errorf(expensebot.ENOTFOUND, "Expense #%d was not drawn for a spot check.", id)
-				}
-				return err
-			}
-			sc = r.spotCheck()
-			return expensebot.Errorf(expensebot.ECONFLICT, "The spot check of expense #%d was already %s.", id, sc.Status)
-		}
+		var moved bool
+		sc, moved, err = s.moveSpotCheck(ctx, tx, id, `UPDATE spot_checks SET status = ?, checked_by = ?, checked_at = ?, finding = ?
+			WHERE expense_id = ? AND status = ?`, status, user, now, finding, id, expensebot.SpotCheckDrawn)
 		if err != nil {
 			return err
 		}
-		sc = r.spotCheck()
+		if !moved {
+			return expensebot.Errorf(expensebot.ECONFLICT, "The spot check of expense #%d was already %s.", id, sc.Status)
+		}
 		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(id, kind, user, map[string]string{"finding": finding})); err != nil {
 			return err
 		}
@@ -491,23 +483,15 @@ func (s *DB) SettleSpotCheck(ctx context.Context, id int64, user string, clear b
 		if e.SubmitterID == user {
 			return expensebot.Errorf(expensebot.EFORBIDDEN, "You cannot settle the spot check of your own expense; another reviewer must.")
 		}
-		var r spotRow
-		err = sqlx.GetContext(ctx, tx, &r, s.q(`UPDATE spot_checks SET status = ?, settled_by = ?, settled_at = ?, settlement = ?
-			WHERE expense_id = ? AND status = ? RETURNING `+spotColumns), status, user, s.now(), reason, id, expensebot.SpotCheckFlagged)
-		if isNoRows(err) {
-			if err := sqlx.GetContext(ctx, tx, &r, s.q("SELECT "+spotColumns+" FROM spot_checks WHERE expense_id = ?"), id); err != nil {
-				if isNoRows(err) {
-					return expensebot.Errorf(expensebot.ENOTFOUND, "Expense #%d was not drawn for a spot check.", id)
-				}
-				return err
-			}
-			sc = r.spotCheck()
-			return expensebot.Errorf(expensebot.ECONFLICT, "The spot check of expense #%d is not waiting to be settled: it is %s.", id, sc.Status)
-		}
+		var moved bool
+		sc, moved, err = s.moveSpotCheck(ctx, tx, id, `UPDATE spot_checks SET status = ?, settled_by = ?, settled_at = ?, settlement = ?
+			WHERE expense_id = ? AND status = ?`, status, user, s.now(), reason, id, expensebot.SpotCheckFlagged)
 		if err != nil {
 			return err
 		}
-		sc = r.spotCheck()
+		if !moved {
+			return expensebot.Errorf(expensebot.ECONFLICT, "The spot check of expense #%d is not waiting to be settled: it is %s.", id, sc.Status)
+		}
 		if err := s.appendEvents(ctx, tx, expensebot.NewEvent(id, kind, user, map[string]string{"reason": reason, "finding": sc.Finding, "flagged_by": sc.CheckedBy})); err != nil {
 			return err
 		}
@@ -528,4 +512,26 @@ func (s *DB) SettleSpotCheck(ctx context.Context, id int64, user string, clear b
 // the period since then reads.
 func (s *DB) ExpensesSince(ctx context.Context, from time.Time) ([]expensebot.Expense, error) {
 	return s.Expenses(ctx, ExpenseQuery{CreatedFrom: from})
+}
+
+// moveSpotCheck runs update, a conditional UPDATE of expense id's spot check, in tx and returns
+// the spot check it changed (moved true); when the condition held no longer, the spot check as it
+// stands (moved false), so that the caller can say who came first. ENOTFOUND when id was never
+// drawn.
+func (s *DB) moveSpotCheck(ctx context.Context, tx *sqlx.Tx, id int64, update string, args ...any) (sc expensebot.SpotCheck, moved bool, err error) {
+	var r spotRow
+	err = sqlx.GetContext(ctx, tx, &r, s.q(update+" RETURNING "+spotColumns), args...)
+	if isNoRows(err) {
+		if err := sqlx.GetContext(ctx, tx, &r, s.q("SELECT "+spotColumns+" FROM spot_checks WHERE expense_id = ?"), id); err != nil {
+			if isNoRows(err) {
+				return sc, false, expensebot.Errorf(expensebot.ENOTFOUND, "Expense #%d was not drawn for a spot check.", id)
+			}
+			return sc, false, err
+		}
+		return r.spotCheck(), false, nil
+	}
+	if err != nil {
+		return sc, false, err
+	}
+	return r.spotCheck(), true, nil
 }
